@@ -1,0 +1,25 @@
+/** What a command may touch besides its flags: output streams and the process environment. */
+export interface CliContext {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export function processContext(): CliContext {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** Exit codes shared by every command; docs/cli.md lists them. */
+export const ExitCode = {
+  ok: 0,
+  /** the command ran and found a problem (refused step, incompatible module, plan refused) */
+  findings: 1,
+  /** bad input: flags, files, formats */
+  usage: 2,
+} as const;
