@@ -18,9 +18,11 @@ export async function main(argv: ReadonlyArray<string>, ctx: CliContext = proces
     .showHelpAfterError(false);
   let exitCode: number = ExitCode.ok;
   for (const make of commands) {
-    program.addCommand(make(ctx, (code) => {
-      exitCode = code;
-    }));
+    program.addCommand(
+      make(ctx, (code) => {
+        exitCode = code;
+      }),
+    );
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });
