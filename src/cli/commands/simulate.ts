@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
 import { formatEvent, parseScenario, runScenario, type Simulation, simulationLog } from '../../klp/index.js';
-import { ExitCode } from '../context.js';
+import { type CommandFactory, ExitCode } from '../context.js';
 import { readInputText } from '../read-input.js';
-import type { CommandFactory } from './index.js';
 
 /** klpm simulate FILE: predicts what the kernel does for a scenario. */
 export const simulateCommand: CommandFactory = (ctx, setExit) =>
