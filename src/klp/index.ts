@@ -24,6 +24,6 @@ export {
   type StepResult,
   stepContext,
 } from './simulate.js';
-export type { SysfsObjectView, SysfsPatchView } from './sysfs.js';
+export { funcWinners, type SysfsObjectView, type SysfsPatchView, sysfsView } from './sysfs.js';
 export { createSystem, defaultAttributes } from './system.js';
 export type { KernelKind, KlpPatch, KlpState, KlpSystem, TargetState } from './types.js';
