@@ -13,7 +13,14 @@ export {
   patchManifestJsonSchema,
   patchManifestSchema,
 } from './manifest.js';
-export { parseScenario, renderStep, type Scenario, type Step, scenarioSchema } from './scenario.js';
+export {
+  parseScenario,
+  renderStep,
+  type Scenario,
+  type Step,
+  scenarioSchema,
+  stepSchema,
+} from './scenario.js';
 export {
   applyStep,
   describeSystem,
