@@ -303,6 +303,39 @@ describe('per-task switching', () => {
     ]);
   });
 
+  it('a module loaded during a patching transition that is then reversed gets post_unpatch, never post_patch', () => {
+    const { log } = simulate({
+      kernel: { livepatch: 'replace-bool' },
+      modules: [busyModule, { name: 'late' }],
+      patches: [
+        {
+          name: 'p1',
+          objects: [
+            { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' },
+            { name: 'late', funcs: ['late_fn'], callbacks: 'all' },
+          ],
+        },
+      ],
+      steps: [
+        { load: 'busy' },
+        { block: { task: 'worker', func: 'busy_fn' } },
+        { load: 'p1' },
+        { load: 'late' },
+        { disable: 'p1' },
+      ],
+    });
+    expect(log.slice(4)).toEqual([
+      "livepatch: applying patch 'p1' to loading module 'late'",
+      'p1: pre_patch_callback: late -> [MODULE_STATE_COMING] Full formed, running module_init',
+      "livepatch: 'p1': reversing transition from patching to unpatching",
+      "livepatch: 'p1': starting unpatching transition",
+      "livepatch: 'p1': completing unpatching transition",
+      'p1: post_unpatch_callback: busy -> [MODULE_STATE_LIVE] Normal state',
+      'p1: post_unpatch_callback: late -> [MODULE_STATE_LIVE] Normal state',
+      "livepatch: 'p1': unpatching complete",
+    ]);
+  });
+
   it('a target module removed during the transition is reverted without pre_unpatch', () => {
     const { log } = simulate({
       kernel: { livepatch: 'replace-bool' },
