@@ -14,6 +14,21 @@ const busyPatch = (name: string, extra: Record<string, unknown> = {}) => ({
   ],
 });
 
+/** A patch for a busy module and for a module loaded later. */
+const withLateModule = {
+  kernel: { livepatch: 'replace-bool' as const },
+  modules: [busyModule, { name: 'late' }],
+  patches: [
+    {
+      name: 'p1',
+      objects: [
+        { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' as const },
+        { name: 'late', funcs: ['late_fn'], callbacks: 'all' as const },
+      ],
+    },
+  ],
+};
+
 const stalledStart = (patch: string) => [
   `livepatch: enabling patch '${patch}'`,
   `livepatch: '${patch}': initializing patching transition`,
@@ -274,17 +289,7 @@ describe('per-task switching', () => {
 
   it('a module loaded during a patching transition gets pre_patch now and post_patch only when it completes forwards', () => {
     const forwards = simulate({
-      kernel: { livepatch: 'replace-bool' },
-      modules: [busyModule, { name: 'late' }],
-      patches: [
-        {
-          name: 'p1',
-          objects: [
-            { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' },
-            { name: 'late', funcs: ['late_fn'], callbacks: 'all' },
-          ],
-        },
-      ],
+      ...withLateModule,
       steps: [
         { load: 'busy' },
         { block: { task: 'worker', func: 'busy_fn' } },
@@ -305,17 +310,7 @@ describe('per-task switching', () => {
 
   it('a module loaded during a patching transition that is then reversed gets post_unpatch, never post_patch', () => {
     const { log } = simulate({
-      kernel: { livepatch: 'replace-bool' },
-      modules: [busyModule, { name: 'late' }],
-      patches: [
-        {
-          name: 'p1',
-          objects: [
-            { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' },
-            { name: 'late', funcs: ['late_fn'], callbacks: 'all' },
-          ],
-        },
-      ],
+      ...withLateModule,
       steps: [
         { load: 'busy' },
         { block: { task: 'worker', func: 'busy_fn' } },
@@ -338,17 +333,7 @@ describe('per-task switching', () => {
 
   it('a target module removed during the transition is reverted without pre_unpatch', () => {
     const { log } = simulate({
-      kernel: { livepatch: 'replace-bool' },
-      modules: [busyModule, { name: 'late' }],
-      patches: [
-        {
-          name: 'p1',
-          objects: [
-            { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' },
-            { name: 'late', funcs: ['late_fn'], callbacks: 'all' },
-          ],
-        },
-      ],
+      ...withLateModule,
       steps: [
         { load: 'busy' },
         { load: 'late' },
