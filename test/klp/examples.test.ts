@@ -9,6 +9,7 @@ import {
   type SysfsPatchView,
   simulationLog,
 } from '../../src/klp/index.js';
+import { runCli } from '../support/run-cli.js';
 
 /**
  * Every example scenario with a sibling .log is run through the simulator and its log compared line by
@@ -100,6 +101,19 @@ describe('example scenarios reproduce their expected kernel logs', () => {
       }
     });
   }
+});
+
+describe('klpm simulate FILE --log prints exactly the expected log', () => {
+  it.each(
+    withLogs
+      .filter((path) => !known.has(basename(path, '.yaml')))
+      .map((path) => [relative(examples, path), path]),
+  )('%s', async (_name, path) => {
+    const { code, stdout, stderr } = await runCli(['simulate', path, '--log']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe(readFileSync(path.replace(/\.yaml$/, '.log'), 'utf8'));
+  });
 });
 
 /**
