@@ -117,8 +117,10 @@ describe('klpm simulate FILE --log prints exactly the expected log', () => {
 });
 
 /**
- * test-sysfs.sh also reads sysfs between steps (check_sysfs_value). Each check runs the scenario's first
- * `after` steps and compares the value the kernel test expects in /sys/kernel/livepatch/<file>.
+ * The selftests also read sysfs between steps: test-sysfs.sh with check_sysfs_value, test-callbacks.sh
+ * waiting for `transition` to read 1 while the busy module stalls it, test-livepatch.sh counting the
+ * entries of /sys/kernel/livepatch (`*` here). Each check runs the scenario's first `after` steps and
+ * compares the value the kernel test expects in /sys/kernel/livepatch/<file>.
  */
 type SysfsCheck = { scenario: string; after: number; file: string; value: number };
 const sysfsChecks: ReadonlyArray<SysfsCheck> = [
@@ -131,6 +133,14 @@ const sysfsChecks: ReadonlyArray<SysfsCheck> = [
     file: 'test_klp_callbacks_demo/test_klp_callbacks_mod/patched',
     value,
   })),
+  {
+    scenario: 'test-callbacks-09-busy-target-module',
+    after: 3,
+    file: 'test_klp_callbacks_demo/transition',
+    value: 1,
+  },
+  { scenario: 'test-livepatch-03-atomic-replace-livepatch', after: 3, file: '*', value: 3 },
+  { scenario: 'test-livepatch-03-atomic-replace-livepatch', after: 4, file: '*', value: 1 },
   {
     scenario: 'test-sysfs-03-sysfs-test-replace-enabled',
     after: 1,
@@ -147,6 +157,7 @@ const sysfsChecks: ReadonlyArray<SysfsCheck> = [
 
 /** What `cat /sys/kernel/livepatch/<file>` prints in the simulated kernel, or undefined when absent. */
 function readSysfs(sysfs: ReadonlyArray<SysfsPatchView>, file: string): number | undefined {
+  if (file === '*') return sysfs.length;
   const [patchName, ...rest] = file.split('/');
   const patch = sysfs.find((view) => view.name === patchName);
   if (patch === undefined) return undefined;
@@ -158,7 +169,7 @@ function readSysfs(sysfs: ReadonlyArray<SysfsPatchView>, file: string): number |
   return undefined;
 }
 
-describe('sysfs values read by test-sysfs.sh between steps', () => {
+describe('sysfs values the selftests read between steps', () => {
   for (const check of sysfsChecks) {
     it(`${check.scenario}: after step ${check.after}, ${check.file} reads ${check.value}`, () => {
       const scenario = loadScenario(join(selftests, `${check.scenario}.yaml`));
