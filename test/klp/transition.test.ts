@@ -208,7 +208,25 @@ describe('per-task switching', () => {
       ],
     });
     expect(leaves.sim.sysfs[0]?.transition).toBe(0);
+    expect(leaves.log.slice(5, 7)).toEqual([
+      'livepatch: signaling remaining tasks',
+      "livepatch: 'p1': completing patching transition",
+    ]);
     expect(leaves.log.at(-1)).toBe("livepatch: 'p1': patching complete");
+    // klp_send_signals says so once per transition start.
+    const twice = simulate({
+      ...base,
+      steps: [
+        { load: 'busy' },
+        { block: { task: 'kthread', func: 'busy_fn' } },
+        { load: 'p1' },
+        { signal: 'p1' },
+        { signal: 'p1' },
+      ],
+    });
+    expect(twice.log.filter((line) => line.includes('signaling'))).toEqual([
+      'livepatch: signaling remaining tasks',
+    ]);
   });
 
   it('force completes the transition; a forced unpatch pins the patch module forever', () => {

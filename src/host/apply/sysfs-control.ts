@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findErrnoByMessage } from '../../klp/index.js';
@@ -87,8 +87,19 @@ export class SysfsControl implements KernelControl {
     return this.writeAttr(patch, 'enabled', enabled ? '1\n' : '0\n');
   }
 
-  writeSignal(patch: string): Promise<void> {
-    return this.writeAttr(patch, 'signal', '1\n');
+  /**
+   * Kernels before 5.1 have a `signal` attribute; later ones send the fake signals themselves every
+   * 15 retries (klp_send_signals), so there is nothing to write and the caller just keeps waiting.
+   */
+  async writeSignal(patch: string): Promise<void> {
+    const attr = this.path('sys/kernel/livepatch', patch, 'signal');
+    if (
+      await access(attr).then(
+        () => true,
+        () => false,
+      )
+    )
+      await this.writeAttr(patch, 'signal', '1\n');
   }
 
   writeForce(patch: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,7 +48,10 @@ describe('SysfsControl over a fake root', () => {
     const control = new SysfsControl(root);
     await control.writeEnabled('lp_v2', false);
     expect(readFileSync(join(root, 'sys/kernel/livepatch/lp_v2/enabled'), 'utf8')).toBe('0\n');
-    await expect(control.writeSignal('gone')).rejects.toMatchObject({ errno: 'ENOENT' });
+    await expect(control.writeForce('gone')).rejects.toMatchObject({ errno: 'ENOENT' });
+    // no `signal` attribute since 5.1: nothing to write, the kernel signals by itself
+    await control.writeSignal('lp_v2');
+    expect(existsSync(join(root, 'sys/kernel/livepatch/lp_v2/signal'))).toBe(false);
   });
 
   it('no /sys/kernel/livepatch means no patch', async () => {
