@@ -218,7 +218,11 @@ function checkTransitionPatch(k: Kernel, name: string): Outcome {
   return undefined;
 }
 
-/** echo 1 > /sys/kernel/livepatch/<patch>/signal (signal_store). */
+/**
+ * The `signal` step: time passes while the patch is in transition until the kernel's periodic retry
+ * sends its fake signals (kernels before 5.1 had a `signal` attribute for this). klpm refuses it off
+ * the transition patch, as that attribute did.
+ */
 export function writeSignal(k: Kernel, name: string): Outcome {
   const error = checkTransitionPatch(k, name);
   if (error) return error;

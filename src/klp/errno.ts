@@ -51,3 +51,11 @@ export function errnoFromName(name: ErrnoName): Errno {
   if (num === undefined) throw new Error(`unknown errno name ${name}`);
   return errnoFromNumber(num);
 }
+
+const byText = new Map(ERRNOS.map(([num, , text]) => [text.toLowerCase(), num]));
+
+/** The errno whose strerror text a tool printed (insmod: "could not insert module x: File exists"). */
+export function findErrnoByMessage(text: string): Errno | undefined {
+  const num = byText.get(text.trim().toLowerCase());
+  return num === undefined ? undefined : errnoFromNumber(num);
+}

@@ -20,6 +20,7 @@ export type KlpEvent =
   | { readonly type: 'reversing'; readonly patch: string; readonly from: TargetState }
   | { readonly type: 'canceling'; readonly patch: string }
   | { readonly type: 'forcing' }
+  | { readonly type: 'signaling' }
   | { readonly type: 'applying-to-module'; readonly patch: string; readonly module: string }
   | { readonly type: 'reverting-on-module'; readonly patch: string; readonly module: string }
   | { readonly type: 'pre-patch-failed'; readonly object: string }
@@ -58,6 +59,8 @@ export function formatEvent(event: KlpEvent): string {
       return `livepatch: '${event.patch}': canceling patching transition, going to unpatch`;
     case 'forcing':
       return 'livepatch: forcing remaining tasks to the patched state';
+    case 'signaling':
+      return 'livepatch: signaling remaining tasks';
     case 'applying-to-module':
       return `livepatch: applying patch '${event.patch}' to loading module '${event.module}'`;
     case 'reverting-on-module':

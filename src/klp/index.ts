@@ -2,7 +2,7 @@
  * The livepatch core as a pure state machine: patches, transitions, callbacks, func stacks and the
  * errors the kernel answers, for the replace-bool, replace-set and provides kernel kinds.
  */
-export type { Errno } from './errno.js';
+export { type Errno, errnoFromName, findErrnoByMessage } from './errno.js';
 export { formatEvent, type KlpEvent, type ModuleState } from './events.js';
 export { simulationLog } from './log.js';
 export {
@@ -13,7 +13,14 @@ export {
   patchManifestJsonSchema,
   patchManifestSchema,
 } from './manifest.js';
-export { parseScenario, renderStep, type Scenario, type Step, scenarioSchema } from './scenario.js';
+export {
+  parseScenario,
+  renderStep,
+  type Scenario,
+  type Step,
+  scenarioSchema,
+  stepSchema,
+} from './scenario.js';
 export {
   applyStep,
   describeSystem,

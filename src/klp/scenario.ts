@@ -40,7 +40,7 @@ type StepSchemas = typeof stepSchemas;
 export type Step = { [K in keyof StepSchemas]: z.output<StepSchemas[K]> }[keyof StepSchemas];
 const STEP_KINDS = Object.keys(stepSchemas) as Array<keyof StepSchemas>;
 
-const stepSchema = z.record(z.string(), z.unknown()).transform((raw, ctx): Step => {
+export const stepSchema = z.record(z.string(), z.unknown()).transform((raw, ctx): Step => {
   const kinds = STEP_KINDS.filter((kind) => kind in raw);
   if (kinds.length !== 1) {
     ctx.addIssue({ code: 'custom', message: `expected exactly one of ${STEP_KINDS.join(', ')} in a step` });

@@ -21,7 +21,7 @@ function transitionPatch(k: Kernel): KlpPatch {
 
 /** klp_init_transition: every task starts in the state opposite to the target. */
 export function initTransition(k: Kernel, patch: KlpPatch, targetState: TargetState): void {
-  k.sys.transition = { patch: patch.name, targetState };
+  k.sys.transition = { patch: patch.name, targetState, signaled: false };
   k.events.push({ type: 'transition', patch: patch.name, phase: 'initializing', targetState });
   for (const task of k.sys.tasks.values()) task.patchState = opposite(targetState);
 }
@@ -29,6 +29,7 @@ export function initTransition(k: Kernel, patch: KlpPatch, targetState: TargetSt
 /** klp_start_transition: from here tasks switch as they can. */
 export function startTransition(k: Kernel): void {
   const { patch, targetState } = k.sys.transition!;
+  k.sys.transition!.signaled = false; // klp_signals_cnt = 0
   k.events.push({ type: 'transition', patch, phase: 'starting', targetState });
 }
 
@@ -154,12 +155,15 @@ export function forceTransition(k: Kernel): void {
 }
 
 /**
- * klp_send_signals: a fake signal makes a task in an interruptible sleep leave the function; a kernel
- * thread sleeping uninterruptibly stays. Prints nothing when asked through sysfs (the "signaling
- * remaining tasks" notice comes only from the periodic retry).
+ * klp_send_signals: since 5.1 there is no `signal` attribute; the periodic retry of
+ * klp_try_complete_transition sends fake signals every 15 tries and says so once per transition
+ * start. A fake signal makes a task in an interruptible sleep leave the function; a kernel thread
+ * sleeping uninterruptibly stays.
  */
 export function signalTasks(k: Kernel): void {
   const t = k.sys.transition!;
+  if (!t.signaled) k.events.push({ type: 'signaling' });
+  t.signaled = true;
   for (const task of k.sys.tasks.values()) {
     if (task.patchState !== t.targetState && task.frame?.interruptible) task.frame = undefined;
   }

@@ -96,6 +96,8 @@ export interface LoadedModule {
 export interface KlpTransition {
   readonly patch: string;
   targetState: TargetState;
+  /** the periodic retry has sent its fake signals since this transition (re)started (klp_signals_cnt) */
+  signaled: boolean;
 }
 
 /** What the sysfs tree of a kind shows beyond `enabled` and `transition`. */

@@ -14,6 +14,21 @@ const busyPatch = (name: string, extra: Record<string, unknown> = {}) => ({
   ],
 });
 
+/** A patch for a busy module and for a module loaded later. */
+const withLateModule = {
+  kernel: { livepatch: 'replace-bool' as const },
+  modules: [busyModule, { name: 'late' }],
+  patches: [
+    {
+      name: 'p1',
+      objects: [
+        { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' as const },
+        { name: 'late', funcs: ['late_fn'], callbacks: 'all' as const },
+      ],
+    },
+  ],
+};
+
 const stalledStart = (patch: string) => [
   `livepatch: enabling patch '${patch}'`,
   `livepatch: '${patch}': initializing patching transition`,
@@ -193,7 +208,25 @@ describe('per-task switching', () => {
       ],
     });
     expect(leaves.sim.sysfs[0]?.transition).toBe(0);
+    expect(leaves.log.slice(5, 7)).toEqual([
+      'livepatch: signaling remaining tasks',
+      "livepatch: 'p1': completing patching transition",
+    ]);
     expect(leaves.log.at(-1)).toBe("livepatch: 'p1': patching complete");
+    // klp_send_signals says so once per transition start.
+    const twice = simulate({
+      ...base,
+      steps: [
+        { load: 'busy' },
+        { block: { task: 'kthread', func: 'busy_fn' } },
+        { load: 'p1' },
+        { signal: 'p1' },
+        { signal: 'p1' },
+      ],
+    });
+    expect(twice.log.filter((line) => line.includes('signaling'))).toEqual([
+      'livepatch: signaling remaining tasks',
+    ]);
   });
 
   it('force completes the transition; a forced unpatch pins the patch module forever', () => {
@@ -274,17 +307,7 @@ describe('per-task switching', () => {
 
   it('a module loaded during a patching transition gets pre_patch now and post_patch only when it completes forwards', () => {
     const forwards = simulate({
-      kernel: { livepatch: 'replace-bool' },
-      modules: [busyModule, { name: 'late' }],
-      patches: [
-        {
-          name: 'p1',
-          objects: [
-            { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' },
-            { name: 'late', funcs: ['late_fn'], callbacks: 'all' },
-          ],
-        },
-      ],
+      ...withLateModule,
       steps: [
         { load: 'busy' },
         { block: { task: 'worker', func: 'busy_fn' } },
@@ -303,19 +326,32 @@ describe('per-task switching', () => {
     ]);
   });
 
+  it('a module loaded during a patching transition that is then reversed gets post_unpatch, never post_patch', () => {
+    const { log } = simulate({
+      ...withLateModule,
+      steps: [
+        { load: 'busy' },
+        { block: { task: 'worker', func: 'busy_fn' } },
+        { load: 'p1' },
+        { load: 'late' },
+        { disable: 'p1' },
+      ],
+    });
+    expect(log.slice(4)).toEqual([
+      "livepatch: applying patch 'p1' to loading module 'late'",
+      'p1: pre_patch_callback: late -> [MODULE_STATE_COMING] Full formed, running module_init',
+      "livepatch: 'p1': reversing transition from patching to unpatching",
+      "livepatch: 'p1': starting unpatching transition",
+      "livepatch: 'p1': completing unpatching transition",
+      'p1: post_unpatch_callback: busy -> [MODULE_STATE_LIVE] Normal state',
+      'p1: post_unpatch_callback: late -> [MODULE_STATE_LIVE] Normal state',
+      "livepatch: 'p1': unpatching complete",
+    ]);
+  });
+
   it('a target module removed during the transition is reverted without pre_unpatch', () => {
     const { log } = simulate({
-      kernel: { livepatch: 'replace-bool' },
-      modules: [busyModule, { name: 'late' }],
-      patches: [
-        {
-          name: 'p1',
-          objects: [
-            { name: 'busy', funcs: ['busy_fn'], callbacks: 'all' },
-            { name: 'late', funcs: ['late_fn'], callbacks: 'all' },
-          ],
-        },
-      ],
+      ...withLateModule,
       steps: [
         { load: 'busy' },
         { load: 'late' },
