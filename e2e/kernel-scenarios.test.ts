@@ -25,15 +25,16 @@ const scenarios = readdirSync(SCENARIOS_DIR)
   .sort();
 const scenarioFile = (name: string) => join(SCENARIOS_DIR, `${name}.yaml`);
 const scenarioText = (name: string) => readFileSync(scenarioFile(name), 'utf8');
+/** Compare `signaling remaining tasks` only where the scenario waits for the periodic signal. */
+const compareOptions = (name: string) => ({
+  signaling: parseScenario(scenarioText(name), scenarioFile(name)).steps.some((step) => 'signal' in step),
+});
 
 /**
  * Where the simulator and Debian's kernels disagree today. These comparisons are expected to fail (so
  * they fail loudly once the simulator is fixed, and the entry must then go); each says what the kernel does.
  */
-const KNOWN_MISMATCHES: Readonly<Record<string, string>> = {
-  'signal-attribute':
-    "6.1 and 6.12 have no /sys/kernel/livepatch/<patch>/signal (removed in 5.1, commit 0b3d52790e1c; the core sends fake signals itself after 15 s, klp_send_signals in kernel/livepatch/transition.c): the write is refused with EACCES and nothing is logged; the simulator accepts 'signal' silently",
-};
+const KNOWN_MISMATCHES: Readonly<Record<string, string>> = {};
 const compare = (name: string) => (name in KNOWN_MISMATCHES ? it.fails : it);
 const label = (name: string) =>
   name in KNOWN_MISMATCHES ? `${name} (known mismatch: ${KNOWN_MISMATCHES[name]})` : name;
@@ -81,7 +82,12 @@ describe.skipIf(skipReason !== undefined)('real kernels under qemu', () => {
         for (const name of scenarios) {
           const run = runs.get(key(kernel.series, name));
           if (run === undefined) continue;
-          writeFileSync(join(dir, `${name}.log`), comparedKernelLog(run.dmesg).map((line) => `${line}\n`).join(''));
+          writeFileSync(
+            join(dir, `${name}.log`),
+            comparedKernelLog(run.dmesg, compareOptions(name))
+              .map((line) => `${line}\n`)
+              .join(''),
+          );
           writeFileSync(join(dir, `${name}.sysfs`), run.sysfs);
         }
       }
@@ -93,7 +99,9 @@ describe.skipIf(skipReason !== undefined)('real kernels under qemu', () => {
       compare(name)(`${kernel.release}: ${label(name)}: the kernel log equals klpm simulate --log`, () => {
         const run = runs.get(key(kernel.series, name));
         expect(run, `no guest run for ${name}`).toBeDefined();
-        expect(comparedKernelLog(run?.dmesg ?? '')).toEqual(simulatedLog(scenarioFile(name)));
+        expect(comparedKernelLog(run?.dmesg ?? '', compareOptions(name))).toEqual(
+          simulatedLog(scenarioFile(name), compareOptions(name)),
+        );
       });
       it(`${kernel.release}: ${name}: /sys/kernel/livepatch afterwards equals the simulator's sysfs view`, () => {
         const run = runs.get(key(kernel.series, name));
@@ -114,12 +122,16 @@ describe('real kernel logs kept as fixtures', () => {
   for (const s of series) {
     for (const name of scenarios) {
       compare(name)(`${s}: ${label(name)}: the recorded kernel log equals klpm simulate --log`, () => {
-        const recorded = readFileSync(join(FIXTURES_DIR, s, `${name}.log`), 'utf8').split('\n').filter(Boolean);
-        expect(recorded).toEqual(simulatedLog(scenarioFile(name)));
+        const recorded = readFileSync(join(FIXTURES_DIR, s, `${name}.log`), 'utf8')
+          .split('\n')
+          .filter(Boolean);
+        expect(recorded).toEqual(simulatedLog(scenarioFile(name), compareOptions(name)));
       });
       it(`${s}: ${name}: the recorded sysfs tree equals the simulator's sysfs view`, () => {
         const recorded = normalizeListing(readFileSync(join(FIXTURES_DIR, s, `${name}.sysfs`), 'utf8'));
-        expect(recorded).toEqual(simulatedListing(scenarioText(name), scenarioFile(name), SERIES_ATTRIBUTES[s] ?? []));
+        expect(recorded).toEqual(
+          simulatedListing(scenarioText(name), scenarioFile(name), SERIES_ATTRIBUTES[s] ?? []),
+        );
       });
     }
   }

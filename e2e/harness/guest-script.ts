@@ -29,12 +29,18 @@ function stepCommand(step: Step): string {
   if ('unload' in step) return `step_unload ${step.unload}`;
   if ('enable' in step) return `step_write ${text} 1 $KLP/${step.enable}/enabled`;
   if ('disable' in step) return `step_write ${text} 0 $KLP/${step.disable}/enabled`;
-  if ('signal' in step) return `step_write ${text} 1 $KLP/${step.signal}/signal`;
+  // No `signal` attribute since 5.1: the step is the moment the periodic retry sends its fake signals
+  // (every 15 tries, one a second, klp_try_complete_transition), so the guest waits past it.
+  if ('signal' in step) return 'sleep 17';
   if ('force' in step) return `step_write ${text} 1 $KLP/${step.force}/force`;
   if ('set' in step)
     return `step_write ${text} ${step.set.pre_patch_ret} /sys/module/${step.set.patch}/parameters/pre_patch_ret`;
   if ('block' in step) {
-    if (step.block.func !== SLEEP_FN || (step.block.object ?? TARGET) !== TARGET || step.block.interruptible) {
+    if (
+      step.block.func !== SLEEP_FN ||
+      (step.block.object ?? TARGET) !== TARGET ||
+      step.block.interruptible
+    ) {
       throw new Error(
         `the e2e guest can only block in ${TARGET}'s ${SLEEP_FN} (not interruptible), not in '${step.block.func}'`,
       );

@@ -28,11 +28,19 @@ export function simulatedListing(
   attributes: ReadonlyArray<'replace' | 'stack_order'>,
 ): string[] {
   const scenario = parseScenario(scenarioText, source);
-  const simulation = runScenario({ ...scenario, kernel: { ...scenario.kernel, attributes: [...attributes] } });
+  const simulation = runScenario({
+    ...scenario,
+    kernel: { ...scenario.kernel, attributes: [...attributes] },
+  });
   const lines: string[] = [];
   for (const patch of simulation.sysfs) {
     const dir = patch.name;
-    lines.push(`${dir}/`, `${dir}/enabled=${patch.enabled}`, `${dir}/transition=${patch.transition}`, `${dir}/force`);
+    lines.push(
+      `${dir}/`,
+      `${dir}/enabled=${patch.enabled}`,
+      `${dir}/transition=${patch.transition}`,
+      `${dir}/force`,
+    );
     if (patch.replace !== undefined) lines.push(`${dir}/replace=${patch.replace}`);
     if (patch.stack_order !== undefined) lines.push(`${dir}/stack_order=${patch.stack_order}`);
     for (const obj of patch.objects) {
