@@ -1,5 +1,7 @@
 import type { CommandFactory } from '../context.js';
+import { checkCommand } from './check.js';
+import { fleetCommand } from './fleet.js';
 import { simulateCommand } from './simulate.js';
 
 /** Every klpm command, in the order `klpm --help` lists them. */
-export const commands: ReadonlyArray<CommandFactory> = [simulateCommand];
+export const commands: ReadonlyArray<CommandFactory> = [simulateCommand, checkCommand, fleetCommand];
