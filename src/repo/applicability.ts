@@ -111,47 +111,35 @@ export function evaluateHost(
   host: HostComponent,
   time: EvaluationTime,
 ): Applicability {
-  const base = {
-    component: host.component,
-    buildId: host.buildId,
-    apply: null,
-    candidates: [],
-    rolledUp: [],
-  };
+  const { component } = host;
   if (host.buildId === undefined)
-    return {
-      ...base,
-      status: 'unknown',
-      eol: false,
-      reboot: 'no',
-      guidance: NO_GUIDANCE,
-      expires: null,
-      reason: `the running ${host.component} build id could not be read; pass --build-id`,
-    };
+    return answer(
+      component,
+      undefined,
+      'unknown',
+      'no',
+      `the running ${component} build id could not be read; pass --build-id`,
+    );
   const buildId = host.buildId.toLowerCase();
   const set = host.replaceSet ?? 0;
-  const group = index.groups.get(groupKey(host.component, set));
+  const group = index.groups.get(groupKey(component, set));
   const forBase = group?.byBase.get(buildId);
   if (group === undefined || forBase === undefined)
-    return {
-      ...base,
-      status: 'unsupported',
-      eol: false,
-      reboot: 'no',
-      guidance: NO_GUIDANCE,
-      expires: null,
-      reason: `no livepatch in the repository was ever built for ${host.component} build ${buildId}${set === 0 ? '' : ` in replace set ${set}`}`,
-    };
+    return answer(
+      component,
+      buildId,
+      'unsupported',
+      'no',
+      `no livepatch in the repository was ever built for ${component} build ${buildId}${set === 0 ? '' : ` in replace set ${set}`}`,
+    );
   if (!group.supported.has(buildId))
-    return {
-      ...base,
-      status: 'kernel-end-of-life',
-      eol: true,
-      reboot: 'yes',
-      guidance: NO_GUIDANCE,
-      expires: null,
-      reason: `the newest livepatches (to ${formatVr(group.newestTo)}) no longer cover build ${buildId}: upgrade the ${host.component} and reboot`,
-    };
+    return answer(
+      component,
+      buildId,
+      'kernel-end-of-life',
+      'yes',
+      `the newest livepatches (to ${formatVr(group.newestTo)}) no longer cover build ${buildId}: upgrade the ${component} and reboot`,
+    );
   const applied = host.applied === undefined ? undefined : parseVersionRelease(host.applied);
   const fresh =
     applied === undefined ? forBase : forBase.filter((e) => compareVersionRelease(e.to, applied) > 0);
@@ -162,55 +150,80 @@ export function evaluateHost(
   const expires = running?.livepatch.expires ?? null;
   const expiring =
     expires !== null && Date.parse(`${expires}T00:00:00Z`) <= time.now + time.expiryWindowDays * DAY_MS;
+  const status = expiring ? 'kernel-upgrade-required' : 'supported';
+  const expiryNote = expiring
+    ? `; livepatch coverage of this build ends ${expires}: plan a ${component} upgrade`
+    : '';
+  if (first === undefined)
+    return answer(
+      component,
+      buildId,
+      status,
+      'no',
+      `build ${buildId} is supported and already runs the newest livepatch (${host.applied})${expiryNote}`,
+      { expires },
+    );
   const updates = rolledUp.map((id) => index.updates.get(id)!);
   // every rolled-up update contributes a livepatch the applied one includes (they accumulate)
   const guidance = mergeGuidance(updates, new Set(rolledUp));
-  const status = expiring ? 'kernel-upgrade-required' : 'supported';
-  const expiryNote = expiring
-    ? `; livepatch coverage of this build ends ${expires}: plan a ${host.component} upgrade`
-    : '';
-  if (first === undefined)
-    return {
-      ...base,
-      status,
-      eol: false,
-      reboot: 'no',
-      guidance,
-      expires,
-      reason: `build ${buildId} is supported and already runs the newest livepatch (${host.applied})${expiryNote}`,
-    };
   // a mandatory reboot means the update cannot be taken live at all (xapi applies no livepatch then)
   if (guidance.mandatory.includes('RebootHost'))
-    return {
-      ...base,
+    return answer(
+      component,
+      buildId,
+      status,
+      'yes',
+      `an update among ${rolledUp.join(', ')} makes RebootHost mandatory: no livepatch is applied, reboot${expiryNote}`,
+      { candidates, rolledUp, guidance, expires },
+    );
+  const covered = updates.some((u) => u.guidance.recommended.includes('RebootHost'));
+  return answer(
+    component,
+    buildId,
+    status,
+    covered ? 'yes-livepatch-covered' : 'no',
+    `build ${buildId} is supported: apply the livepatch to ${first.livepatch.to} from ${first.update.id}${rolledUp.length > 1 ? `, rolling up ${rolledUp.length} updates` : ''}${expiryNote}`,
+    {
+      apply: {
+        to: first.livepatch.to,
+        base: first.livepatch.base,
+        baseBuildId: buildId,
+        update: first.update.id,
+      },
       candidates,
       rolledUp,
-      status,
-      eol: false,
-      reboot: 'yes',
       guidance,
       expires,
-      reason: `an update among ${rolledUp.join(', ')} makes RebootHost mandatory: no livepatch is applied, reboot${expiryNote}`,
-    };
-  const coveredReboot = updates.some((u) => u.guidance.recommended.includes('RebootHost'));
-  return {
-    ...base,
-    apply: {
-      to: first.livepatch.to,
-      base: first.livepatch.base,
-      baseBuildId: buildId,
-      update: first.update.id,
     },
-    candidates,
-    rolledUp,
+  );
+}
+
+/** One object shape for every answer (a fleet makes 100,000 of them). */
+function answer(
+  component: Component,
+  buildId: string | undefined,
+  status: ApplicabilityStatus,
+  reboot: RebootNeed,
+  reason: string,
+  more: Partial<Pick<Applicability, 'apply' | 'candidates' | 'rolledUp' | 'guidance' | 'expires'>> = {},
+): Applicability {
+  return {
+    component,
+    buildId,
     status,
-    eol: false,
-    reboot: coveredReboot ? 'yes-livepatch-covered' : 'no',
-    guidance,
-    expires,
-    reason: `build ${buildId} is supported: apply the livepatch to ${first.livepatch.to} from ${first.update.id}${rolledUp.length > 1 ? `, rolling up ${rolledUp.length} updates` : ''}${expiryNote}`,
+    eol: status === 'kernel-end-of-life',
+    apply: more.apply ?? null,
+    candidates: more.candidates ?? NO_CANDIDATES,
+    rolledUp: more.rolledUp ?? NO_UPDATES,
+    reboot,
+    guidance: more.guidance ?? NO_GUIDANCE,
+    expires: more.expires ?? null,
+    reason,
   };
 }
+
+const NO_CANDIDATES: Applicability['candidates'] = [];
+const NO_UPDATES: ReadonlyArray<string> = [];
 
 function formatVr(vr: VersionRelease): string {
   return `${vr.version}-${vr.release}`;

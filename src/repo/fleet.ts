@@ -43,7 +43,10 @@ export function parseFleetHosts(text: string, source: string): FleetHost[] {
 }
 
 /** One host component's answer, named by host. */
-export type FleetResult = Applicability & { readonly host: string };
+export interface FleetResult {
+  readonly host: string;
+  readonly result: Applicability;
+}
 
 /** Evaluates every component each host reports a build ID for, against one index. */
 export function evaluateFleet(
@@ -61,7 +64,7 @@ export function evaluateFleet(
         { component, buildId: id, applied: host.applied[component], replaceSet: host.replaceSet },
         time,
       );
-      out.push({ host: host.id, ...result });
+      out.push({ host: host.id, result });
     }
   return out;
 }

@@ -40,13 +40,13 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
         for (const warning of repository.warnings)
           ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
         const results = evaluateFleet(indexRepository(repository), hosts, time);
-        const jsonl = results.map((r) => `${JSON.stringify(r)}\n`).join('');
+        const jsonl = results.map(({ host, result }) => `${JSON.stringify({ host, ...result })}\n`).join('');
         if (opts.json) {
           ctx.stdout(jsonl);
           return;
         }
         const counts = new Map<string, number>();
-        for (const r of results)
+        for (const { result: r } of results)
           counts.set(`${r.component}/${r.status}`, (counts.get(`${r.component}/${r.status}`) ?? 0) + 1);
         const rows = ['component  status                    hosts'];
         for (const component of ['kernel', 'xen'])
