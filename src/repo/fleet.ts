@@ -48,22 +48,29 @@ export interface FleetResult {
   readonly result: Applicability;
 }
 
-/** Evaluates every component each host reports a build ID for, against one index. */
+/**
+ * Evaluates every component each host reports a build ID for, against one index. Hosts that run the
+ * same build with the same applied livepatch get the same answer object: a fleet runs few distinct
+ * builds, so most hosts cost one map lookup.
+ */
 export function evaluateFleet(
   index: RepositoryIndex,
   hosts: ReadonlyArray<FleetHost>,
   time: EvaluationTime,
 ): FleetResult[] {
   const out: FleetResult[] = [];
+  const seen = new Map<string, Applicability>();
   for (const host of hosts)
     for (const component of COMPONENTS) {
-      const id = host.buildIds[component];
-      if (id === undefined) continue;
-      const result = evaluateHost(
-        index,
-        { component, buildId: id, applied: host.applied[component], replaceSet: host.replaceSet },
-        time,
-      );
+      const buildId = host.buildIds[component];
+      if (buildId === undefined) continue;
+      const applied = host.applied[component];
+      const key = `${component}/${host.replaceSet}/${buildId}/${applied ?? ''}`;
+      let result = seen.get(key);
+      if (result === undefined) {
+        result = evaluateHost(index, { component, buildId, applied, replaceSet: host.replaceSet }, time);
+        seen.set(key, result);
+      }
       out.push({ host: host.id, result });
     }
   return out;
