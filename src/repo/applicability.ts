@@ -13,6 +13,8 @@ interface Entry {
 /** Everything one component and replace set publishes, ready for O(1) lookups per host. */
 interface Group {
   readonly newestTo: VersionRelease;
+  /** the newest `to` as published, for messages */
+  readonly newestToText: string;
   /** bases listed by a livepatch with the newest `to`: the supported ones */
   readonly supported: ReadonlySet<string>;
   /** per base build, its livepatches newest first */
@@ -52,7 +54,7 @@ export function indexRepository(repository: Repository): RepositoryIndex {
       byBase.set(entry.livepatch.baseBuildId, forBase);
       forBase.push({ livepatch: entry.livepatch, update: entry.update, to: entry.to });
     }
-    groups.set(key, { newestTo, supported, byBase });
+    groups.set(key, { newestTo, newestToText: list[0]!.livepatch.to, supported, byBase });
   }
   return { groups, updates: new Map(repository.updates.map((u) => [u.id, u])) };
 }
@@ -138,7 +140,7 @@ export function evaluateHost(
       buildId,
       'kernel-end-of-life',
       'yes',
-      `the newest livepatches (to ${formatVr(group.newestTo)}) no longer cover build ${buildId}: upgrade the ${component} and reboot`,
+      `the newest livepatches (to ${group.newestToText}) no longer cover build ${buildId}: upgrade the ${component} and reboot`,
     );
   const applied = host.applied === undefined ? undefined : parseVersionRelease(host.applied);
   const fresh =
@@ -224,7 +226,3 @@ function answer(
 
 const NO_CANDIDATES: Applicability['candidates'] = [];
 const NO_UPDATES: ReadonlyArray<string> = [];
-
-function formatVr(vr: VersionRelease): string {
-  return `${vr.version}-${vr.release}`;
-}

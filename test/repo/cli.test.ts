@@ -62,6 +62,32 @@ describe('klpm check', () => {
     expect(JSON.parse(missing.stdout).status).toBe('unknown');
   });
 
+  it('reads updateinfo.xml.gz directly, and the JSON index with its replace set and expiry', async () => {
+    const gz = await runCli([
+      'check',
+      '--repo',
+      join(EXAMPLE, 'repodata/updateinfo.xml.gz'),
+      '--build-id',
+      B,
+      '--applied',
+      '4.19.19-8.0.22',
+      '--json',
+    ]);
+    expect(JSON.parse(gz.stdout).candidates).toEqual([{ to: '4.19.19-8.0.23', update: 'XSA-2023-003' }]);
+    const index = join(EXAMPLE, 'index.json');
+    const args = ['check', '--repo', index, '--build-id', B, '--replace-set', '1', '--json'];
+    const early = JSON.parse((await runCli([...args, '--now', '2026-03-01'])).stdout);
+    expect(early).toMatchObject({
+      status: 'supported',
+      apply: { to: '6.1.0-40.2', update: 'KLPM-2026-002' },
+    });
+    // coverage ends 2026-07-01: within 30 days of 2026-06-10
+    const late = JSON.parse((await runCli([...args, '--now', '2026-06-10'])).stdout);
+    expect(late).toMatchObject({ status: 'kernel-upgrade-required', expires: '2026-07-01' });
+    const otherSet = JSON.parse((await runCli([...args.slice(0, 5), '--json'])).stdout);
+    expect(otherSet.status).toBe('unsupported');
+  });
+
   it('bad input exits 2 with one line naming the file or flag', async () => {
     const bad = join(dir, 'bad.xml');
     writeFileSync(bad, '<updates>\n<update>\n</updates>\n');

@@ -43,6 +43,16 @@ describe('rpmvercmp', () => {
     expect(parseVersionRelease('1 0-1')).toBeUndefined();
   });
 
+  it('is an order: antisymmetric and transitive on generated versions', () => {
+    fc.assert(
+      fc.property(WORD, WORD, WORD, (a, b, c) => {
+        expect(rpmvercmp(a, b)).toBe(-rpmvercmp(b, a) || 0);
+        if (rpmvercmp(a, b) <= 0 && rpmvercmp(b, c) <= 0) expect(rpmvercmp(a, c)).toBeLessThanOrEqual(0);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   // rpm's lua rpm.vercmp parses [epoch:]version[-release] (rpmverParse) before comparing, so one table
   // holds bare versions (no '-' or ':') and checks rpmvercmp, the other version-release pairs.
   it.skipIf(!rpmPresent)(
