@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { compressionOf, decompressModule, type ModuleInfo, readModule } from '../elf/index.js';
+import { InputError } from '../input/index.js';
+
+const execFileAsync = promisify(execFile);
+const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
+const CACHE_FILE = 'module-info-v1.json';
+
+/** Where module metadata read earlier is kept, keyed by path, size and mtime. */
+export interface ReadModulesOptions {
+  /** directory holding the JSON cache; none: read every file */
+  readonly cacheDir?: string;
+}
+
+/**
+ * Expands files and directories (searched recursively) into module files (`.ko`, `.ko.gz`,
+ * `.ko.xz`, `.ko.zst`), sorted, each once. A missing path is bad input.
+ */
+export async function listModuleFiles(paths: ReadonlyArray<string>): Promise<string[]> {
+  const found = new Set<string>();
+  for (const path of paths) {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch {
+      throw new InputError(
+        'no such file or directory: expected a module file or a directory of modules',
+        path,
+      );
+    }
+    if (info.isDirectory()) {
+      const entries = await readdir(path, { recursive: true, withFileTypes: true });
+      for (const entry of entries)
+        if (entry.isFile() && MODULE_FILE.test(entry.name)) found.add(join(entry.parentPath, entry.name));
+    } else found.add(path);
+  }
+  return [...found].sort();
+}
+
+/** Reads one module file, compressed or not, into ModuleInfo. */
+export async function readModuleFile(path: string): Promise<ModuleInfo> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
+  }
+  return readModule(await uncompress(bytes, path), path);
+}
+
+/**
+ * xz has no maintained pure decoder for Node 20, so `.ko.xz` goes through the xz tool (package
+ * xz-utils); gzip and zstd are decoded in memory by src/elf.
+ */
+async function uncompress(bytes: Uint8Array, path: string): Promise<Uint8Array> {
+  if (compressionOf(bytes) !== 'xz') return decompressModule(bytes, path);
+  try {
+    const { stdout } = await execFileAsync('xz', ['-dc', '--', path], {
+      encoding: 'buffer',
+      maxBuffer: 1 << 30,
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new InputError(`corrupt xz data: ${stderr || (error as Error).message}`, path, 'offset 0x0');
+  }
+}
+
+interface CacheEntry {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly info: ModuleInfo;
+}
+
+/**
+ * Reads many module files, at most one per core at a time for the xz ones, reusing the cached
+ * ModuleInfo of files whose size and mtime did not change. The cache is rewritten atomically.
+ */
+export async function readModuleFiles(
+  paths: ReadonlyArray<string>,
+  options: ReadModulesOptions = {},
+): Promise<ModuleInfo[]> {
+  const cache = options.cacheDir === undefined ? undefined : await loadCache(options.cacheDir);
+  const next = new Map<string, CacheEntry>();
+  const results: ModuleInfo[] = new Array(paths.length);
+  let index = 0;
+  let changed = false;
+  const worker = async () => {
+    while (index < paths.length) {
+      const at = index++;
+      const path = paths[at]!;
+      const info = await stat(path);
+      const hit = cache?.get(path);
+      if (hit !== undefined && hit.size === info.size && hit.mtimeMs === info.mtimeMs) {
+        results[at] = hit.info;
+        next.set(path, hit);
+        continue;
+      }
+      const module = await readModuleFile(path);
+      results[at] = module;
+      next.set(path, { size: info.size, mtimeMs: info.mtimeMs, info: module });
+      changed = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) * 2 }, worker));
+  if (options.cacheDir !== undefined && cache !== undefined && (changed || cache.size !== next.size)) {
+    for (const [path, entry] of cache) if (!next.has(path)) next.set(path, entry);
+    await saveCache(options.cacheDir, next);
+  }
+  return results;
+}
+
+async function loadCache(dir: string): Promise<Map<string, CacheEntry>> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, CACHE_FILE), 'utf8')) as {
+      modules?: Record<string, CacheEntry>;
+    };
+    return new Map(Object.entries(parsed.modules ?? {}));
+  } catch {
+    // a missing or unreadable cache only costs a cold read
+    return new Map();
+  }
+}
+
+async function saveCache(dir: string, entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `${CACHE_FILE}.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify({ modules: Object.fromEntries(entries) }));
+  await rename(tmp, join(dir, CACHE_FILE));
+}
