@@ -20,6 +20,8 @@ export interface ElfFile {
   readonly littleEndian: boolean;
   readonly machine: number;
   readonly sections: ReadonlyArray<ElfSection>;
+  /** index of the section name table (e_shstrndx) */
+  readonly namesIndex: number;
 }
 
 const SHT_NOBITS = 8;
@@ -121,16 +123,41 @@ export function parseElf(bytes: Uint8Array, source: string): ElfFile {
   const names = raw[shstrndx]!;
   const nameTable =
     names.type === SHT_NOBITS ? new Uint8Array(0) : bytes.subarray(names.offset, names.offset + names.size);
+  const nameAt = stringTable(nameTable, source, names.offset);
   const sections = raw.map((s, index) => ({
     index,
-    name: index === 0 ? '' : cString(nameTable, s.nameOffset, source, names.offset),
+    name: index === 0 ? '' : nameAt(s.nameOffset),
     type: s.type,
     offset: s.offset,
     size: s.type === SHT_NOBITS ? 0 : s.size,
     link: s.link,
     entsize: s.entsize,
   }));
-  return { source, bytes, view, is64, littleEndian, machine, sections };
+  return { source, bytes, view, is64, littleEndian, machine, sections, namesIndex: shstrndx };
+}
+
+/**
+ * Where the section header table lies, from the ELF header alone (the first 64 bytes), so a caller
+ * can read it before anything else; undefined when the header uses extended numbering or is not
+ * an ELF header (parseElf then says what is wrong).
+ */
+export function sectionHeaderRange(header: Uint8Array): { offset: number; length: number } | undefined {
+  if (
+    header.length < 64 ||
+    header[0] !== 0x7f ||
+    header[1] !== 0x45 ||
+    header[2] !== 0x4c ||
+    header[3] !== 0x46
+  )
+    return undefined;
+  const is64 = header[4] === 2;
+  const littleEndian = header[5] === 1;
+  const view = new DataView(header.buffer, header.byteOffset, 64);
+  const offset = is64 ? Number(view.getBigUint64(0x28, littleEndian)) : view.getUint32(0x20, littleEndian);
+  const entsize = view.getUint16(is64 ? 0x3a : 0x2e, littleEndian);
+  const count = view.getUint16(is64 ? 0x3c : 0x30, littleEndian);
+  if (count === 0 || !Number.isSafeInteger(offset)) return undefined;
+  return { offset, length: count * entsize };
 }
 
 /** The first section with this name. */
@@ -161,22 +188,41 @@ export function cString(table: Uint8Array, offset: number, source: string, table
   return decodeText(table.subarray(offset, end));
 }
 
-/** Latin-1 fast path for the ASCII names that fill symbol tables; UTF-8 otherwise. */
+/** Decodes UTF-8 names and modinfo strings (module strings are ASCII nearly always). */
 export function decodeText(bytes: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (!ascii) return utf8.decode(bytes);
-  return bytes.length <= 64 ? String.fromCharCode(...bytes) : utf8.decode(bytes);
+  return utf8.decode(bytes);
+}
+
+/**
+ * A string table decoded once: names are then slices of one string, which is much cheaper than a
+ * decode per symbol. When the table is not plain ASCII, byte offsets stop matching string offsets
+ * and each name is decoded on its own instead.
+ */
+export function stringTable(
+  table: Uint8Array,
+  source: string,
+  tableOffset: number,
+): (offset: number) => string {
+  const text = utf8.decode(table);
+  const ascii = text.length === table.length && !text.includes('\ufffd');
+  return (offset) => {
+    if (!ascii) return cString(table, offset, source, tableOffset);
+    if (offset >= text.length) return cString(table, offset, source, tableOffset);
+    const end = text.indexOf('\0', offset);
+    if (end < 0) throw new InputError('string without terminating NUL', source, hex(tableOffset + offset));
+    return text.slice(offset, end);
+  };
 }
 
 function u64(view: DataView, at: number, littleEndian: boolean, source: string): number {
-  const value = view.getBigUint64(at, littleEndian);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER))
-    throw new InputError(`value 0x${value.toString(16)} too large`, source, hex(at));
-  return Number(value);
+  const high = view.getUint32(littleEndian ? at + 4 : at, littleEndian);
+  const low = view.getUint32(littleEndian ? at : at + 4, littleEndian);
+  // 2^21 * 2^32 = 2^53: larger offsets and sizes cannot be exact, and no module is that big
+  if (high >= 0x200000)
+    throw new InputError(
+      `value 0x${high.toString(16)}${low.toString(16).padStart(8, '0')} too large`,
+      source,
+      hex(at),
+    );
+  return high * 0x100000000 + low;
 }

@@ -2,7 +2,7 @@
 
 // module reader (elf2)
 export { compressionOf, decompressModule, type ModuleCompression } from './decompress.js';
-export { type ElfFile, type ElfSection, parseElf } from './elf-file.js';
+export { type ElfFile, type ElfSection, parseElf, sectionHeaderRange } from './elf-file.js';
 export { readBuildId } from './module-notes.js';
-export { readModule } from './read-module.js';
+export { moduleRanges, readModule } from './read-module.js';
 export type { ModuleExport, ModuleInfo, ModuleUndefinedSymbol, ModuleVersion } from './types.js';

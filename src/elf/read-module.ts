@@ -37,6 +37,42 @@ export function readModule(bytes: Uint8Array, path: string): ModuleInfo {
   };
 }
 
+const SHT_SYMTAB = 2;
+const SHT_NOTE = 7;
+const READ_SECTIONS = new Set([
+  '.modinfo',
+  '__versions',
+  '__version_ext_crcs',
+  '__version_ext_names',
+  '__ksymtab_strings',
+]);
+
+/**
+ * The byte ranges readModule looks at beyond the ELF header, the section headers and the section
+ * name table: a caller holding a large file may read only these into a zero-filled buffer of the
+ * file's size (what depmod gets from mmap). `elf` is parsed from a buffer holding at least the
+ * header, the section headers and the name table.
+ */
+export function moduleRanges(elf: ElfFile): Array<{ offset: number; length: number }> {
+  const ranges: Array<{ offset: number; length: number }> = [];
+  const add = (index: number) => {
+    const section = elf.sections[index];
+    if (section !== undefined && section.size > 0)
+      ranges.push({ offset: section.offset, length: section.size });
+  };
+  for (const section of elf.sections) {
+    if (READ_SECTIONS.has(section.name) || section.name.startsWith('__kcrctab') || section.type === SHT_NOTE)
+      add(section.index);
+    if (section.type === SHT_SYMTAB) {
+      add(section.index);
+      add(section.link);
+    }
+  }
+  const tail = Math.min(SIGNATURE_MARKER.length, elf.bytes.length);
+  ranges.push({ offset: elf.bytes.length - tail, length: tail });
+  return ranges;
+}
+
 function hasSignature(elf: ElfFile): boolean {
   const { bytes } = elf;
   if (bytes.length < SIGNATURE_MARKER.length) return false;

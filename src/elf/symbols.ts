@@ -1,5 +1,5 @@
 import { InputError } from '../input/index.js';
-import { decodeText, type ElfFile, findSection, sectionBytes } from './elf-file.js';
+import { decodeText, type ElfFile, findSection, sectionBytes, stringTable } from './elf-file.js';
 import type { ModuleExport, ModuleUndefinedSymbol } from './types.js';
 
 const SHT_SYMTAB = 2;
@@ -42,6 +42,7 @@ export function readSymbols(elf: ElfFile): ModuleSymbols {
       `offset 0x${symtab.offset.toString(16)}`,
     );
   const strings = sectionBytes(elf, strtab);
+  const nameAt = stringTable(strings, elf.source, strtab.offset);
   const skipRegister = elf.machine === EM_SPARC || elf.machine === EM_SPARCV9;
   const { view, littleEndian, is64 } = elf;
   const undefinedSymbols: ModuleUndefinedSymbol[] = [];
@@ -64,14 +65,14 @@ export function readSymbols(elf: ElfFile): ModuleSymbols {
       // sparc gcc emits U references for global register variables: not imports (as kmod does)
       if (skipRegister && (info & 0xf) === STT_REGISTER) continue;
       undefinedSymbols.push({
-        name: stringAt(elf, strings, nameOffset, strtab.offset),
+        name: nameAt(nameOffset),
         weak: info >> 4 === STB_WEAK,
       });
       continue;
     }
     // Only names with these prefixes matter: test the bytes before decoding.
     if (!startsWithDunder(strings, nameOffset)) continue;
-    const name = stringAt(elf, strings, nameOffset, strtab.offset);
+    const name = nameAt(nameOffset);
     if (name.startsWith('__crc_')) {
       const value = is64
         ? Number(view.getBigUint64(at + 8, littleEndian) & 0xffffffffn)
@@ -140,15 +141,4 @@ function kstrtabExports(elf: ElfFile): ModuleExport[] {
 
 function startsWithDunder(strings: Uint8Array, at: number): boolean {
   return strings[at] === 0x5f && strings[at + 1] === 0x5f;
-}
-
-function stringAt(elf: ElfFile, strings: Uint8Array, offset: number, tableOffset: number): string {
-  const end = strings.indexOf(0, offset);
-  if (end < 0)
-    throw new InputError(
-      'symbol name without terminating NUL',
-      elf.source,
-      `offset 0x${(tableOffset + offset).toString(16)}`,
-    );
-  return decodeText(strings.subarray(offset, end));
 }

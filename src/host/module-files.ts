@@ -1,9 +1,18 @@
 import { execFile } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { compressionOf, decompressModule, type ModuleInfo, readModule } from '../elf/index.js';
+import {
+  compressionOf,
+  decompressModule,
+  type ModuleInfo,
+  moduleRanges,
+  parseElf,
+  readModule,
+  sectionHeaderRange,
+} from '../elf/index.js';
 import { InputError } from '../input/index.js';
 
 const execFileAsync = promisify(execFile);
@@ -43,13 +52,51 @@ export async function listModuleFiles(paths: ReadonlyArray<string>): Promise<str
 
 /** Reads one module file, compressed or not, into ModuleInfo. */
 export async function readModuleFile(path: string): Promise<ModuleInfo> {
-  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    const sparse = readUncompressedSparse(path);
+    if (sparse !== undefined) return readModule(sparse, path);
+    const bytes = await readFile(path);
+    return readModule(await uncompress(bytes, path), path);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
   }
-  return readModule(await uncompress(bytes, path), path);
+}
+
+/**
+ * Reads only the parts of an uncompressed module that readModule looks at into a zero-filled
+ * buffer of the file's size, as depmod only touches the pages of its mmap it needs: most of a
+ * module is code and relocations. Undefined for a compressed file, which must be read whole.
+ */
+function readUncompressedSparse(path: string): Uint8Array | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = new Uint8Array(size);
+    const fill = (offset: number, length: number) => {
+      const end = Math.min(size, offset + length);
+      for (let at = offset; at < end; ) {
+        const n = readSync(fd, bytes, at, end - at, at);
+        if (n === 0) break;
+        at += n;
+      }
+    };
+    fill(0, 64);
+    if (compressionOf(bytes) !== 'none') return undefined;
+    const table = sectionHeaderRange(bytes);
+    if (table === undefined) {
+      fill(64, size);
+      return bytes;
+    }
+    fill(table.offset, table.length);
+    const names = parseElf(bytes, path);
+    const nameSection = names.sections[names.namesIndex]!;
+    fill(nameSection.offset, nameSection.size);
+    for (const range of moduleRanges(parseElf(bytes, path))) fill(range.offset, range.length);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -93,7 +140,7 @@ export async function readModuleFiles(
     while (index < paths.length) {
       const at = index++;
       const path = paths[at]!;
-      const info = await stat(path);
+      const info = statSync(path);
       const hit = cache?.get(path);
       if (hit !== undefined && hit.size === info.size && hit.mtimeMs === info.mtimeMs) {
         results[at] = hit.info;
