@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the Debian kernel packages the KABI differential test (test/kabi/check-depmod.test.ts)
 # reads: the modules of one 6.1 ABI (A, linux-image) and the Module.symvers of an older 6.1 ABI
-# (B, linux-headers), a pair with partial CRC drift. ABIs leave the archive, so both are picked
+# (B, linux-headers), a pair with partial CRC drift; and a 6.12 backport image whose modules are
+# .ko.xz (X) with its own headers, for the xz path and the benchmark. ABIs leave the archive, so both are picked
 # with apt-cache among the ones still there. Debs and their extracted trees are cached under
 # $KLPM_CACHE/kabi; debs the e2e cache already holds are reused. Writes $KLPM_CACHE/kabi/pair.env.
 set -euo pipefail
@@ -60,10 +61,21 @@ extract() { # .deb -> extracted tree (once)
 
 image="$(extract "$(fetch "linux-image-$a-amd64")")"
 headers="$(extract "$(fetch "linux-headers-$b-amd64")")"
+x="$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' | awk '{print $1}' |
+  sed -E 's/^linux-image-(.*)-amd64$/\1/' | sort -V | tail -n1 || true)"
+xz_env=""
+if [ -n "$x" ] && apt-cache show "linux-headers-$x-amd64" >/dev/null 2>&1; then
+  x_image="$(extract "$(fetch "linux-image-$x-amd64")")"
+  x_headers="$(extract "$(fetch "linux-headers-$x-amd64")")"
+  xz_env="KABI_XZ_RELEASE=$x-amd64
+KABI_XZ_MODULES=$x_image/lib/modules/$x-amd64
+KABI_XZ_SYMVERS=$x_headers/usr/src/linux-headers-$x-amd64/Module.symvers"
+fi
 cat >"$out/pair.env" <<ENV
 KABI_A_RELEASE=$a-amd64
 KABI_A_MODULES=$image/lib/modules/$a-amd64
 KABI_B_RELEASE=$b-amd64
 KABI_B_SYMVERS=$headers/usr/src/linux-headers-$b-amd64/Module.symvers
+$xz_env
 ENV
 cat "$out/pair.env"

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import xzDecompress from 'xz-decompress';
 import {
   compressionOf,
   decompressModule,
@@ -15,7 +14,6 @@ import {
 } from '../elf/index.js';
 import { InputError } from '../input/index.js';
 
-const execFileAsync = promisify(execFile);
 const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
 const CACHE_FILE = 'module-info-v1.json';
 
@@ -100,20 +98,17 @@ function readUncompressedSparse(path: string): Uint8Array | undefined {
 }
 
 /**
- * xz has no maintained pure decoder for Node 20, so `.ko.xz` goes through the xz tool (package
- * xz-utils); gzip and zstd are decoded in memory by src/elf.
+ * No maintained xz decoder for Node 20 is synchronous and pure (`@napi-rs/lzma` needs Node 22), so
+ * `.ko.xz` is decoded here by xz-decompress (xz-embedded compiled to WebAssembly, a stream API);
+ * gzip and zstd are decoded in memory by src/elf.
  */
 async function uncompress(bytes: Uint8Array, path: string): Promise<Uint8Array> {
   if (compressionOf(bytes) !== 'xz') return decompressModule(bytes, path);
   try {
-    const { stdout } = await execFileAsync('xz', ['-dc', '--', path], {
-      encoding: 'buffer',
-      maxBuffer: 1 << 30,
-    });
-    return stdout;
+    const stream = new xzDecompress.XzReadableStream(new Blob([bytes]).stream());
+    return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (error) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new InputError(`corrupt xz data: ${stderr || (error as Error).message}`, path, 'offset 0x0');
+    throw new InputError(`corrupt xz data: ${(error as Error).message}`, path, 'offset 0x0');
   }
 }
 

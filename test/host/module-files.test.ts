@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readModule } from '../../src/elf/index.js';
 import { listModuleFiles, readModuleFile, readModuleFiles } from '../../src/host/module-files.js';
+import { InputError } from '../../src/input/index.js';
 import { writeModule } from '../support/elf-writer.js';
 
 const spec = {
@@ -40,5 +42,18 @@ describe('module files', () => {
     expect(files).toEqual([join(dir, 'a.ko'), join(dir, 'sub', 'b.ko.gz')]);
     const [a, b] = await readModuleFiles(files);
     expect({ ...b, path: a!.path }).toEqual(a);
+  });
+
+  const xz = spawnSync('xz', ['--version']).status === 0;
+  it.skipIf(!xz)('reads a .ko.xz made by the real xz tool, and names a corrupt one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'klpm-module-files-'));
+    const bytes = writeModule(spec);
+    const packed = spawnSync('xz', ['-c', '--check=crc32'], { input: bytes }).stdout;
+    writeFileSync(join(dir, 'm.ko.xz'), packed);
+    expect(await readModuleFile(join(dir, 'm.ko.xz'))).toEqual(readModule(bytes, join(dir, 'm.ko.xz')));
+    const corrupt = Uint8Array.from(packed);
+    corrupt[corrupt.length >> 1] = corrupt[corrupt.length >> 1]! ^ 0xff;
+    writeFileSync(join(dir, 'bad.ko.xz'), corrupt);
+    await expect(readModuleFile(join(dir, 'bad.ko.xz'))).rejects.toBeInstanceOf(InputError);
   });
 });
