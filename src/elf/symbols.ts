@@ -22,7 +22,8 @@ export interface ModuleSymbols {
  * its CRC is the `__crc_<sym>` symbol: an SHN_ABS value on kernels before 5.19, since then (and on
  * Debian's 6.1 and 6.12) a local symbol whose value is the offset of a 32-bit CRC in `__kcrctab` or
  * `__kcrctab_gpl` (SYMBOL_CRC in include/linux/export-internal.h); kmod_elf_get_symbols in
- * libkmod/libkmod-elf.c reads the same symbols. Modules without a symbol table have neither.
+ * libkmod/libkmod-elf.c reads the same symbols. The namespace is the string a `__kstrtabns_<sym>`
+ * symbol points at in `__ksymtab_strings`. Modules without a symbol table have neither.
  */
 export function readSymbols(elf: ElfFile): ModuleSymbols {
   const symtab = elf.sections.find((section) => section.type === SHT_SYMTAB);
@@ -48,6 +49,10 @@ export function readSymbols(elf: ElfFile): ModuleSymbols {
   const undefinedSymbols: ModuleUndefinedSymbol[] = [];
   const exported = new Map<string, { gpl: boolean }>();
   const crcs = new Map<string, { crc: number; gpl: boolean | undefined }>();
+  const namespaces = new Map<string, string>();
+  const kstrtab = findSection(elf, '__ksymtab_strings');
+  const kstrtabAt =
+    kstrtab === undefined ? undefined : stringTable(sectionBytes(elf, kstrtab), elf.source, kstrtab.offset);
   const count = symtab.size / entsize;
   for (let i = 1; i < count; i++) {
     const at = symtab.offset + i * entsize;
@@ -78,6 +83,14 @@ export function readSymbols(elf: ElfFile): ModuleSymbols {
         ? Number(view.getBigUint64(at + 8, littleEndian) & 0xffffffffn)
         : view.getUint32(at + 4, littleEndian);
       crcs.set(name.slice(6), crcOf(elf, shndx, value, at));
+    } else if (name.startsWith('__kstrtabns_')) {
+      // the namespace string of an export, in __ksymtab_strings (__KSYMTAB in include/linux/export.h, 5.4+)
+      if (kstrtab === undefined || kstrtabAt === undefined || shndx !== kstrtab.index) continue;
+      const value = is64
+        ? view.getUint32(at + (littleEndian ? 8 : 12), littleEndian)
+        : view.getUint32(at + 4, littleEndian);
+      const namespace = kstrtabAt(value);
+      if (namespace !== '') namespaces.set(name.slice(12), namespace);
     } else if (name.startsWith('__ksymtab_')) {
       const section = elf.sections[shndx];
       if (
@@ -92,7 +105,13 @@ export function readSymbols(elf: ElfFile): ModuleSymbols {
   const exports: ModuleExport[] = [];
   for (const [name, { gpl }] of exported) {
     const crc = crcs.get(name);
-    exports.push({ name, crc: crc?.crc, gpl: crc?.gpl ?? gpl });
+    const namespace = namespaces.get(name);
+    exports.push({
+      name,
+      crc: crc?.crc,
+      gpl: crc?.gpl ?? gpl,
+      ...(namespace === undefined ? {} : { namespace }),
+    });
   }
   for (const [name, crc] of crcs)
     if (!exported.has(name)) exports.push({ name, crc: crc.crc, gpl: crc.gpl ?? false });

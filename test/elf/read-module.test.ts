@@ -25,7 +25,7 @@ const sample: SyntheticModule = {
   imports: [{ name: 'kmalloc_caches' }, { name: 'dm_get_device' }, { name: 'maybe_there', weak: true }],
   exports: [
     { name: 'foo_start', crc: 0x12345678 },
-    { name: 'foo_stop', crc: 0x87654321, gpl: true },
+    { name: 'foo_stop', crc: 0x87654321, gpl: true, namespace: 'FOO_NS' },
   ],
   buildId: [0x09, 0xf4, 0x29, 0xb7, 0xa1, 0xcb, 0x2f, 0xd2],
   signed: true,
@@ -52,7 +52,7 @@ const expected = {
   ],
   exports: [
     { name: 'foo_start', crc: 0x12345678, gpl: false },
-    { name: 'foo_stop', crc: 0x87654321, gpl: true },
+    { name: 'foo_stop', crc: 0x87654321, gpl: true, namespace: 'FOO_NS' },
   ],
   buildId: '09f429b7a1cb2fd2',
   signed: true,

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listModuleFiles, readModuleFile } from '../../src/host/module-files.js';
+import { readSymversFile } from '../../src/host/symvers-file.js';
 
 // Real Debian modules read by klpm and by kmod's own modinfo(8) and binutils' readelf: the answers
 // must agree. The trees come from .ci/fetch-kernels.sh (pair.env).
@@ -52,4 +53,32 @@ describe.skipIf(skip !== undefined)('real modules', () => {
       }
     }
   });
+
+  it.skipIf(!existsSync(pair.KABI_XZ_SYMVERS ?? ''))(
+    "reads each export's CRC, GPL flag and namespace as the kernel's own Module.symvers lists them",
+    async () => {
+      const symvers = await readSymversFile(pair.KABI_XZ_SYMVERS!);
+      const all = await listModuleFiles([pair.KABI_XZ_MODULES!]);
+      const step = Math.floor(all.length / 40);
+      const chosen = all.filter(
+        (path, i) => i % step === 0 || /\/(usb-storage|dm-mod|idxd_bus)\.ko/.test(path),
+      );
+      let namespaced = 0;
+      for (const path of chosen) {
+        const info = await readModuleFile(path);
+        for (const exp of info.exports) {
+          const entry = symvers.entries.get(exp.name);
+          expect(entry, `${path}: ${exp.name}`).toBeDefined();
+          expect(path).toContain(`/${entry!.module}.ko`);
+          expect({ crc: exp.crc, gpl: exp.gpl, namespace: exp.namespace }).toEqual({
+            crc: entry!.crc,
+            gpl: entry!.exportType === 'EXPORT_SYMBOL_GPL',
+            namespace: entry!.namespace,
+          });
+          if (exp.namespace !== undefined) namespaced++;
+        }
+      }
+      expect(namespaced).toBeGreaterThan(0);
+    },
+  );
 });

@@ -10,6 +10,8 @@ export interface SyntheticExport {
   readonly gpl?: boolean;
   /** `section` (default): `__crc_<sym>` is an offset into `__kcrctab*`; `abs`: an SHN_ABS value */
   readonly crcMode?: 'section' | 'abs';
+  /** EXPORT_SYMBOL_NS: `__kstrtabns_<sym>` points at this string in `__ksymtab_strings` */
+  readonly namespace?: string;
 }
 
 export interface SyntheticModule {
@@ -146,6 +148,14 @@ export function writeModule(spec: SyntheticModule): Uint8Array {
         add({ name: `__kcrctab${suffix}`, type: SHT_PROGBITS, data: crcs.bytes() }),
       );
   }
+  // __ksymtab_strings: each export's name, then its namespace ('' when none), as __KSYMTAB lays them out
+  const kstr = new StringTable();
+  const kstrAt = new Map<string, { name: number; ns: number }>();
+  for (const e of exports) kstrAt.set(e.name, { name: kstr.add(e.name), ns: kstr.add(e.namespace ?? '') });
+  const kstrIndex =
+    exports.length === 0
+      ? -1
+      : add({ name: '__ksymtab_strings', type: SHT_PROGBITS, data: Uint8Array.from(kstr.bytes) });
   if (spec.buildId) {
     const n = b();
     n.u32(4);
@@ -183,6 +193,8 @@ export function writeModule(spec: SyntheticModule): Uint8Array {
     let crcOffset = 0;
     list.forEach((e, i) => {
       symbol(`__ksymtab_${e.name}`, 0, exportSections.get(`__ksymtab${suffix}`)!, i * 12);
+      symbol(`__kstrtab_${e.name}`, 0, kstrIndex, kstrAt.get(e.name)!.name);
+      symbol(`__kstrtabns_${e.name}`, 0, kstrIndex, kstrAt.get(e.name)!.ns);
       if (e.crc === undefined) return;
       if ((e.crcMode ?? 'section') === 'abs') symbol(`__crc_${e.name}`, 0, SHN_ABS, e.crc);
       else {
