@@ -1,6 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import xzDecompress from 'xz-decompress';
 import {
@@ -40,7 +39,7 @@ export async function listModuleFiles(paths: ReadonlyArray<string>): Promise<str
       );
     }
     if (info.isDirectory()) {
-      const entries = await readdir(path, { recursive: true, withFileTypes: true });
+      const entries = readdirSync(path, { recursive: true, withFileTypes: true });
       for (const entry of entries)
         if (entry.isFile() && MODULE_FILE.test(entry.name)) found.add(join(entry.parentPath, entry.name));
     } else found.add(path);
@@ -119,8 +118,8 @@ interface CacheEntry {
 }
 
 /**
- * Reads many module files, at most one per core at a time for the xz ones, reusing the cached
- * ModuleInfo of files whose size and mtime did not change. The cache is rewritten atomically.
+ * Reads many module files, reusing the cached ModuleInfo of files whose size and mtime did not
+ * change. The cache is rewritten atomically.
  */
 export async function readModuleFiles(
   paths: ReadonlyArray<string>,
@@ -128,27 +127,27 @@ export async function readModuleFiles(
 ): Promise<ModuleInfo[]> {
   const cache = options.cacheDir === undefined ? undefined : await loadCache(options.cacheDir);
   const next = new Map<string, CacheEntry>();
-  const results: ModuleInfo[] = new Array(paths.length);
-  let index = 0;
+  const results: ModuleInfo[] = [];
   let changed = false;
-  const worker = async () => {
-    while (index < paths.length) {
-      const at = index++;
-      const path = paths[at]!;
-      const info = statSync(path);
-      const hit = cache?.get(path);
-      if (hit !== undefined && hit.size === info.size && hit.mtimeMs === info.mtimeMs) {
-        results[at] = hit.info;
-        next.set(path, hit);
-        continue;
-      }
-      const module = await readModuleFile(path);
-      results[at] = module;
-      next.set(path, { size: info.size, mtimeMs: info.mtimeMs, info: module });
-      changed = true;
+  // one file at a time: reading an uncompressed module is synchronous work, and xz decoding is
+  // CPU-bound on this thread either way
+  for (const path of paths) {
+    if (cache === undefined) {
+      results.push(await readModuleFile(path));
+      continue;
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) * 2 }, worker));
+    const info = statSync(path);
+    const hit = cache.get(path);
+    if (hit !== undefined && hit.size === info.size && hit.mtimeMs === info.mtimeMs) {
+      results.push(hit.info);
+      next.set(path, hit);
+      continue;
+    }
+    const module = await readModuleFile(path);
+    results.push(module);
+    next.set(path, { size: info.size, mtimeMs: info.mtimeMs, info: module });
+    changed = true;
+  }
   if (options.cacheDir !== undefined && cache !== undefined && (changed || cache.size !== next.size)) {
     for (const [path, entry] of cache) if (!next.has(path)) next.set(path, entry);
     await saveCache(options.cacheDir, next);
