@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/input/index.js';
 import { parseSymvers } from '../../src/kabi/index.js';
@@ -84,5 +85,26 @@ describe('parseSymvers', () => {
   it('rejects a line with too few fields or no export type', () => {
     expect(() => parseSymvers('0x1\tsym\tvmlinux\n', 's')).toThrow(/4 or 5 tab-separated fields/);
     expect(() => parseSymvers('0x1\tsym\tvmlinux\tNOPE\t\n', 's')).toThrow(/no export type/);
+  });
+});
+
+describe('parseSymvers fuzz', () => {
+  it('returns Symvers or throws InputError naming a line, for any text', () => {
+    const field = fc.oneof(
+      fc.constantFrom('0x0000abcd', 'vmlinux', 'EXPORT_SYMBOL', 'EXPORT_SYMBOL_GPL', '', 'NS', '0x'),
+      fc.string({ maxLength: 12 }),
+    );
+    const line = fc.array(field, { maxLength: 6 }).map((fields) => fields.join('\t'));
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 6 }), (lines) => {
+        try {
+          parseSymvers(lines.join('\n'), 'fuzz.symvers');
+        } catch (error) {
+          expect(error).toBeInstanceOf(InputError);
+          expect((error as InputError).location).toMatch(/^line \d+$/);
+        }
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
   });
 });
