@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readModule } from '../../src/elf/index.js';
 import { listModuleFiles, readModuleFile } from '../../src/host/module-files.js';
 import { readSymversFile } from '../../src/host/symvers-file.js';
+import { InputError } from '../../src/input/index.js';
 
 // Real Debian modules read by klpm and by kmod's own modinfo(8) and binutils' readelf: the answers
 // must agree. The trees come from .ci/fetch-kernels.sh (pair.env).
@@ -79,6 +82,41 @@ describe.skipIf(skip !== undefined)('real modules', () => {
         }
       }
       expect(namespaced).toBeGreaterThan(0);
+    },
+  );
+
+  it.skipIf(!existsSync(pair.KABI_A_MODULES ?? ''))(
+    'returns ModuleInfo or InputError for 2,000 mutations of a real module',
+    async () => {
+      const path = (await listModuleFiles([pair.KABI_A_MODULES!])).find((file) =>
+        file.endsWith('/dm-mod.ko'),
+      )!;
+      const original = readFileSync(path);
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 }),
+          fc.option(fc.nat(), { nil: undefined }),
+          (flips, cut) => {
+            const bytes = Uint8Array.from(original);
+            // aim most flips at the header and section headers, where offsets live
+            const shoff = Number(new DataView(bytes.buffer).getBigUint64(0x28, true));
+            for (const [at, value] of flips)
+              bytes[
+                at % 3 === 0
+                  ? at % 64
+                  : at % 3 === 1
+                    ? shoff + (at % (bytes.length - shoff))
+                    : at % bytes.length
+              ] = value;
+            try {
+              readModule(cut === undefined ? bytes : bytes.subarray(0, cut % bytes.length), path);
+            } catch (error) {
+              if (!(error instanceof InputError)) throw error;
+            }
+          },
+        ),
+        { numRuns: 2000, seed: 11 },
+      );
     },
   );
 });
