@@ -98,7 +98,7 @@ function readUncompressedSparse(path: string): Uint8Array | undefined {
 
 /**
  * No maintained xz decoder for Node 20 is synchronous and pure (`@napi-rs/lzma` needs Node 22), so
- * `.ko.xz` is decoded here by xz-decompress (xz-embedded compiled to WebAssembly, a stream API);
+ * `.ko.xz` is decoded here by xz-decompress (a C decoder compiled to WebAssembly, a stream API);
  * gzip and zstd are decoded in memory by src/elf.
  */
 async function uncompress(bytes: Uint8Array, path: string): Promise<Uint8Array> {
