@@ -1,6 +1,7 @@
 import type { CommandFactory } from '../context.js';
 import { checkCommand } from './check.js';
 import { fleetCommand } from './fleet.js';
+import { kmpCommand } from './kmp.js';
 import { simulateCommand } from './simulate.js';
 import { statusCommand } from './status.js';
 
@@ -10,4 +11,5 @@ export const commands: ReadonlyArray<CommandFactory> = [
   statusCommand,
   checkCommand,
   fleetCommand,
+  kmpCommand,
 ];
