@@ -1,3 +1,5 @@
+import type { Command } from 'commander';
+
 /** What a command may touch besides its flags: output streams and the process environment. */
 export interface CliContext {
   readonly stdout: (text: string) => void;
@@ -23,3 +25,6 @@ export const ExitCode = {
   /** bad input: flags, files, formats */
   usage: 2,
 } as const;
+
+/** Builds one command; `setExit` records the exit code the command wants (default 0). */
+export type CommandFactory = (ctx: CliContext, setExit: (code: number) => void) => Command;

@@ -13,15 +13,23 @@ export async function main(argv: ReadonlyArray<string>, ctx: CliContext = proces
   const program = new Command('klpm')
     .description('kernel live-update manager: livepatch stacks, applicability, kernel module packages')
     .version('0.1.0')
-    .exitOverride()
-    .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr, outputError: () => {} })
     .showHelpAfterError(false);
   let exitCode: number = ExitCode.ok;
   for (const make of commands) {
-    program.addCommand(make(ctx, (code) => {
-      exitCode = code;
-    }));
+    program.addCommand(
+      make(ctx, (code) => {
+        exitCode = code;
+      }),
+    );
   }
+  // addCommand does not pass settings down: every command, nested ones too, throws instead of exiting.
+  const configure = (command: Command): void => {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr, outputError: () => {} });
+    for (const sub of command.commands) configure(sub);
+  };
+  configure(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

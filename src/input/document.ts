@@ -59,5 +59,5 @@ export function parseWithSchema<T extends z.ZodType>(doc: SourceDocument, schema
   const where = formatPath(issue.path);
   const line = doc.locate(issue.path);
   const location = [line, where === '' ? undefined : where].filter(Boolean).join(' ');
-  throw new InputError(issue.message.replace(/^Invalid input: /, ''), doc.source, location);
+  throw new InputError(issue.message.replace(/^Invalid (input|option): /, ''), doc.source, location);
 }

@@ -41,7 +41,11 @@ export const objectSchema = z
     obj.funcs.forEach((func, i) => {
       const key = `${func.name},${func.sympos || 1}`;
       if (seen.has(key)) {
-        ctx.addIssue({ code: 'custom', path: ['funcs', i], message: `func '${key}' is listed twice in object '${obj.name}'` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['funcs', i],
+          message: `func '${key}' is listed twice in object '${obj.name}'`,
+        });
       }
       seen.add(key);
     });
@@ -71,7 +75,11 @@ export const patchManifestSchema = z
     objects: z.array(objectSchema).default([]),
   })
   .superRefine((patch, ctx) => {
-    if (patch.replaceSet !== undefined && patch.provides !== undefined && patch.replaceSet !== patch.provides) {
+    if (
+      patch.replaceSet !== undefined &&
+      patch.provides !== undefined &&
+      patch.replaceSet !== patch.provides
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['provides'],
@@ -79,19 +87,31 @@ export const patchManifestSchema = z
       });
     }
     if (new Set(patch.obsoletes).size !== patch.obsoletes.length) {
-      ctx.addIssue({ code: 'custom', path: ['obsoletes'], message: `patch '${patch.name}' lists an obsoletes id twice` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['obsoletes'],
+        message: `patch '${patch.name}' lists an obsoletes id twice`,
+      });
     }
     const ids = new Set<number>();
     patch.states.forEach((state, i) => {
       if (ids.has(state.id)) {
-        ctx.addIssue({ code: 'custom', path: ['states', i, 'id'], message: `state id ${state.id} is declared twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['states', i, 'id'],
+          message: `state id ${state.id} is declared twice`,
+        });
       }
       ids.add(state.id);
     });
     const objects = new Set<string>();
     patch.objects.forEach((obj, i) => {
       if (objects.has(obj.name)) {
-        ctx.addIssue({ code: 'custom', path: ['objects', i, 'name'], message: `object '${obj.name}' is listed twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', i, 'name'],
+          message: `object '${obj.name}' is listed twice`,
+        });
       }
       objects.add(obj.name);
     });

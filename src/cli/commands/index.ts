@@ -1,8 +1,6 @@
-import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
-
-/** Builds one command; `setExit` records the exit code the command wants (default 0). */
-export type CommandFactory = (ctx: CliContext, setExit: (code: number) => void) => Command;
+import type { CommandFactory } from '../context.js';
+import { simulateCommand } from './simulate.js';
+import { statusCommand } from './status.js';
 
 /** Every klpm command, in the order `klpm --help` lists them. */
-export const commands: ReadonlyArray<CommandFactory> = [];
+export const commands: ReadonlyArray<CommandFactory> = [simulateCommand, statusCommand];

@@ -1,0 +1,79 @@
+import { Command, Option } from 'commander';
+import { formatEvent, parseScenario, runScenario, type Simulation, simulationLog } from '../../klp/index.js';
+import { type CommandFactory, ExitCode } from '../context.js';
+import { readInputText } from '../read-input.js';
+
+/** klpm simulate FILE: predicts what the kernel does for a scenario. */
+export const simulateCommand: CommandFactory = (ctx, setExit) =>
+  new Command('simulate')
+    .description('predict every callback, transition and error of a livepatch scenario (YAML or JSON)')
+    .argument('<file>', 'scenario file (docs/scenario.md)')
+    .addOption(new Option('--log', 'print the kernel log the scenario would produce').conflicts('json'))
+    .option('--json', 'print events, step results and the final sysfs view as JSON')
+    .option('--strict', 'exit 1 when the kernel would refuse a step')
+    .action(async (file: string, opts: { log?: boolean; json?: boolean; strict?: boolean }) => {
+      const simulation = runScenario(parseScenario(await readInputText(file), file));
+      if (opts.json) ctx.stdout(`${JSON.stringify(toJson(simulation), null, 2)}\n`);
+      else if (opts.log)
+        ctx.stdout(
+          simulationLog(simulation)
+            .map((line) => `${line}\n`)
+            .join(''),
+        );
+      else ctx.stdout(renderText(simulation));
+      const refused = simulation.steps.some((step) => step.error);
+      if (opts.strict && refused) setExit(ExitCode.findings);
+    });
+
+function toJson(simulation: Simulation) {
+  return {
+    kernel: simulation.kind,
+    steps: simulation.steps.map((step) => ({
+      index: step.index,
+      step: step.step,
+      ok: step.error === undefined,
+      ...(step.error
+        ? { errno: step.error.errno, errnoNumber: step.error.number, message: step.error.message }
+        : {}),
+      events: step.events.map((event) => ({ ...event, text: formatEvent(event) })),
+    })),
+    sysfs: simulation.sysfs,
+    modules: simulation.modules,
+    funcs: simulation.funcs,
+    tasks: simulation.tasks,
+  };
+}
+
+function renderText(simulation: Simulation): string {
+  const out: string[] = [`kernel: ${simulation.kind}`, ''];
+  for (const step of simulation.steps) {
+    out.push(
+      `${String(step.index + 1).padStart(3)}. ${step.step}${step.error ? `  -> refused: ${step.error.errno} ${step.error.message}` : ''}`,
+    );
+    for (const event of step.events) out.push(`       ${formatEvent(event)}`);
+  }
+  out.push('', 'patches (/sys/kernel/livepatch):');
+  if (simulation.sysfs.length === 0) out.push('  none');
+  for (const patch of simulation.sysfs) {
+    const extra = Object.entries(patch)
+      .filter(([key]) => !['name', 'objects'].includes(key))
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ');
+    out.push(`  ${patch.name}: ${extra}`);
+    for (const obj of patch.objects)
+      out.push(`    ${obj.name} patched=${obj.patched} funcs: ${obj.funcs.join(' ') || '-'}`);
+  }
+  const blocking = simulation.tasks.filter((task) => task.blocking);
+  if (blocking.length > 0)
+    out.push(
+      '',
+      `blocking the transition: ${blocking.map((t) => `${t.name} (in ${t.sleepingIn})`).join(', ')}`,
+    );
+  out.push(
+    '',
+    'modules: ' +
+      (simulation.modules.map((m) => m.name + (m.livepatch && !m.removable ? ' (in use)' : '')).join(' ') ||
+        'none'),
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,21 @@
+import { main } from '../../src/cli/main.js';
+
+/** Runs the real CLI in-process and captures its output, like corepack's _runCli. */
+export async function runCli(
+  args: ReadonlyArray<string>,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+    cwd: process.cwd(),
+  });
+  return { code, stdout, stderr };
+}

@@ -1,0 +1,104 @@
+import type { BlockingTask, KernelControl, PatchStatus } from '../../src/host/apply/index.js';
+import { KernelOpError } from '../../src/host/apply/index.js';
+import {
+  applyStep,
+  createSystem,
+  describeSystem,
+  type KernelKind,
+  type KlpSystem,
+  type PatchManifest,
+  type StepContext,
+  stepSchema,
+} from '../../src/klp/index.js';
+
+type StepInput = Parameters<typeof stepSchema.parse>[0];
+
+/**
+ * A KernelControl backed by the klp simulator: insmod of a file loads the patch its manifest
+ * describes, sysfs writes are simulator steps, sleep advances a virtual clock on which tests can
+ * schedule steps (a task that wakes up after 3 s). Every call is recorded.
+ */
+export class SimulatedKernel implements KernelControl {
+  system: KlpSystem;
+  clockMs = 0;
+  readonly calls: string[] = [];
+  private readonly ctx: StepContext;
+  private readonly scheduled: Array<{ atMs: number; step: StepInput }> = [];
+  /** freezes the next matching call for ever, before or after it acts: klpm killed at that point */
+  killAt: { call: string; when: 'before' | 'after' } | undefined;
+
+  constructor(
+    kind: KernelKind,
+    private readonly files: ReadonlyMap<string, PatchManifest>,
+    modules: ReadonlyArray<{ name: string; funcs: string[] }> = [],
+  ) {
+    this.system = createSystem(kind);
+    this.ctx = {
+      patches: new Map([...files.values()].map((m) => [m.name, m])),
+      moduleFuncs: new Map(modules.map((m) => [m.name, m.funcs])),
+    };
+  }
+
+  /** Runs a scenario step directly (a module load, a task going to sleep). */
+  step(input: StepInput): void {
+    const result = applyStep(this.system, stepSchema.parse(input), this.ctx);
+    this.system = result.system;
+    if (result.error) throw new KernelOpError(result.error.errno, result.error.message);
+  }
+
+  at(ms: number, step: StepInput): void {
+    this.scheduled.push({ atMs: ms, step });
+  }
+
+  /** Records a call and runs it, unless klpm is to be killed there. */
+  private async call(name: string, act: () => void): Promise<void> {
+    const kill = this.killAt?.call === name ? this.killAt : undefined;
+    if (kill) this.killAt = undefined;
+    if (kill?.when === 'before') return new Promise(() => {});
+    this.calls.push(name);
+    act();
+    if (kill) return new Promise(() => {});
+  }
+
+  async listPatches(): Promise<PatchStatus[]> {
+    return describeSystem(this.system).sysfs.map((p) => ({
+      name: p.name,
+      enabled: p.enabled === 1,
+      transition: p.transition === 1,
+    }));
+  }
+  async isModuleLoaded(name: string): Promise<boolean> {
+    return this.system.modules.has(name);
+  }
+  async insmod(file: string): Promise<void> {
+    const manifest = this.files.get(file);
+    if (!manifest) throw new KernelOpError('ENOENT', 'No such file or directory');
+    await this.call(`insmod ${file}`, () => this.step({ load: manifest.name }));
+  }
+  async rmmod(name: string): Promise<void> {
+    await this.call(`rmmod ${name}`, () => this.step({ unload: name }));
+  }
+  async writeEnabled(patch: string, enabled: boolean): Promise<void> {
+    await this.call(`echo ${enabled ? 1 : 0} > ${patch}/enabled`, () =>
+      this.step(enabled ? { enable: patch } : { disable: patch }),
+    );
+  }
+  async writeSignal(patch: string): Promise<void> {
+    await this.call(`echo 1 > ${patch}/signal`, () => this.step({ signal: patch }));
+  }
+  async writeForce(patch: string): Promise<void> {
+    await this.call(`echo 1 > ${patch}/force`, () => this.step({ force: patch }));
+  }
+  async blockingTasks(): Promise<BlockingTask[]> {
+    return describeSystem(this.system)
+      .tasks.filter((t) => t.blocking)
+      .map((t, i) => ({ pid: 100 + i, comm: t.name }));
+  }
+  async sleep(ms: number): Promise<void> {
+    this.clockMs += ms;
+    for (const due of this.scheduled.filter((s) => s.atMs <= this.clockMs)) {
+      this.scheduled.splice(this.scheduled.indexOf(due), 1);
+      this.step(due.step);
+    }
+  }
+}
