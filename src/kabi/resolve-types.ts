@@ -133,4 +133,8 @@ export interface Resolution {
 export interface ServedBefore {
   readonly kernel: string;
   readonly package: string;
+  /** the serving build was marked boot-critical: losing the package is a gap even with no build left */
+  readonly bootCritical?: boolean;
+  /** module names of the serving build, checked against the initrd when no build is left */
+  readonly modules?: ReadonlyArray<string>;
 }

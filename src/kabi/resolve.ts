@@ -137,7 +137,18 @@ function summarize(
     if (because) gaps.push({ kernel: kernel.release, package: pkg, because, had: had.has(pkg) });
   }
   // packages that served the kernel and have no build of its flavor any more (removed)
-  for (const pkg of [...had].sort(cmp)) if (!packages.includes(pkg)) lost.push(pkg);
+  const initrd = new Set(kernel.initrd);
+  for (const pkg of [...had].sort(cmp)) {
+    if (packages.includes(pkg)) continue;
+    lost.push(pkg);
+    const before = servedBefore.filter((s) => s.kernel === kernel.release && s.package === pkg);
+    const because = before.some((s) => s.bootCritical)
+      ? 'marked'
+      : before.some((s) => s.modules?.some((m) => initrd.has(m)))
+        ? 'initrd'
+        : undefined;
+    if (because) gaps.push({ kernel: kernel.release, package: pkg, because, had: true });
+  }
   links.sort((a, b) => cmp(a.name, b.name));
   return { kernel: kernel.release, flavor: kernel.flavor, chosen, links, rejected, lost, gaps };
 }

@@ -159,15 +159,18 @@ describe('resolveKmps', () => {
         [
           { kernel: K2, package: 'storage' },
           { kernel: K2, package: 'tool' },
-          { kernel: K2, package: 'gone' },
+          { kernel: K2, package: 'gone', bootCritical: false, modules: ['netdrv'] },
+          { kernel: K2, package: 'old', bootCritical: false, modules: ['oldmod'] },
         ],
       ).kernels,
       K2,
     );
-    expect(r.lost).toEqual(['storage', 'tool', 'gone']);
+    // gone and old have no build left: gone shipped netdrv, which the initrd holds
+    expect(r.lost).toEqual(['storage', 'tool', 'gone', 'old']);
     expect(r.gaps).toEqual([
       { kernel: K2, package: 'net', because: 'initrd', had: false },
       { kernel: K2, package: 'storage', because: 'marked', had: true },
+      { kernel: K2, package: 'gone', because: 'initrd', had: true },
     ]);
   });
 });

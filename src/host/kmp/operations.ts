@@ -134,7 +134,7 @@ async function change(
   adding: ReadonlyArray<string>,
   before?: () => Promise<void>,
 ): Promise<KmpOutcome> {
-  const resolution = resolveKmps(kernels, builds, servedBefore(state.links));
+  const resolution = resolveKmps(kernels, builds, servedBefore(state.links, state.builds));
   const operations = planLinks(state.links, resolution);
   const blocked = blockingGaps(resolution, adding);
   const outcome = { resolution, before: state.links, operations, blocked };

@@ -36,11 +36,20 @@ export async function readState(root: string, reader: ModuleReader): Promise<Kmp
   return { kernels, builds, links };
 }
 
-export function servedBefore(links: ReadonlyArray<KmpLink>): ServedBefore[] {
+export function servedBefore(links: ReadonlyArray<KmpLink>, builds: ReadonlyArray<KmpBuild>): ServedBefore[] {
   const seen = new Map<string, ServedBefore>();
   for (const link of links) {
-    const build = buildOfTarget(link.target);
-    if (build) seen.set(`${link.kernel}\0${build.package}`, { kernel: link.kernel, package: build.package });
+    const at = buildOfTarget(link.target);
+    if (!at) continue;
+    const build = builds.find(
+      (b) => b.package === at.package && b.version === at.version && b.kernel === at.builtFor,
+    );
+    seen.set(`${link.kernel}\0${at.package}`, {
+      kernel: link.kernel,
+      package: at.package,
+      bootCritical: build?.bootCritical ?? false,
+      modules: build?.modules.map((m) => m.name) ?? [],
+    });
   }
   return [...seen.values()];
 }
