@@ -72,11 +72,25 @@ export const kernelSchema = z.strictObject({
 export type KernelDescription = z.output<typeof kernelSchema>;
 
 export function parseKmpBuild(text: string, source: string): KmpBuildDescription {
-  return parseWithSchema(parseSourceDocument(text, source), kmpBuildSchema);
+  return parseFast(text, source, kmpBuildSchema);
 }
 
 export function parseKernel(text: string, source: string): KernelDescription {
-  return parseWithSchema(parseSourceDocument(text, source), kernelSchema);
+  return parseFast(text, source, kernelSchema);
+}
+
+/**
+ * Kernel descriptions run to megabytes: JSON.parse them, and only when that or the schema fails go
+ * through the position-keeping parser, to name the line in the error.
+ */
+function parseFast<T extends z.ZodType>(text: string, source: string, schema: T): z.output<T> {
+  try {
+    const result = schema.safeParse(JSON.parse(text));
+    if (result.success) return result.data;
+  } catch {
+    // not plain JSON: the located parse below says where
+  }
+  return parseWithSchema(parseSourceDocument(text, source), schema);
 }
 
 /** The flavor of a release when not given: what follows its last `-` (`6.1.0-47-amd64` -> `amd64`). */

@@ -1,5 +1,5 @@
-import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { InputError } from '../../input/index.js';
 import { kmpBuildDir } from '../../kabi/kmp-layout.js';
 import { blockingGaps, type LinkOperation, planLinks } from '../../kabi/link-plan.js';
@@ -86,11 +86,12 @@ export async function kmpRemove(options: KmpOptions, pkg: string, version?: stri
   const builds = state.builds.filter((b) => !gone.includes(b));
   const outcome = await change(options, state, state.kernels, builds, []);
   if (outcome.applied)
-    for (const b of gone)
-      await rm(join(options.root, kmpBuildDir(b.package, b.version, b.kernel)), {
-        recursive: true,
-        force: true,
-      });
+    for (const b of gone) {
+      const dir = join(options.root, kmpBuildDir(b.package, b.version, b.kernel));
+      await rm(dir, { recursive: true, force: true });
+      // the version and package directories go with their last build
+      for (const parent of [dirname(dir), dirname(dirname(dir))]) await rmdir(parent).catch(() => undefined);
+    }
   return outcome;
 }
 
