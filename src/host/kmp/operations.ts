@@ -15,6 +15,7 @@ import { parseKernel, parseKmpBuild } from './describe.js';
 import { type DepmodFailure, executeLinkPlan } from './execute.js';
 import { owedDepmods } from './journal.js';
 import type { ModuleReader } from './module-reader.js';
+import { registeredText } from './registry.js';
 import {
   buildFromDescription,
   journalPath,
@@ -111,7 +112,7 @@ export async function kmpAddKernel(
   return change(options, state, kernels, state.builds, [release], async () => {
     const dir = join(options.root, kernelsDir);
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `${release}.json.klpm-new`), text);
+    await writeFile(join(dir, `${release}.json.klpm-new`), registeredText(kernel));
     await rename(join(dir, `${release}.json.klpm-new`), join(dir, `${release}.json`));
   });
 }

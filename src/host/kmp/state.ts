@@ -10,8 +10,9 @@ import type {
   ServedBefore,
 } from '../../kabi/resolve-types.js';
 import type { SymversEntry } from '../../kabi/types.js';
-import { flavorOf, type KmpBuildDescription, parseKernel, parseKmpBuild } from './describe.js';
+import { flavorOf, type KmpBuildDescription, type parseKernel, parseKmpBuild } from './describe.js';
 import type { ModuleReader } from './module-reader.js';
+import { readRegistered } from './registry.js';
 
 /** The registered kernel descriptions, relative to the root. */
 export const kernelsDir = '/var/lib/klpm/kmp/kernels';
@@ -60,7 +61,7 @@ export async function readKernels(root: string): Promise<InstalledKernel[]> {
   return Promise.all(
     files.map(async (file) => {
       const path = join(dir, file);
-      return kernelFromDescription(parseKernel(await readFile(path, 'utf8'), path));
+      return readRegistered(await readFile(path, 'utf8'), path);
     }),
   );
 }

@@ -1,4 +1,4 @@
-import { existsSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../support/run-cli.js';
@@ -120,5 +120,11 @@ describe('klpm kmp commands', () => {
     expect(missing.stderr).toContain('no build of nothing in the store');
     const noFile = await kmp(['add', join(work, 'absent')], r);
     expect(noFile.code).toBe(2);
+    // a registration klpm did not write (a description copied in by hand) is refused, not trusted
+    mkdirSync(join(r, 'var/lib/klpm/kmp/kernels'), { recursive: true });
+    writeFileSync(join(r, 'var/lib/klpm/kmp/kernels', `${K1}.json`), JSON.stringify(kernelJson(K1, [])));
+    const foreign = await kmp(['status'], r);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain('not a klpm kernel registration (format klpm-kernel-1)');
   });
 });

@@ -11,6 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseKernel } from '../../../src/host/kmp/describe.js';
+import { registeredText } from '../../../src/host/kmp/registry.js';
+import { kernelFromDescription } from '../../../src/host/kmp/state.js';
 
 /** A symbol as `name:crc-hex`. */
 function sym(spec: string) {
@@ -56,7 +59,8 @@ export function writeKernel(root: string, description: ReturnType<typeof kernelJ
   const dir = join(root, 'var/lib/klpm/kmp/kernels');
   mkdirSync(dir, { recursive: true });
   mkdirSync(join(root, 'lib/modules', description.release), { recursive: true });
-  writeFileSync(join(dir, `${description.release}.json`), JSON.stringify(description));
+  const kernel = kernelFromDescription(parseKernel(JSON.stringify(description), 'test'));
+  writeFileSync(join(dir, `${description.release}.json`), registeredText(kernel));
 }
 
 /** A package directory as `klpm kmp add` takes it: kmp.json and a (placeholder) file per module. */
