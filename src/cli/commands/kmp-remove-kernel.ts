@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { kmpRemoveKernel } from '../../host/kmp/index.js';
+import type { CommandFactory } from '../context.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
+
+/** klpm kmp remove-kernel K: what a package manager calls before removing a kernel. */
+export const kmpRemoveKernelCommand: CommandFactory = (ctx, setExit) =>
+  withKmpFlags(
+    new Command('remove-kernel')
+      .description("drop a kernel's weak-updates links and its registration")
+      .argument('<kernel>', 'kernel release, as uname -r'),
+  ).action(async (kernel: string, flags: KmpFlags) =>
+    report(ctx, setExit, flags, await kmpRemoveKernel(kmpOptions(ctx, flags, true), kernel)),
+  );

@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { kmpRemove } from '../../host/kmp/index.js';
+import type { CommandFactory } from '../context.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
+
+/** klpm kmp remove PACKAGE [VERSION]: unlinks the builds, relinks what remains, drops them from the store. */
+export const kmpRemoveCommand: CommandFactory = (ctx, setExit) =>
+  withKmpFlags(
+    new Command('remove')
+      .description(
+        'remove a KMP (or one version of it), refused when a kernel would lose a boot-critical module',
+      )
+      .argument('<package>', 'package name')
+      .argument('[version]', 'only this version'),
+  ).action(async (pkg: string, version: string | undefined, flags: KmpFlags) =>
+    report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, true), pkg, version)),
+  );

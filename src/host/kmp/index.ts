@@ -1,0 +1,16 @@
+/** Kernel module packages on disk: the store, weak-updates/ links, the journal, depmod. */
+
+export { flavorOf, kernelSchema, kmpBuildSchema } from './describe.js';
+export { type DepmodFailure, executeLinkPlan } from './execute.js';
+export { owedDepmods } from './journal.js';
+export { elfModuleReader, type ModuleReader } from './module-reader.js';
+export {
+  type KmpOptions,
+  type KmpOutcome,
+  kmpAdd,
+  kmpAddKernel,
+  kmpLink,
+  kmpRemove,
+  kmpRemoveKernel,
+} from './operations.js';
+export { journalPath, kernelsDir, readLinks, readState } from './state.js';

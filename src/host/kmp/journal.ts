@@ -1,0 +1,67 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LinkOperation } from '../../kabi/link-plan.js';
+
+/**
+ * The append-only journal of link changes: one JSON object per line, fsync'd before the step it
+ * announces starts and after it ends. A run killed midway is seen by the next one, which finishes
+ * the depmod runs the dead one owed (the links themselves are re-planned from the disk).
+ */
+export type JournalRecord =
+  | { readonly run: string; readonly event: 'begin'; readonly operations: number }
+  | {
+      readonly run: string;
+      readonly event: 'start' | 'done';
+      readonly seq: number;
+      readonly operation: LinkOperation;
+    }
+  | { readonly run: string; readonly event: 'end' };
+
+export class LinkJournal {
+  private readonly fd: number;
+  private written = 0;
+
+  constructor(
+    path: string,
+    /** tests only: SIGKILL this process right after this many records */
+    private readonly crashAfter: number | undefined,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'a');
+  }
+
+  append(record: JournalRecord): void {
+    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    fsyncSync(this.fd);
+    this.written++;
+    if (this.crashAfter !== undefined && this.written >= this.crashAfter)
+      process.kill(process.pid, 'SIGKILL');
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Kernels whose depmod an unfinished run planned and never completed. */
+export function owedDepmods(path: string): string[] {
+  if (!existsSync(path)) return [];
+  const records: JournalRecord[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line === '') continue;
+    try {
+      records.push(JSON.parse(line) as JournalRecord);
+    } catch {
+      // a line torn by a crash mid-write: it announced nothing that happened
+    }
+  }
+  const ended = new Set(records.filter((r) => r.event === 'end').map((r) => r.run));
+  const owed = new Set<string>();
+  for (const r of records) {
+    if (ended.has(r.run) || !('operation' in r)) continue;
+    if (r.operation.op === 'link' || r.operation.op === 'unlink')
+      if (r.event === 'start') owed.add(r.operation.kernel);
+    if (r.operation.op === 'depmod' && r.event === 'done') owed.delete(r.operation.kernel);
+  }
+  return [...owed].sort();
+}

@@ -1,0 +1,173 @@
+import { cp, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { InputError } from '../../input/index.js';
+import { kmpBuildDir } from '../../kabi/kmp-layout.js';
+import { blockingGaps, type LinkOperation, planLinks } from '../../kabi/link-plan.js';
+import { resolveKmps } from '../../kabi/resolve.js';
+import type {
+  BootCriticalGap,
+  InstalledKernel,
+  KmpBuild,
+  KmpLink,
+  Resolution,
+} from '../../kabi/resolve-types.js';
+import { parseKernel, parseKmpBuild } from './describe.js';
+import { type DepmodFailure, executeLinkPlan } from './execute.js';
+import { owedDepmods } from './journal.js';
+import type { ModuleReader } from './module-reader.js';
+import { registeredText } from './registry.js';
+import {
+  buildFromDescription,
+  journalPath,
+  type KmpState,
+  kernelFromDescription,
+  kernelsDir,
+  readState,
+  servedBefore,
+} from './state.js';
+
+export interface KmpOptions {
+  readonly root: string;
+  readonly reader: ModuleReader;
+  /** apply the plan (false: dry run) */
+  readonly apply: boolean;
+  readonly depmod: boolean;
+  /** tests only: SIGKILL after this many journal records */
+  readonly crashAfter?: number | undefined;
+}
+
+/** What a kmp command decided and did. */
+export interface KmpOutcome {
+  readonly resolution: Resolution;
+  /** the links on disk before the command */
+  readonly before: ReadonlyArray<KmpLink>;
+  readonly operations: ReadonlyArray<LinkOperation>;
+  /** boot-critical gaps that stopped the change: when not empty, nothing changed */
+  readonly blocked: ReadonlyArray<BootCriticalGap>;
+  readonly applied: boolean;
+  readonly depmodFailures: ReadonlyArray<DepmodFailure>;
+}
+
+/** `klpm kmp resolve` / `link` / `status`: brings weak-updates/ in line with the store and the kernels. */
+export async function kmpLink(options: KmpOptions): Promise<KmpOutcome> {
+  const state = await readState(options.root, options.reader);
+  return change(options, state, state.kernels, state.builds, []);
+}
+
+/** `klpm kmp add DIR`: puts a build into the store and links it where it fits. */
+export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutcome> {
+  const source = join(dir, 'kmp.json');
+  const description = parseKmpBuild(await readText(source), source);
+  for (const m of description.modules) await mustExist(join(dir, m.file));
+  const build = await buildFromDescription(description, dir, options.reader);
+  const state = await readState(options.root, options.reader);
+  const builds = [...state.builds.filter((b) => !sameBuild(b, build)), build];
+  return change(options, state, state.kernels, builds, [], async () => {
+    const target = join(options.root, kmpBuildDir(build.package, build.version, build.kernel));
+    const temp = `${target}.klpm-new`;
+    await rm(temp, { recursive: true, force: true });
+    await mkdir(temp, { recursive: true });
+    await cp(dir, temp, { recursive: true });
+    await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+  });
+}
+
+/** `klpm kmp remove PACKAGE [VERSION]`: unlinks a package (or one version) and drops it from the store. */
+export async function kmpRemove(options: KmpOptions, pkg: string, version?: string): Promise<KmpOutcome> {
+  const state = await readState(options.root, options.reader);
+  const gone = state.builds.filter(
+    (b) => b.package === pkg && (version === undefined || b.version === version),
+  );
+  if (gone.length === 0)
+    throw new InputError(
+      `no build of ${pkg}${version ? ` version ${version}` : ''} in the store: see klpm kmp status`,
+      'PACKAGE',
+    );
+  const builds = state.builds.filter((b) => !gone.includes(b));
+  const outcome = await change(options, state, state.kernels, builds, []);
+  if (outcome.applied)
+    for (const b of gone) {
+      const dir = join(options.root, kmpBuildDir(b.package, b.version, b.kernel));
+      await rm(dir, { recursive: true, force: true });
+      // the version and package directories go with their last build
+      for (const parent of [dirname(dir), dirname(dirname(dir))]) await rmdir(parent).catch(() => undefined);
+    }
+  return outcome;
+}
+
+/** `klpm kmp add-kernel K --describe FILE`: registers a kernel and links the builds that fit it. */
+export async function kmpAddKernel(
+  options: KmpOptions,
+  release: string,
+  describe: string,
+): Promise<KmpOutcome> {
+  const text = await readText(describe);
+  const description = parseKernel(text, describe);
+  if (description.release !== release)
+    throw new InputError(`describes kernel ${description.release}, not ${release}`, describe, 'release');
+  const kernel = kernelFromDescription(description);
+  const state = await readState(options.root, options.reader);
+  const kernels = [...state.kernels.filter((k) => k.release !== release), kernel];
+  return change(options, state, kernels, state.builds, [release], async () => {
+    const dir = join(options.root, kernelsDir);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${release}.json.klpm-new`), registeredText(kernel));
+    await rename(join(dir, `${release}.json.klpm-new`), join(dir, `${release}.json`));
+  });
+}
+
+/** `klpm kmp remove-kernel K`: drops a kernel's links and its registration. */
+export async function kmpRemoveKernel(options: KmpOptions, release: string): Promise<KmpOutcome> {
+  const state = await readState(options.root, options.reader);
+  if (!state.kernels.some((k) => k.release === release))
+    throw new InputError(`kernel ${release} is not registered: see klpm kmp status`, 'KERNEL');
+  const kernels = state.kernels.filter((k) => k.release !== release);
+  const outcome = await change(options, state, kernels, state.builds, []);
+  if (outcome.applied) await rm(join(options.root, kernelsDir, `${release}.json`), { force: true });
+  return outcome;
+}
+
+async function change(
+  options: KmpOptions,
+  state: KmpState,
+  kernels: ReadonlyArray<InstalledKernel>,
+  builds: ReadonlyArray<KmpBuild>,
+  adding: ReadonlyArray<string>,
+  before?: () => Promise<void>,
+): Promise<KmpOutcome> {
+  const resolution = resolveKmps(kernels, builds, servedBefore(state.links, state.builds));
+  const operations = planLinks(state.links, resolution);
+  const blocked = blockingGaps(resolution, adding);
+  const outcome = { resolution, before: state.links, operations, blocked };
+  if (blocked.length > 0 || !options.apply) return { ...outcome, applied: false, depmodFailures: [] };
+  await before?.();
+  const registered = new Set(kernels.map((k) => k.release));
+  const owed = owedDepmods(join(options.root, journalPath)).filter((k) => registered.has(k));
+  const depmodFailures = executeLinkPlan(options.root, operations, {
+    depmod: options.depmod,
+    crashAfter: options.crashAfter,
+    owedDepmods: owed,
+  });
+  return { ...outcome, applied: true, depmodFailures };
+}
+
+function sameBuild(a: KmpBuild, b: KmpBuild): boolean {
+  return a.package === b.package && a.version === b.version && a.kernel === b.kernel;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
+  }
+}
+
+async function mustExist(path: string): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    throw new InputError('module file named in kmp.json is missing', path);
+  }
+}

@@ -1,0 +1,160 @@
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { buildOfTarget, kmpStoreDir, linkName } from '../../kabi/kmp-layout.js';
+import { resolveModuleOf } from '../../kabi/resolve-module.js';
+import type {
+  InstalledKernel,
+  KmpBuild,
+  KmpLink,
+  ResolveModule,
+  ServedBefore,
+} from '../../kabi/resolve-types.js';
+import type { SymversEntry } from '../../kabi/types.js';
+import { flavorOf, type KmpBuildDescription, type parseKernel, parseKmpBuild } from './describe.js';
+import type { ModuleReader } from './module-reader.js';
+import { readRegistered } from './registry.js';
+
+/** The registered kernel descriptions, relative to the root. */
+export const kernelsDir = '/var/lib/klpm/kmp/kernels';
+/** The journal of link changes, relative to the root. */
+export const journalPath = '/var/lib/klpm/kmp-journal.jsonl';
+/** Prefix of a link being created, before it is renamed into place. */
+export const tempPrefix = '.klpm-new-';
+
+/** Everything klpm needs to resolve: kernels, builds in the store, the links on disk. */
+export interface KmpState {
+  readonly kernels: InstalledKernel[];
+  readonly builds: KmpBuild[];
+  readonly links: KmpLink[];
+}
+
+export async function readState(root: string, reader: ModuleReader): Promise<KmpState> {
+  const [kernels, builds, links] = await Promise.all([
+    readKernels(root),
+    readBuilds(root, reader),
+    readLinks(root),
+  ]);
+  return { kernels, builds, links };
+}
+
+export function servedBefore(links: ReadonlyArray<KmpLink>, builds: ReadonlyArray<KmpBuild>): ServedBefore[] {
+  const seen = new Map<string, ServedBefore>();
+  for (const link of links) {
+    const at = buildOfTarget(link.target);
+    if (!at) continue;
+    const build = builds.find(
+      (b) => b.package === at.package && b.version === at.version && b.kernel === at.builtFor,
+    );
+    seen.set(`${link.kernel}\0${at.package}`, {
+      kernel: link.kernel,
+      package: at.package,
+      bootCritical: build?.bootCritical ?? false,
+      modules: build?.modules.map((m) => m.name) ?? [],
+    });
+  }
+  return [...seen.values()];
+}
+
+export async function readKernels(root: string): Promise<InstalledKernel[]> {
+  const dir = join(root, kernelsDir);
+  const files = (await listDir(dir)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => {
+      const path = join(dir, file);
+      return readRegistered(await readFile(path, 'utf8'), path);
+    }),
+  );
+}
+
+export function kernelFromDescription(d: ReturnType<typeof parseKernel>): InstalledKernel {
+  const entries = new Map<string, SymversEntry>(
+    d.symvers.map((e) => [
+      e.symbol,
+      { symbol: e.symbol, crc: e.crc, module: e.module, exportType: e.exportType, namespace: e.namespace },
+    ]),
+  );
+  return {
+    release: d.release,
+    flavor: d.flavor ?? flavorOf(d.release),
+    initrd: d.initrd,
+    symvers: { entries },
+    modules: d.modules.map((m) => ({
+      name: m.name,
+      file: m.file,
+      exports: m.exports.map((s) => ({ name: s.name, crc: s.crc })),
+      imports: m.imports.map((s) => ({ name: s.name, crc: s.crc })),
+    })),
+  };
+}
+
+async function readBuilds(root: string, reader: ModuleReader): Promise<KmpBuild[]> {
+  const store = join(root, kmpStoreDir);
+  const builds: KmpBuild[] = [];
+  for (const pkg of (await listDir(store)).sort())
+    for (const version of (await listDir(join(store, pkg))).sort())
+      for (const builtFor of (await listDir(join(store, pkg, version))).sort()) {
+        const dir = join(store, pkg, version, builtFor);
+        const path = join(dir, 'kmp.json');
+        const description = parseKmpBuild(await readFile(path, 'utf8'), path);
+        builds.push(await buildFromDescription(description, dir, reader));
+      }
+  return builds;
+}
+
+/** A build's modules: as described in kmp.json, or read from the files when the description is short. */
+export async function buildFromDescription(
+  d: KmpBuildDescription,
+  dir: string,
+  reader: ModuleReader,
+): Promise<KmpBuild> {
+  const modules: ResolveModule[] = await Promise.all(
+    d.modules.map(async (m) => {
+      if (m.exports !== undefined && m.imports !== undefined)
+        return {
+          name:
+            m.name ??
+            linkName(m.file)
+              .replace(/\.ko(\.\w+)?$/, '')
+              .replaceAll('-', '_'),
+          file: m.file,
+          exports: m.exports.map((s) => ({ name: s.name, crc: s.crc })),
+          imports: m.imports.map((s) => ({ name: s.name, crc: s.crc })),
+        };
+      return resolveModuleOf(await reader(join(dir, m.file)), m.file);
+    }),
+  );
+  return {
+    package: d.package,
+    version: d.version,
+    flavor: d.flavor ?? flavorOf(d.kernel),
+    kernel: d.kernel,
+    bootCritical: d.bootCritical,
+    modules,
+  };
+}
+
+/** The links klpm owns: weak-updates/ entries of every kernel that point into the store. */
+export async function readLinks(root: string): Promise<KmpLink[]> {
+  const links: KmpLink[] = [];
+  const modulesDir = join(root, 'lib/modules');
+  for (const kernel of (await listDir(modulesDir)).sort()) {
+    const weak = join(modulesDir, kernel, 'weak-updates');
+    for (const name of (await listDir(weak)).sort()) {
+      if (name.startsWith(tempPrefix)) continue;
+      const path = join(weak, name);
+      if (!(await lstat(path)).isSymbolicLink()) continue;
+      const target = `/${relative(resolvePath(root), resolvePath(dirname(path), await readlink(path)))}`;
+      if (buildOfTarget(target)) links.push({ kernel, name, target });
+    }
+  }
+  return links;
+}
+
+export async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}

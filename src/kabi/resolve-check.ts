@@ -1,0 +1,226 @@
+import type { InstalledKernel, KmpBuild, RejectReason, ResolveModule } from './resolve-types.js';
+import { compareVersions } from './version-order.js';
+
+/** A build in a package's preference list for one kernel. */
+export interface Candidate {
+  readonly build: KmpBuild;
+}
+
+/** A kernel's own exports, read once: vmlinux from symvers, the in-tree modules from their files. */
+export interface KernelSymbols {
+  /** as depmod_load_symvers in kmod's tools/depmod.c: only the vmlinux lines are the kernel's */
+  readonly vmlinux: ReadonlyMap<string, number>;
+  readonly inTree: ReadonlyMap<string, ResolveModule>;
+  /** symbol -> in-tree module exporting it, and its CRC */
+  readonly inTreeExports: ReadonlyMap<string, { readonly module: string; readonly crc: number | undefined }>;
+  /** in-tree module -> the imports other in-tree modules resolve against it (for the reverse check) */
+  readonly consumers: ReadonlyMap<string, ReadonlyArray<Consumer>>;
+}
+
+interface Consumer {
+  readonly module: string;
+  readonly symbol: string;
+  readonly crc: number | undefined;
+}
+
+export interface Rejection {
+  readonly reasons: ReadonlyArray<RejectReason>;
+  /** some reason hinges on what another package's choice exports or replaces */
+  readonly dependent: boolean;
+}
+
+export function kernelSymbols(kernel: InstalledKernel): KernelSymbols {
+  const vmlinux = new Map<string, number>();
+  for (const entry of kernel.symvers.entries.values())
+    if (entry.module === 'vmlinux') vmlinux.set(entry.symbol, entry.crc);
+  const inTree = new Map(kernel.modules.map((m) => [m.name, m]));
+  const inTreeExports = new Map<string, { module: string; crc: number | undefined }>();
+  for (const module of [...inTree.values()].sort((a, b) => cmp(a.name, b.name)))
+    for (const symbol of module.exports)
+      if (!inTreeExports.has(symbol.name))
+        inTreeExports.set(symbol.name, { module: module.name, crc: symbol.crc });
+  const consumers = new Map<string, Consumer[]>();
+  for (const module of inTree.values())
+    for (const symbol of module.imports) {
+      const owner = inTreeExports.get(symbol.name);
+      if (!owner || vmlinux.has(symbol.name) || owner.module === module.name) continue;
+      const list = consumers.get(owner.module) ?? [];
+      list.push({ module: module.name, symbol: symbol.name, crc: symbol.crc });
+      consumers.set(owner.module, list);
+    }
+  return { vmlinux, inTree, inTreeExports, consumers };
+}
+
+/**
+ * A package's builds for a kernel, best first: builds of another flavor are never used; the kernel's
+ * own build comes first, then the newest version (rpm order), then the newest kernel it was built for.
+ */
+export function candidatesFor(
+  kernel: InstalledKernel,
+  pkg: string,
+  builds: ReadonlyArray<KmpBuild>,
+): Candidate[] {
+  return builds
+    .filter((b) => b.package === pkg && b.flavor === kernel.flavor)
+    .sort((a, b) => {
+      const ownA = a.kernel === kernel.release ? 0 : 1;
+      const ownB = b.kernel === kernel.release ? 0 : 1;
+      return (
+        ownA - ownB ||
+        compareVersions(b.version, a.version) ||
+        compareVersions(b.kernel, a.kernel) ||
+        cmp(a.version, b.version) ||
+        cmp(a.kernel, b.kernel)
+      );
+    })
+    .map((build) => ({ build }));
+}
+
+/**
+ * Whether candidate `at` of `pkg` fits the kernel next to the other packages' current choices:
+ * every import resolves with an equal CRC, every in-tree module it replaces keeps exporting what the
+ * rest of the kernel imports from it, and no module name is taken by an earlier package.
+ */
+export function tryCandidate(
+  pkg: string,
+  at: number,
+  list: ReadonlyArray<Candidate>,
+  packages: ReadonlyArray<string>,
+  candidates: ReadonlyMap<string, ReadonlyArray<Candidate>>,
+  index: ReadonlyMap<string, number>,
+  chosen: ReadonlyMap<string, KmpBuild>,
+  symbols: KernelSymbols,
+): Rejection | undefined {
+  const build = list[at]?.build;
+  if (!build) return undefined;
+  const reasons: RejectReason[] = [];
+  let dependent = false;
+  const others = [...chosen.entries()].filter(([other]) => other !== pkg);
+  const moduleOwner = new Map<string, string>();
+  for (const [other, b] of others) for (const m of b.modules) moduleOwner.set(m.name, other);
+  for (const m of build.modules) {
+    const owner = moduleOwner.get(m.name);
+    if (owner !== undefined && owner < pkg) {
+      reasons.push({ kind: 'duplicate', module: m.name, owner });
+      dependent = true;
+    }
+  }
+  // the modules of this kernel after the change: chosen KMP modules replace in-tree ones of the same name
+  const overridden = new Set<string>();
+  const kmpExports = new Map<string, number | undefined>();
+  // by package then module name, so a symbol two modules export resolves the same in every input order
+  for (const b of [build, ...others.map(([, o]) => o)].sort((x, y) => cmp(x.package, y.package)))
+    for (const m of [...b.modules].sort((x, y) => cmp(x.name, y.name))) {
+      if (symbols.inTree.has(m.name)) overridden.add(m.name);
+      for (const e of m.exports) if (!kmpExports.has(e.name)) kmpExports.set(e.name, e.crc);
+    }
+  const own = new Map<string, string>();
+  for (const m of [...build.modules].sort((x, y) => cmp(x.name, y.name)))
+    for (const e of m.exports) {
+      const first = own.get(e.name);
+      if (first === undefined) own.set(e.name, m.name);
+      else if (first !== m.name)
+        reasons.push({ kind: 'export-clash', module: m.name, symbol: e.name, owner: first });
+    }
+  for (const m of build.modules)
+    for (const e of m.exports) if (own.get(e.name) === m.name) kmpExports.set(e.name, e.crc);
+  const lookup = (symbol: string): { found: boolean; crc: number | undefined } => {
+    if (kmpExports.has(symbol)) return { found: true, crc: kmpExports.get(symbol) };
+    const inTree = symbols.inTreeExports.get(symbol);
+    if (inTree && !overridden.has(inTree.module)) return { found: true, crc: inTree.crc };
+    if (symbols.vmlinux.has(symbol)) return { found: true, crc: symbols.vmlinux.get(symbol) };
+    return { found: false, crc: undefined };
+  };
+  for (const m of build.modules)
+    for (const e of m.exports) {
+      const owner = exportOwner(e.name, pkg, others, symbols, overridden);
+      if (owner === undefined) continue;
+      reasons.push({ kind: 'export-clash', module: m.name, symbol: e.name, owner: owner.name });
+      if (!owner.vmlinux) dependent = true;
+    }
+  const couldChange = (symbol: string): boolean =>
+    symbols.inTreeExports.has(symbol) || otherCandidatesExport(pkg, symbol, packages, candidates, index);
+  for (const m of build.modules)
+    for (const wanted of m.imports) {
+      const found = lookup(wanted.name);
+      const kind = !found.found ? 'unknown' : crcDiffers(wanted.crc, found.crc) ? 'crc' : undefined;
+      if (!kind) continue;
+      reasons.push({ kind, module: m.name, symbol: wanted.name, wanted: wanted.crc, found: found.crc });
+      if (couldChange(wanted.name)) dependent = true;
+    }
+  // the reverse check weak-modules lacks: a replaced in-tree module's users must still find their symbols
+  const replacedBy = new Map(build.modules.filter((m) => symbols.inTree.has(m.name)).map((m) => [m.name, m]));
+  for (const [name, module] of replacedBy) {
+    const exported = new Map(module.exports.map((e) => [e.name, e.crc]));
+    for (const consumer of symbols.consumers.get(name) ?? []) {
+      if (overridden.has(consumer.module)) continue;
+      const has = exported.has(consumer.symbol);
+      const crc = exported.get(consumer.symbol);
+      if (has && !crcDiffers(consumer.crc, crc)) continue;
+      reasons.push({
+        kind: has ? 'override-crc' : 'override-unknown',
+        module: name,
+        symbol: consumer.symbol,
+        neededBy: consumer.module,
+        wanted: consumer.crc,
+        found: crc,
+      });
+    }
+  }
+  return reasons.length === 0 ? undefined : { reasons: reasons.sort(byReason), dependent };
+}
+
+/** Who else exports `symbol` in the kernel next to this candidate: vmlinux, a kept in-tree module, an earlier package. */
+function exportOwner(
+  symbol: string,
+  pkg: string,
+  others: ReadonlyArray<[string, KmpBuild]>,
+  symbols: KernelSymbols,
+  overridden: ReadonlySet<string>,
+): { name: string; vmlinux: boolean } | undefined {
+  if (symbols.vmlinux.has(symbol)) return { name: 'vmlinux', vmlinux: true };
+  const inTree = symbols.inTreeExports.get(symbol);
+  if (inTree && !overridden.has(inTree.module)) return { name: inTree.module, vmlinux: false };
+  for (const [other, b] of others) {
+    if (other > pkg) continue;
+    const m = b.modules
+      .filter((x) => x.exports.some((e) => e.name === symbol))
+      .map((x) => x.name)
+      .sort(cmp)[0];
+    if (m !== undefined) return { name: `${m} (${other})`, vmlinux: false };
+  }
+  return undefined;
+}
+
+function byReason(a: RejectReason, b: RejectReason): number {
+  return cmp(reasonKey(a), reasonKey(b));
+}
+
+function reasonKey(r: RejectReason): string {
+  return [r.module, 'symbol' in r ? r.symbol : '', r.kind, 'neededBy' in r ? r.neededBy : ''].join('\0');
+}
+
+function otherCandidatesExport(
+  pkg: string,
+  symbol: string,
+  packages: ReadonlyArray<string>,
+  candidates: ReadonlyMap<string, ReadonlyArray<Candidate>>,
+  index: ReadonlyMap<string, number>,
+): boolean {
+  for (const other of packages) {
+    if (other === pkg) continue;
+    const list = candidates.get(other) ?? [];
+    for (let i = index.get(other) ?? 0; i < list.length; i++)
+      if (list[i]?.build.modules.some((m) => m.exports.some((e) => e.name === symbol))) return true;
+  }
+  return false;
+}
+
+/** As depmod: a CRC is only compared when both sides were built with modversions. */
+function crcDiffers(wanted: number | undefined, found: number | undefined): boolean {
+  return wanted !== undefined && found !== undefined && wanted !== found;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,54 @@
+import type { InstalledKernel, KmpBuild, KmpSymbol, ResolveModule } from '../../src/kabi/resolve-types.js';
+import type { SymversEntry } from '../../src/kabi/types.js';
+
+/** `name:crc` pairs, crc in hex, `name` alone for no CRC. */
+export function syms(...specs: string[]): KmpSymbol[] {
+  return specs.map((spec) => {
+    const [name, crc] = spec.split(':') as [string, string | undefined];
+    return { name, crc: crc === undefined ? undefined : Number.parseInt(crc, 16) };
+  });
+}
+
+export function mod(name: string, exports: string[] = [], imports: string[] = []): ResolveModule {
+  return { name, file: `${name}.ko`, exports: syms(...exports), imports: syms(...imports) };
+}
+
+export function kernel(
+  release: string,
+  vmlinux: string[],
+  modules: ResolveModule[] = [],
+  initrd: string[] = [],
+  flavor = release.slice(release.lastIndexOf('-') + 1),
+): InstalledKernel {
+  const entries = new Map<string, SymversEntry>();
+  for (const s of syms(...vmlinux))
+    entries.set(s.name, {
+      symbol: s.name,
+      crc: s.crc ?? 0,
+      module: 'vmlinux',
+      exportType: 'EXPORT_SYMBOL',
+      namespace: undefined,
+    });
+  // module exports also appear in symvers, but like depmod the resolver takes them from the modules
+  for (const m of modules)
+    for (const s of m.exports)
+      entries.set(s.name, {
+        symbol: s.name,
+        crc: s.crc ?? 0,
+        module: `drivers/${m.name}`,
+        exportType: 'EXPORT_SYMBOL',
+        namespace: undefined,
+      });
+  return { release, flavor, symvers: { entries }, modules, initrd };
+}
+
+export function build(
+  pkg: string,
+  version: string,
+  builtFor: string,
+  modules: ResolveModule[],
+  bootCritical = false,
+  flavor = builtFor.slice(builtFor.lastIndexOf('-') + 1),
+): KmpBuild {
+  return { package: pkg, version, flavor, kernel: builtFor, modules, bootCritical };
+}
