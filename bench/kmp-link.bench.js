@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { describedOnlyReader, kmpAdd, kmpAddKernel, kmpLink } from '../dist/host/kmp/index.js';
+import { elfModuleReader, kmpAdd, kmpAddKernel, kmpLink } from '../dist/host/kmp/index.js';
 
 const KERNELS = ['6.1.0-47-amd64', '6.1.0-48-amd64', '6.1.0-49-amd64'];
 const IN_TREE = 4000; // about the number of modules in a Debian 6.1 amd64 tree
@@ -109,7 +109,7 @@ function packageDir(pkg, kernel, i) {
   return dir;
 }
 
-const options = (root, depmod) => ({ root, reader: describedOnlyReader, apply: true, depmod });
+const options = (root, depmod) => ({ root, reader: elfModuleReader, apply: true, depmod });
 for (const [kernel, path] of describes) await kmpAddKernel(options(base, false), kernel, path);
 for (let i = 0; i < KMPS; i++) await kmpAdd(options(base, false), packageDir(`kmp${i}`, KERNELS[i % 3], i));
 await kmpLink(options(base, true));
