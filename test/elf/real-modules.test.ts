@@ -7,20 +7,13 @@ import { readModule } from '../../src/elf/index.js';
 import { listModuleFiles, readModuleFile } from '../../src/host/module-files.js';
 import { readSymversFile } from '../../src/host/symvers-file.js';
 import { InputError } from '../../src/input/index.js';
+import { kabiPairFile, readKabiPair } from '../support/kabi-pair.js';
 
 // Real Debian modules read by klpm and by kmod's own modinfo(8) and binutils' readelf: the answers
 // must agree. The trees come from .ci/fetch-kernels.sh (pair.env).
 
-const cache = process.env.KLPM_CACHE ?? join(process.env.HOME ?? '/nonexistent', '.cache', 'klpm');
-const pairFile = join(cache, 'kabi', 'pair.env');
-const pair = existsSync(pairFile)
-  ? Object.fromEntries(
-      readFileSync(pairFile, 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('='))
-        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-    )
-  : {};
+const pairFile = kabiPairFile;
+const pair = readKabiPair() ?? {};
 const has = (tool: string) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
 const trees = [pair.KABI_A_MODULES, pair.KABI_XZ_MODULES].filter(
   (dir): dir is string => !!dir && existsSync(dir),

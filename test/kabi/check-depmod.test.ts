@@ -6,22 +6,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listModuleFiles, readModuleFiles } from '../../src/host/module-files.js';
 import { readSymversFile } from '../../src/host/symvers-file.js';
 import { checkModules } from '../../src/kabi/index.js';
+import { kabiPairFile, readKabiPair } from '../support/kabi-pair.js';
 
 // Differential test: real Debian modules of one 6.1 ABI against the Module.symvers of another,
 // checked by klpm and by the real depmod (Debian's kmod); the warnings must be the same set.
 // .ci/fetch-kernels.sh fetches and extracts the pair and writes pair.env.
 
-const cache = process.env.KLPM_CACHE ?? join(process.env.HOME ?? '/nonexistent', '.cache', 'klpm');
-const pairFile = join(cache, 'kabi', 'pair.env');
+const pairFile = kabiPairFile;
 const depmod = ['/usr/sbin/depmod', '/sbin/depmod'].find((path) => existsSync(path));
-const pair = existsSync(pairFile)
-  ? Object.fromEntries(
-      readFileSync(pairFile, 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('='))
-        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-    )
-  : undefined;
+const pair = readKabiPair();
 const skipReason =
   depmod === undefined
     ? 'depmod (package kmod) is not installed'
