@@ -1,5 +1,5 @@
+import { rpmvercmp as compareVersions } from '../repo/index.js';
 import type { InstalledKernel, KmpBuild, RejectReason, ResolveModule } from './resolve-types.js';
-import { compareVersions } from './version-order.js';
 
 /** A build in a package's preference list for one kernel. */
 export interface Candidate {

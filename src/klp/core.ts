@@ -52,7 +52,8 @@ export function patchFromManifest(manifest: PatchManifest): KlpPatch {
 
 /**
  * klp_add_nops: for every function a replaced patch changes and the new one does not, a NOP so the
- * original runs again. Like klp_find_func, a func matches only with the same old_sympos.
+ * original runs again. klp_find_func treats old_sympos 0 and 1 as one function (upstream 139560e8b973,
+ * "livepatch: Match old_sympos 0 and 1 in klp_find_func()", in the stable kernels from 5.10 on).
  */
 function addNops(patch: KlpPatch, replaced: ReadonlyArray<KlpPatch>): void {
   for (const old of replaced) {
@@ -72,7 +73,7 @@ function addNops(patch: KlpPatch, replaced: ReadonlyArray<KlpPatch>): void {
       for (const oldFunc of oldObj.funcs) {
         if (oldFunc.nop) continue;
         const exists = obj.funcs.some(
-          (f) => f.oldName === oldFunc.oldName && f.oldSympos === oldFunc.oldSympos,
+          (f) => f.oldName === oldFunc.oldName && (f.oldSympos || 1) === (oldFunc.oldSympos || 1),
         );
         if (!exists) obj.funcs.push({ oldName: oldFunc.oldName, oldSympos: oldFunc.oldSympos, nop: true });
       }

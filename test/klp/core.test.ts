@@ -285,3 +285,37 @@ describe('system states (state.c)', () => {
     ]);
   });
 });
+
+describe('NOPs (klp_add_nops, klp_find_func)', () => {
+  it('a replace from f at sympos 0 to f at sympos 1 adds no NOP: they are one function', () => {
+    const { sim } = simulate({
+      kernel: { livepatch: 'replace-bool' },
+      modules: [{ name: 'busy', funcs: ['busy_fn'] }],
+      patches: [
+        {
+          name: 'v1',
+          objects: [
+            { name: 'vmlinux', funcs: [{ name: 'f', sympos: 0 }] },
+            { name: 'busy', funcs: ['busy_fn'] },
+          ],
+        },
+        {
+          name: 'v2',
+          replace: true,
+          objects: [
+            { name: 'vmlinux', funcs: [{ name: 'f', sympos: 1 }] },
+            { name: 'busy', funcs: ['busy_fn'] },
+          ],
+        },
+      ],
+      steps: [
+        { load: 'busy' },
+        { load: 'v1' },
+        { block: { task: 'worker', func: 'busy_fn' } },
+        { load: 'v2' },
+      ],
+    });
+    // v2 is held in transition, so its func directories, NOPs included, are still there.
+    expect(sim.sysfs[1]?.objects.map((o) => o.funcs)).toEqual([['f,1'], ['busy_fn,1']]);
+  });
+});

@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/input/index.js';
 import { parseScenario } from '../../src/klp/index.js';
+import { runCli } from '../support/run-cli.js';
 
 function errorOf(text: string): InputError {
   try {
@@ -86,4 +89,16 @@ describe('scenario files: bad input names the file, line and path', () => {
     ].join('\n');
     expect(errorOf(text).message).toContain("module name 'p' is declared twice");
   });
+});
+
+describe('invalid example scenarios exit 2 with the message in their .err file', () => {
+  const dir = new URL('../../examples/klp/provides/invalid/', import.meta.url);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    it(file, async () => {
+      const path = fileURLToPath(new URL(file, dir));
+      const { code, stderr } = await runCli(['simulate', path, '--log']);
+      expect(code).toBe(2);
+      expect(stderr).toContain(readFileSync(path.replace(/\.yaml$/, '.err'), 'utf8').trim());
+    });
+  }
 });

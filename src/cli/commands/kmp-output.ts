@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { describedOnlyReader, type KmpOptions, type KmpOutcome } from '../../host/kmp/index.js';
+import { elfModuleReader, type KmpOptions, type KmpOutcome } from '../../host/kmp/index.js';
 import type { RejectReason } from '../../kabi/resolve-types.js';
 import { type CliContext, ExitCode } from '../context.js';
 import { UsageError } from '../usage-error.js';
@@ -25,7 +25,7 @@ export function kmpOptions(ctx: CliContext, flags: KmpFlags, apply: boolean): Km
     throw new UsageError(`KLPM_TEST_CRASH_AFTER must be a number of journal records, not ${crash}`);
   return {
     root: flags.root,
-    reader: describedOnlyReader,
+    reader: elfModuleReader,
     apply,
     depmod: flags.depmod,
     crashAfter: crash === undefined ? undefined : Number(crash),

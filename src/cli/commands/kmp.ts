@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CommandFactory } from '../context.js';
 import { kmpAddCommand } from './kmp-add.js';
 import { kmpAddKernelCommand } from './kmp-add-kernel.js';
+import { kmpCheckCommand } from './kmp-check.js';
 import { kmpLinkCommand } from './kmp-link.js';
 import { kmpRemoveCommand } from './kmp-remove.js';
 import { kmpRemoveKernelCommand } from './kmp-remove-kernel.js';
@@ -14,6 +15,7 @@ export const kmpCommand: CommandFactory = (ctx, setExit) => {
     'kernel module packages: KABI compatibility and weak-updates links',
   );
   for (const sub of [
+    kmpCheckCommand,
     kmpStatusCommand,
     kmpResolveCommand,
     kmpLinkCommand,

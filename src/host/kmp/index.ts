@@ -3,7 +3,7 @@
 export { flavorOf, kernelSchema, kmpBuildSchema } from './describe.js';
 export { type DepmodFailure, executeLinkPlan } from './execute.js';
 export { owedDepmods } from './journal.js';
-export { describedOnlyReader, type ModuleReader } from './module-reader.js';
+export { elfModuleReader, type ModuleReader } from './module-reader.js';
 export {
   type KmpOptions,
   type KmpOutcome,

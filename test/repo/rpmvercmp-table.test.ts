@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions } from '../../src/kabi/version-order.js';
+import { rpmvercmp as compareVersions } from '../../src/repo/index.js';
 
 // expected signs from rpm's own rpmvercmp test table (tests/rpmvercmp.at)
 const cases: Array<[string, string, number]> = [

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { E2E_DIR, type E2eKernel } from './kernels.js';
+
+/**
+ * Boots one Debian kernel under qemu (TCG, one vCPU: KVM is not usable on the CI machines) with the
+ * busybox initramfs. The guest mounts the host's root read-only over 9p at /host (it can chroot there
+ * and run node and klpm) and a fresh work directory read-write at /work, which carries the scenario
+ * script in and the kernel log out. One boot per scenario: every scenario starts on a clean kernel.
+ */
+
+/** What one guest run left in its work directory. */
+export interface GuestRun {
+  workDir: string;
+  /** the kernel log after the scenario (the boot messages were cleared before it started) */
+  dmesg: string;
+  /** /sys/kernel/livepatch after the scenario, one `path=value` per file */
+  sysfs: string;
+  /** the serial console, for diagnosing a guest that did not finish */
+  console: string;
+}
+
+/** Whether qemu-system-x86_64 is on PATH. */
+export function hasQemu(): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, 'qemu-system-x86_64')));
+}
+
+/**
+ * Boots `kernel`, runs `script` as /work/scenario.sh in the guest and returns what it wrote. A guest
+ * that leaves no kernel log never reached the scenario (an emulated boot that hung on a loaded
+ * machine): it is booted once more before that counts as a failure.
+ */
+export async function runGuest(kernel: E2eKernel, script: string, timeoutMs = 120_000): Promise<GuestRun> {
+  try {
+    return await bootOnce(kernel, script, timeoutMs);
+  } catch (error) {
+    if (!(error instanceof GuestBootError)) throw error;
+    return bootOnce(kernel, script, timeoutMs);
+  }
+}
+
+class GuestBootError extends Error {
+  override readonly name = 'GuestBootError';
+}
+
+async function bootOnce(kernel: E2eKernel, script: string, timeoutMs: number): Promise<GuestRun> {
+  const workDir = mkdtempSync(join(tmpdir(), `klpm-e2e-${kernel.series}-`));
+  cpSync(kernel.modules, join(workDir, 'modules'), { recursive: true });
+  cpSync(join(E2E_DIR, 'guest', 'steps.sh'), join(workDir, 'steps.sh'));
+  writeFileSync(join(workDir, 'scenario.sh'), script);
+  const args = [
+    ...['-accel', 'tcg', '-smp', '1', '-m', '512', '-display', 'none', '-no-user-config', '-nodefaults'],
+    ...['-serial', 'stdio', '-no-reboot', '-kernel', kernel.vmlinuz, '-initrd', kernel.initramfs],
+    ...['-append', 'console=ttyS0 panic=-1 printk.time=0 quiet no_timer_check'],
+    ...['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap'],
+    ...['-virtfs', `local,path=${workDir},mount_tag=work,security_model=none,multidevs=remap`],
+  ];
+  const console = await new Promise<string>((resolve, reject) => {
+    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+  const dmesgFile = join(workDir, 'dmesg.log');
+  if (!existsSync(dmesgFile)) {
+    throw new GuestBootError(
+      `the ${kernel.release} guest wrote no kernel log; its console:\n${console.slice(-3000)}`,
+    );
+  }
+  const sysfsFile = join(workDir, 'sysfs.txt');
+  return {
+    workDir,
+    dmesg: readFileSync(dmesgFile, 'utf8'),
+    sysfs: existsSync(sysfsFile) ? readFileSync(sysfsFile, 'utf8') : '',
+    console,
+  };
+}

@@ -1,0 +1,59 @@
+import { Command } from 'commander';
+import { loadRepository } from '../../host/repo-files.js';
+import {
+  type ApplicabilityStatus,
+  evaluateFleet,
+  indexRepository,
+  parseFleetHosts,
+} from '../../repo/index.js';
+import type { CommandFactory } from '../context.js';
+import { readInputText } from '../read-input.js';
+import { readTime } from './check.js';
+
+const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
+  'supported',
+  'kernel-upgrade-required',
+  'kernel-end-of-life',
+  'unsupported',
+  'unknown',
+];
+
+/** klpm fleet check: `klpm check` for every host of a hosts.jsonl file. */
+export const fleetCheckCommand: CommandFactory = (ctx) =>
+  new Command('check')
+    .description(
+      'check every host of a JSON-lines file against a repository: summary table and per-host JSONL',
+    )
+    .requiredOption('--repo <path>', 'repository root, repomd.xml, updateinfo.xml[.gz] or klpm index (.json)')
+    .requiredOption(
+      '--hosts <file>',
+      'one JSON object per line: {"id", "buildIds": {kernel, xen}, "applied"}',
+    )
+    .option('--now <iso>', 'evaluate coverage expiry at this time (default: now)')
+    .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
+    .option('--json', 'print only the per-host JSON lines')
+    .action(
+      async (opts: { repo: string; hosts: string; now?: string; expiryWindow: string; json?: boolean }) => {
+        const time = readTime(opts);
+        const hosts = parseFleetHosts(await readInputText(opts.hosts), opts.hosts);
+        const repository = await loadRepository(opts.repo);
+        for (const warning of repository.warnings)
+          ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
+        const results = evaluateFleet(indexRepository(repository), hosts, time);
+        const jsonl = results.map(({ host, result }) => `${JSON.stringify({ host, ...result })}\n`).join('');
+        if (opts.json) {
+          ctx.stdout(jsonl);
+          return;
+        }
+        const counts = new Map<string, number>();
+        for (const { result: r } of results)
+          counts.set(`${r.component}/${r.status}`, (counts.get(`${r.component}/${r.status}`) ?? 0) + 1);
+        const rows = ['component  status                    hosts'];
+        for (const component of ['kernel', 'xen'])
+          for (const status of STATUSES) {
+            const n = counts.get(`${component}/${status}`);
+            if (n) rows.push(`${component.padEnd(10)} ${status.padEnd(25)} ${String(n).padStart(5)}`);
+          }
+        ctx.stdout(`${hosts.length} hosts\n${rows.join('\n')}\n\n${jsonl}`);
+      },
+    );

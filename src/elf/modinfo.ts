@@ -1,0 +1,38 @@
+import { decodeText } from './elf-file.js';
+
+/**
+ * `.modinfo` is a run of NUL-terminated `key=value` strings, padded with NULs (as MODULE_INFO in
+ * include/linux/moduleparam.h lays it out). Returns every key with all its values, in file order.
+ */
+export function parseModinfo(bytes: Uint8Array): Record<string, string[]> {
+  const modinfo: Record<string, string[]> = Object.create(null);
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0, start);
+    if (end < 0) end = bytes.length;
+    if (end > start) {
+      const entry = decodeText(bytes.subarray(start, end));
+      const eq = entry.indexOf('=');
+      if (eq > 0) {
+        const key = entry.slice(0, eq);
+        const values = modinfo[key] ?? [];
+        values.push(entry.slice(eq + 1));
+        modinfo[key] = values;
+      }
+    }
+    start = end + 1;
+  }
+  return modinfo;
+}
+
+/** The kernel's form of a module name: `-` becomes `_` (as kbuild's modname does). */
+export function kernelModuleName(name: string): string {
+  return name.replaceAll('-', '_');
+}
+
+/** Module name from a file path when `.modinfo` has no name: `foo-bar.ko.xz` becomes `foo_bar`. */
+export function moduleNameFromPath(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const dot = base.indexOf('.ko');
+  return kernelModuleName(dot > 0 ? base.slice(0, dot) : base);
+}

@@ -1,0 +1,33 @@
+/** Livepatch repositories (updateinfo.xml, klpm's JSON index), rpm version order and applicability. */
+export {
+  type Applicability,
+  type ApplicabilityStatus,
+  type EvaluationTime,
+  evaluateHost,
+  type HostComponent,
+  indexRepository,
+  type RebootNeed,
+  type RepositoryIndex,
+} from './applicability.js';
+export {
+  evaluateFleet,
+  type FleetHost,
+  type FleetResult,
+  fleetHostSchema,
+  parseFleetHosts,
+} from './fleet.js';
+export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
+export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
+export { readBuildId, readVersionRelease } from './livepatch.js';
+export { compareVersionRelease, parseVersionRelease, rpmvercmp, type VersionRelease } from './rpmvercmp.js';
+export {
+  COMPONENTS,
+  type Component,
+  GUIDANCES,
+  type Guidance,
+  type Livepatch,
+  type Repository,
+  type Update,
+  type UpdateGuidance,
+} from './types.js';
+export { decodeXmlBytes, parseUpdateinfo, updateinfoLocation } from './updateinfo.js';

@@ -1,0 +1,141 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/run-cli.js';
+
+const EXAMPLE = resolve(import.meta.dirname, '../../examples/repo');
+const A = '1f3e5d7c9b2a4e6f8091a2b3c4d5e6f708192a3b'; // 4.19.19-8.0.20, dropped by XSA-2023-003
+const B = '2a4c6e8f0b1d3f5a7c9e0b2d4f6a8c0e1f3a5b7c'; // 4.19.19-8.0.21
+const dir = mkdtempSync(join(tmpdir(), 'klpm-check-'));
+
+describe('klpm check', () => {
+  it('reads the example yum repository by its root and prints the fields the issue lists', async () => {
+    const out = await runCli([
+      'check',
+      '--repo',
+      EXAMPLE,
+      '--build-id',
+      B.toUpperCase(),
+      '--json',
+      '--now',
+      '2023-04-01',
+    ]);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const json = JSON.parse(out.stdout);
+    expect(json).toMatchObject({
+      component: 'kernel',
+      buildId: B,
+      status: 'supported',
+      eol: false,
+      apply: { to: '4.19.19-8.0.23', base: '4.19.19-8.0.21', baseBuildId: B, update: 'XSA-2023-003' },
+      candidates: [
+        { to: '4.19.19-8.0.23', update: 'XSA-2023-003' },
+        { to: '4.19.19-8.0.22', update: 'XSA-2023-002' },
+      ],
+      rolledUp: ['XSA-2023-003', 'XSA-2023-002'],
+      reboot: 'yes-livepatch-covered',
+    });
+    expect(typeof json.reason).toBe('string');
+  });
+
+  it('says end of life in plain words for a base the newest update dropped (repomd.xml given directly)', async () => {
+    const out = await runCli(['check', '--repo', join(EXAMPLE, 'repodata/repomd.xml'), '--build-id', A]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('kernel-end-of-life');
+    expect(out.stdout).toContain('no longer cover');
+  });
+
+  it('reads the build ID from <root>/sys/kernel/notes when --build-id is absent', async () => {
+    const root = join(dir, 'host');
+    mkdirSync(join(root, 'sys/kernel'), { recursive: true });
+    const desc = Buffer.from(B, 'hex');
+    const header = Buffer.alloc(12);
+    header.writeUInt32LE(4, 0);
+    header.writeUInt32LE(desc.length, 4);
+    header.writeUInt32LE(3, 8);
+    writeFileSync(join(root, 'sys/kernel/notes'), Buffer.concat([header, Buffer.from('GNU\0'), desc]));
+    const out = await runCli(['check', '--repo', EXAMPLE, '--root', root, '--json']);
+    expect(JSON.parse(out.stdout)).toMatchObject({ buildId: B, status: 'supported' });
+    const missing = await runCli(['check', '--repo', EXAMPLE, '--root', join(dir, 'nothing'), '--json']);
+    expect(JSON.parse(missing.stdout).status).toBe('unknown');
+  });
+
+  it('reads updateinfo.xml.gz directly, and the JSON index with its replace set and expiry', async () => {
+    const gz = await runCli([
+      'check',
+      '--repo',
+      join(EXAMPLE, 'repodata/updateinfo.xml.gz'),
+      '--build-id',
+      B,
+      '--applied',
+      '4.19.19-8.0.22',
+      '--json',
+    ]);
+    expect(JSON.parse(gz.stdout).candidates).toEqual([{ to: '4.19.19-8.0.23', update: 'XSA-2023-003' }]);
+    const index = join(EXAMPLE, 'index.json');
+    const args = ['check', '--repo', index, '--build-id', B, '--replace-set', '1', '--json'];
+    const early = JSON.parse((await runCli([...args, '--now', '2026-03-01'])).stdout);
+    expect(early).toMatchObject({
+      status: 'supported',
+      apply: { to: '6.1.0-40.2', update: 'KLPM-2026-002' },
+    });
+    // coverage ends 2026-07-01: within 30 days of 2026-06-10
+    const late = JSON.parse((await runCli([...args, '--now', '2026-06-10'])).stdout);
+    expect(late).toMatchObject({ status: 'kernel-upgrade-required', expires: '2026-07-01' });
+    const otherSet = JSON.parse((await runCli([...args.slice(0, 5), '--json'])).stdout);
+    expect(otherSet.status).toBe('unsupported');
+  });
+
+  it('bad input exits 2 with one line naming the file or flag', async () => {
+    const bad = join(dir, 'bad.xml');
+    writeFileSync(bad, '<updates>\n<update>\n</updates>\n');
+    const out = await runCli(['check', '--repo', bad, '--build-id', B]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(new RegExp(`^klpm: ${bad}: \\d+:\\d+: malformed xml`));
+    const flag = await runCli(['check', '--repo', EXAMPLE, '--build-id', 'xyz']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--build-id');
+  });
+});
+
+describe('klpm fleet check', () => {
+  it('prints a summary and one JSON line per host component', async () => {
+    const hosts = join(dir, 'hosts.jsonl');
+    writeFileSync(
+      hosts,
+      [
+        { id: 'h1', buildIds: { kernel: A } },
+        { id: 'h2', buildIds: { kernel: B }, applied: { kernel: '4.19.19-8.0.23' } },
+        { id: 'h3', buildIds: { kernel: 'ffee', xen: '4c6e8a0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c' } },
+      ]
+        .map((h) => JSON.stringify(h))
+        .join('\n'),
+    );
+    const out = await runCli(['fleet', 'check', '--repo', EXAMPLE, '--hosts', hosts]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/kernel\s+kernel-end-of-life\s+1/);
+    const lines = out.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.host, l.component, l.status])).toEqual([
+      ['h1', 'kernel', 'kernel-end-of-life'],
+      ['h2', 'kernel', 'supported'],
+      ['h3', 'kernel', 'unsupported'],
+      ['h3', 'xen', 'supported'],
+    ]);
+  });
+
+  it('a bad line is an error naming the file and the line', async () => {
+    const hosts = join(dir, 'bad.jsonl');
+    writeFileSync(
+      hosts,
+      `${JSON.stringify({ id: 'h1', buildIds: { kernel: A } })}\n{"id": "h2", "buildIds": {"kernel": "zz"}}\n`,
+    );
+    const out = await runCli(['fleet', 'check', '--repo', EXAMPLE, '--hosts', hosts]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(new RegExp(`^klpm: ${hosts}: line 2 buildIds\\.kernel: `));
+  });
+});
