@@ -1,6 +1,4 @@
-/** KABI: symvers and which modules a kernel can load. */
-
-// symvers and check (elf2)
+/** KABI: symvers, which modules a kernel can load, and which KMP build serves each kernel. */
 export {
   type CheckProblem,
   type CheckProblemKind,
@@ -8,5 +6,23 @@ export {
   checkModules,
   type ModuleCheck,
 } from './check.js';
+export { buildOfTarget, kmpBuildDir, kmpStoreDir, linkName, weakUpdatesDir } from './kmp-layout.js';
+export { blockingGaps, type LinkOperation, planLinks } from './link-plan.js';
+export { resolveKmps } from './resolve.js';
+export { resolveModuleOf } from './resolve-module.js';
+export type {
+  BootCriticalGap,
+  ChosenBuild,
+  InstalledKernel,
+  KernelResolution,
+  KmpBuild,
+  KmpLink,
+  KmpSymbol,
+  RejectedBuild,
+  RejectReason,
+  Resolution,
+  ResolveModule,
+  ServedBefore,
+} from './resolve-types.js';
 export { parseSymvers } from './symvers.js';
 export type { Symvers, SymversEntry } from './types.js';

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { elfModuleReader, type KmpOptions, type KmpOutcome } from '../../host/kmp/index.js';
-import type { RejectReason } from '../../kabi/resolve-types.js';
+import type { RejectReason } from '../../kabi/index.js';
 import { type CliContext, ExitCode } from '../context.js';
 import { UsageError } from '../usage-error.js';
 

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { weakUpdatesDir } from '../../kabi/kmp-layout.js';
-import type { LinkOperation } from '../../kabi/link-plan.js';
+import type { LinkOperation } from '../../kabi/index.js';
+import { weakUpdatesDir } from '../../kabi/index.js';
 import { LinkJournal } from './journal.js';
 import { journalPath, tempPrefix } from './state.js';
 

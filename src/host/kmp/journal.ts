@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LinkOperation } from '../../kabi/link-plan.js';
+import type { LinkOperation } from '../../kabi/index.js';
 
 /**
  * The append-only journal of link changes: one JSON object per line, fsync'd before the step it

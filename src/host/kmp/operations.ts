@@ -1,16 +1,8 @@
 import { cp, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError } from '../../input/index.js';
-import { kmpBuildDir } from '../../kabi/kmp-layout.js';
-import { blockingGaps, type LinkOperation, planLinks } from '../../kabi/link-plan.js';
-import { resolveKmps } from '../../kabi/resolve.js';
-import type {
-  BootCriticalGap,
-  InstalledKernel,
-  KmpBuild,
-  KmpLink,
-  Resolution,
-} from '../../kabi/resolve-types.js';
+import type { BootCriticalGap, InstalledKernel, KmpBuild, KmpLink, Resolution } from '../../kabi/index.js';
+import { blockingGaps, kmpBuildDir, type LinkOperation, planLinks, resolveKmps } from '../../kabi/index.js';
 import { parseKernel, parseKmpBuild } from './describe.js';
 import { type DepmodFailure, executeLinkPlan } from './execute.js';
 import { owedDepmods } from './journal.js';

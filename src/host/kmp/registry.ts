@@ -1,6 +1,5 @@
 import { InputError } from '../../input/index.js';
-import type { InstalledKernel, KmpSymbol, ResolveModule } from '../../kabi/resolve-types.js';
-import type { SymversEntry } from '../../kabi/types.js';
+import type { InstalledKernel, KmpSymbol, ResolveModule, SymversEntry } from '../../kabi/index.js';
 
 /**
  * The form klpm keeps a registered kernel in (`/var/lib/klpm/kmp/kernels/<K>.json`): klpm's own

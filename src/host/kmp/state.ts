@@ -1,15 +1,14 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
-import { buildOfTarget, kmpStoreDir, linkName } from '../../kabi/kmp-layout.js';
-import { resolveModuleOf } from '../../kabi/resolve-module.js';
 import type {
   InstalledKernel,
   KmpBuild,
   KmpLink,
   ResolveModule,
   ServedBefore,
-} from '../../kabi/resolve-types.js';
-import type { SymversEntry } from '../../kabi/types.js';
+  SymversEntry,
+} from '../../kabi/index.js';
+import { buildOfTarget, kmpStoreDir, linkName, resolveModuleOf } from '../../kabi/index.js';
 import { flavorOf, type KmpBuildDescription, type parseKernel, parseKmpBuild } from './describe.js';
 import type { ModuleReader } from './module-reader.js';
 import { readRegistered } from './registry.js';
