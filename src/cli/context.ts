@@ -6,6 +6,8 @@ export interface CliContext {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** the user klpm runs as (changing livepatches needs root); undefined where the platform has none */
+  readonly uid?: number | undefined;
 }
 
 export function processContext(): CliContext {
@@ -14,6 +16,7 @@ export function processContext(): CliContext {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    uid: process.getuid?.(),
   };
 }
 
@@ -24,6 +27,12 @@ export const ExitCode = {
   findings: 1,
   /** bad input: flags, files, formats */
   usage: 2,
+  /** apply/rollback/unload changed nothing: the plan was refused, or a file failed verification */
+  refused: 3,
+  /** no livepatch applies to the running build (end of life, or unknown to the repository): reboot */
+  reboot: 4,
+  /** another klpm holds the lock */
+  busy: 5,
 } as const;
 
 /** Builds one command; `setExit` records the exit code the command wants (default 0). */

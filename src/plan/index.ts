@@ -1,6 +1,23 @@
 /** Plans: the ordered steps from a host's livepatch state to a goal, each checked on the simulator. */
 export { assemblePlan, isRefused } from './assemble.js';
+export {
+  attributesOfRelease,
+  type HostStateResult,
+  hostStateFromObserved,
+  type KnownPatch,
+  type ObservedHost,
+  type ObservedPatch,
+} from './observed.js';
 export { predictPlan } from './predict.js';
+export {
+  answersFor,
+  type GoalsResult,
+  goalsFor,
+  knownPatches,
+  RequestError,
+  type SetGoal,
+  type UpdateRequest,
+} from './request.js';
 export type {
   CompareVersions,
   Goal,

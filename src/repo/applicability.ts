@@ -59,6 +59,26 @@ export function indexRepository(repository: Repository): RepositoryIndex {
   return { groups, updates: new Map(repository.updates.map((u) => [u.id, u])) };
 }
 
+/** The livepatches published for one base build in one replace set, newest `to` first. */
+export function livepatchesFor(
+  index: RepositoryIndex,
+  component: Component,
+  replaceSet: number,
+  buildId: string,
+): ReadonlyArray<{ readonly livepatch: Livepatch; readonly update: Update }> {
+  return index.groups.get(groupKey(component, replaceSet))?.byBase.get(buildId.toLowerCase()) ?? [];
+}
+
+/** The replace sets that publish livepatches for a base build, in ascending order. */
+export function replaceSetsFor(index: RepositoryIndex, component: Component, buildId: string): number[] {
+  const sets: number[] = [];
+  for (const [key, group] of index.groups) {
+    const [groupComponent, set] = key.split('/');
+    if (groupComponent === component && group.byBase.has(buildId.toLowerCase())) sets.push(Number(set));
+  }
+  return sets.sort((a, b) => a - b);
+}
+
 /** What the host runs, as `klpm check` or a fleet's hosts.jsonl gives it. */
 export interface HostComponent {
   readonly component: Component;

@@ -6,8 +6,10 @@ export {
   evaluateHost,
   type HostComponent,
   indexRepository,
+  livepatchesFor,
   type RebootNeed,
   type RepositoryIndex,
+  replaceSetsFor,
 } from './applicability.js';
 export {
   evaluateFleet,

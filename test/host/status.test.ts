@@ -85,7 +85,8 @@ describe('klpm status', () => {
     journal.close();
     const text = await runCli(['status', '--root', root]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain('kernel: 6.12.117+deb12-amd64  livepatch: replace-bool');
+    expect(text.stdout).toContain('kernel: 6.12.117+deb12-amd64  build ID: unknown');
+    expect(text.stdout).toContain('livepatch: yes (livepatches can be applied); kind: replace-bool');
     expect(text.stdout).toContain('  klpm_e2e_v2 2: enabled replace=1');
     expect(text.stdout).toContain(
       'interrupted: plan 1 (upgrade-atomic) started 2026-11-22T10:00:00.000Z never finished',
@@ -96,6 +97,14 @@ describe('klpm status', () => {
 
   it('an empty machine: no patch, kind unknown', async () => {
     const { stdout } = await runCli(['status', '--root', mkdtempSync(join(tmpdir(), 'klpm-empty-'))]);
-    expect(stdout).toBe('kernel: unknown  livepatch: no patch loaded\npatches: none\n');
+    expect(stdout).toBe(
+      [
+        'kernel: unknown  build ID: unknown',
+        'livepatch: no (the kernel has no livepatch support (no /sys/kernel/livepatch: CONFIG_LIVEPATCH)); kind: not shown until a patch is loaded',
+        'patches: none',
+        'reboot needed: no',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -4,6 +4,7 @@ import { main } from '../../src/cli/main.js';
 export async function runCli(
   args: ReadonlyArray<string>,
   env: Record<string, string | undefined> = {},
+  uid?: number,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -16,6 +17,7 @@ export async function runCli(
     },
     env,
     cwd: process.cwd(),
+    uid,
   });
   return { code, stdout, stderr };
 }

@@ -1,5 +1,7 @@
-import type { BlockingTask, KernelControl, PatchStatus } from '../../src/host/apply/index.js';
+import type { BlockingTask, PatchStatus } from '../../src/host/apply/index.js';
 import { KernelOpError } from '../../src/host/apply/index.js';
+import type { LiveKernel } from '../../src/host/live-kernel.js';
+import type { HostLivepatchView } from '../../src/host/livepatch-state.js';
 import {
   applyStep,
   createSystem,
@@ -18,7 +20,10 @@ type StepInput = Parameters<typeof stepSchema.parse>[0];
  * describes, sysfs writes are simulator steps, sleep advances a virtual clock on which tests can
  * schedule steps (a task that wakes up after 3 s). Every call is recorded.
  */
-export class SimulatedKernel implements KernelControl {
+export class SimulatedKernel implements LiveKernel {
+  /** what /proc/sys/kernel/osrelease and /sys/kernel/notes would say */
+  release = '6.12.117+deb12-amd64';
+  buildId: string | undefined = '00112233445566778899aabbccddeeff00112233';
   system: KlpSystem;
   clockMs = 0;
   readonly calls: string[] = [];
@@ -66,6 +71,38 @@ export class SimulatedKernel implements KernelControl {
       enabled: p.enabled === 1,
       transition: p.transition === 1,
     }));
+  }
+  /** The sysfs view a real kernel in this state shows (what host/livepatch-state.ts reads). */
+  async readView(): Promise<HostLivepatchView> {
+    const sysfs = describeSystem(this.system).sysfs;
+    const attributes = (['replace', 'replace_set', 'provides', 'stack_order'] as const).filter((a) =>
+      sysfs.some((p) => p[a] !== undefined),
+    );
+    return {
+      release: this.release,
+      kind: sysfs.length === 0 ? undefined : this.system.kind,
+      attributes,
+      patches: sysfs.map((p) => ({
+        name: p.name,
+        enabled: p.enabled === 1,
+        transition: p.transition === 1,
+        replace: p.replace === undefined ? undefined : p.replace === 1,
+        replaceSet: p.replace_set,
+        provides: p.provides,
+        obsoletes: p.obsoletes?.split(',').filter(Boolean).map(Number),
+        stackOrder: p.stack_order,
+        version: undefined,
+        objects: p.objects.map((o) => ({
+          name: o.name,
+          patched: o.patched === 1,
+          funcs: o.funcs.map((f) => ({ name: f.split(',')[0]!, sympos: Number(f.split(',')[1]) })),
+        })),
+      })),
+      modules: [...this.system.modules.keys()],
+    };
+  }
+  async readBuildId(): Promise<string | undefined> {
+    return this.buildId;
   }
   async isModuleLoaded(name: string): Promise<boolean> {
     return this.system.modules.has(name);

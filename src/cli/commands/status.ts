@@ -1,15 +1,38 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { loadRepository } from '../../host/repo-files.js';
 import { type LivepatchStatus, readLivepatchStatus } from '../../host/status.js';
 import type { CommandFactory } from '../context.js';
+import { readTime } from './check.js';
 
-/** klpm status: what is loaded, what is in transition and who blocks it, an interrupted plan. */
+interface StatusFlags {
+  root: string;
+  repo?: string;
+  json?: boolean;
+  now?: string;
+  expiryWindow: string;
+}
+
+/** klpm status: kernel and build ID, loaded patches, transitions and who blocks them, the repository's offer. */
 export const statusCommand: CommandFactory = (ctx) =>
   new Command('status')
-    .description('show the loaded livepatches, transitions and blocking tasks, and any interrupted plan')
+    .description(
+      'show the kernel, its build ID, loaded livepatches, transitions and blocking tasks, what the repository offers, and any interrupted plan',
+    )
     .option('--root <dir>', 'read the machine under this directory', '/')
+    .option('--repo <path>', 'repository to ask (default <root>/var/lib/klpm/repo when it exists)')
+    .option('--now <iso>', 'evaluate livepatch coverage expiry at this time (default: now)')
+    .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
     .option('--json', 'print the status as JSON')
-    .action(async (opts: { root: string; json?: boolean }) => {
-      const status = await readLivepatchStatus(opts.root);
+    .action(async (opts: StatusFlags) => {
+      const defaultRepo = join(opts.root, 'var/lib/klpm/repo');
+      const repoPath = opts.repo ?? (existsSync(defaultRepo) ? defaultRepo : undefined);
+      const repository =
+        repoPath === undefined
+          ? undefined
+          : { repository: await loadRepository(repoPath), time: readTime(opts) };
+      const status = await readLivepatchStatus(opts.root, repository);
       if (opts.json) {
         ctx.stdout(
           `${JSON.stringify({ ...status, interrupted: status.interrupted && { ...status.interrupted, steps: Object.fromEntries(status.interrupted.steps) } }, null, 2)}\n`,
@@ -20,7 +43,10 @@ export const statusCommand: CommandFactory = (ctx) =>
     });
 
 function renderStatus(status: LivepatchStatus): string {
-  const out = [`kernel: ${status.release ?? 'unknown'}  livepatch: ${status.kind ?? 'no patch loaded'}`];
+  const out = [
+    `kernel: ${status.release ?? 'unknown'}  build ID: ${status.buildId ?? 'unknown'}`,
+    `livepatch: ${status.livepatchable.ok ? 'yes' : 'no'} (${status.livepatchable.reason}); kind: ${status.kind ?? 'not shown until a patch is loaded'}`,
+  ];
   if (status.patches.length === 0) out.push('patches: none');
   for (const p of status.patches) {
     const set =
@@ -43,6 +69,14 @@ function renderStatus(status: LivepatchStatus): string {
     for (const t of status.blocking)
       out.push(`  ${t.comm} (pid ${t.pid})${t.stack ? `: ${t.stack.split('\n')[0]}` : ''}`);
   }
+  if (status.repository) {
+    out.push(`repository: ${status.repository.source}`);
+    for (const { replaceSet, answer } of status.repository.answers)
+      out.push(
+        `  replace set ${replaceSet}: ${answer.status}${answer.apply ? `, offers ${answer.apply.to} (${answer.apply.update})` : ''}: ${answer.reason}`,
+      );
+  }
+  out.push(`reboot needed: ${status.reboot ? 'yes' : 'no'}`);
   if (status.interrupted) {
     out.push(
       `interrupted: plan ${status.interrupted.id} (${status.interrupted.kind}) started ${status.interrupted.startedAt} never finished; klpm apply resumes it`,

@@ -1,0 +1,102 @@
+import type { KernelKind, PatchManifest } from '../klp/index.js';
+import type { HostLivepatchState, LoadedPatch } from './types.js';
+
+/** A patch as /sys/kernel/livepatch shows it (host/livepatch-state.ts reads it). */
+export interface ObservedPatch {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly transition: boolean;
+  readonly replace: boolean | undefined;
+  readonly replaceSet: number | undefined;
+  readonly provides: number | undefined;
+  readonly obsoletes: ReadonlyArray<number> | undefined;
+  readonly version: string | undefined;
+  readonly objects: ReadonlyArray<{
+    readonly name: string;
+    readonly funcs: ReadonlyArray<{ readonly name: string; readonly sympos: number }>;
+  }>;
+}
+
+/** What a running kernel shows: its release, the attributes seen, patches in stack order, modules. */
+export interface ObservedHost {
+  readonly release: string | undefined;
+  readonly kind: KernelKind | undefined;
+  readonly attributes: ReadonlyArray<string>;
+  readonly patches: ReadonlyArray<ObservedPatch>;
+  readonly modules: ReadonlyArray<string>;
+}
+
+/** A patch the repository describes: the manifest it was built from and the version it brings. */
+export interface KnownPatch {
+  readonly manifest: PatchManifest;
+  readonly version: string;
+}
+
+export interface HostStateResult {
+  readonly state: HostLivepatchState;
+  /** loaded patches the repository does not describe: their manifests come from sysfs alone */
+  readonly unknown: ReadonlyArray<string>;
+}
+
+/**
+ * The plan's view of a host: each loaded patch with the manifest the repository knows it by (matched
+ * by module name, which is unique per build), else one read back from sysfs. With no patch loaded the
+ * attributes cannot be seen, so the release tells them: `replace` exists since 6.11 (commit
+ * "livepatch: Add sysfs attribute replace") and `stack_order` since 6.14; replace sets are only known
+ * once a patch shows `replace_set`.
+ */
+export function hostStateFromObserved(
+  host: ObservedHost,
+  known: ReadonlyMap<string, KnownPatch>,
+  targets: ReadonlySet<string>,
+): HostStateResult {
+  const unknown: string[] = [];
+  const patches = host.patches.map((observed): LoadedPatch => {
+    const match = known.get(observed.name);
+    if (match === undefined) unknown.push(observed.name);
+    return {
+      manifest: match?.manifest ?? manifestFromSysfs(observed),
+      version: match?.version ?? observed.version,
+      enabled: observed.enabled,
+      transition: observed.transition,
+    };
+  });
+  const kind = host.kind ?? 'replace-bool';
+  const attributes =
+    host.kind === undefined
+      ? attributesOfRelease(host.release)
+      : (['replace', 'stack_order'] as const).filter((a) => host.attributes.includes(a));
+  const wanted = new Set([...targets, ...patches.flatMap((p) => p.manifest.objects.map((o) => o.name))]);
+  const modules = host.modules.filter(
+    (m) => wanted.has(m) && !host.patches.some((p) => p.name === m) && m !== 'vmlinux',
+  );
+  return { state: { kind, attributes, patches, modules }, unknown };
+}
+
+/** The manifest a loaded patch implies when nothing else is known: no states, no callbacks. */
+function manifestFromSysfs(observed: ObservedPatch): PatchManifest {
+  return {
+    name: observed.name,
+    replaceSet: observed.replaceSet ?? observed.provides ?? 0,
+    obsoletes: [...(observed.obsoletes ?? [])],
+    replace: observed.replace ?? false,
+    states: [],
+    objects: observed.objects.map((o) => ({
+      name: o.name,
+      funcs: o.funcs.map((f) => ({ name: f.name, sympos: f.sympos })),
+      callbacks: [],
+    })),
+    ...(observed.version === undefined ? {} : { version: observed.version }),
+  };
+}
+
+/** Optional replace-bool attributes by kernel release (major.minor), for a kernel with no patch loaded. */
+export function attributesOfRelease(release: string | undefined): Array<'replace' | 'stack_order'> {
+  const match = /^(\d+)\.(\d+)/.exec(release ?? '');
+  if (!match) return [];
+  const version = Number(match[1]) * 1000 + Number(match[2]);
+  return [
+    ...(version >= 6011 ? (['replace'] as const) : []),
+    ...(version >= 6014 ? (['stack_order'] as const) : []),
+  ];
+}

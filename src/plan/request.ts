@@ -1,0 +1,187 @@
+import type { PatchManifest } from '../klp/index.js';
+import {
+  type Applicability,
+  compareVersionRelease,
+  type EvaluationTime,
+  evaluateHost,
+  type Livepatch,
+  livepatchesFor,
+  parseVersionRelease,
+  type RepositoryIndex,
+  replaceSetsFor,
+} from '../repo/index.js';
+import type { KnownPatch } from './observed.js';
+import type { Goal, HostLivepatchState, OfferedPatch } from './types.js';
+
+/** What the operator asked for: the newest fix, an older one (or none), or one patch out. */
+export type UpdateRequest =
+  | { readonly type: 'apply' }
+  | { readonly type: 'rollback'; readonly to?: string | undefined }
+  | { readonly type: 'unload'; readonly patch: string };
+
+/** One goal per replace set the request touches, with the repository's answer for that set. */
+export interface SetGoal {
+  readonly replaceSet: number;
+  readonly goal: Goal;
+  readonly applicability?: Applicability;
+}
+
+export interface GoalsResult {
+  readonly goals: ReadonlyArray<SetGoal>;
+  /** why nothing is to be done, when `goals` is empty */
+  readonly reason: string;
+}
+
+/** A request that cannot be turned into goals (a version the repository does not offer). */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+}
+
+/** Every livepatch the repository publishes for this kernel build, by module name. */
+export function knownPatches(index: RepositoryIndex, buildId: string): Map<string, KnownPatch> {
+  const known = new Map<string, KnownPatch>();
+  for (const set of replaceSetsFor(index, 'kernel', buildId)) {
+    for (const { livepatch } of livepatchesFor(index, 'kernel', set, buildId)) {
+      const manifest = manifestOf(livepatch);
+      if (manifest !== undefined && !known.has(manifest.name))
+        known.set(manifest.name, { manifest, version: livepatch.to });
+    }
+  }
+  return known;
+}
+
+/**
+ * Turns a request into goals for the plan, one per replace set: the repository's newest cumulative
+ * livepatch for the running build (or a reboot when the build is end of life), an older one for a
+ * rollback, or a removal.
+ */
+export function goalsFor(
+  request: UpdateRequest,
+  host: HostLivepatchState,
+  index: RepositoryIndex,
+  buildId: string,
+  time: EvaluationTime,
+): GoalsResult {
+  if (request.type === 'unload')
+    return {
+      goals: [{ replaceSet: setOf(host, request.patch), goal: { type: 'remove', patch: request.patch } }],
+      reason: '',
+    };
+  if (request.type === 'rollback') return rollbackGoals(request.to, host, index, buildId);
+  const goals: SetGoal[] = [];
+  const reasons: string[] = [];
+  for (const { replaceSet, answer } of answersFor(host, index, buildId, time)) {
+    if (answer.status === 'kernel-end-of-life' || answer.status === 'unsupported') {
+      goals.push({ replaceSet, goal: { type: 'reboot', reason: answer.reason }, applicability: answer });
+    } else if (answer.apply !== null) {
+      const offer = offerFor(index, replaceSet, buildId, answer.apply.to);
+      goals.push({ replaceSet, goal: { type: 'apply', patch: offer }, applicability: answer });
+    } else if (answer.reboot === 'yes') {
+      goals.push({ replaceSet, goal: { type: 'reboot', reason: answer.reason }, applicability: answer });
+    } else {
+      reasons.push(answer.reason);
+    }
+  }
+  return { goals, reason: reasons.join('; ') };
+}
+
+/**
+ * The repository's answer for each replace set it publishes for this build (set 0 when it publishes
+ * none), given the version the host runs in that set.
+ */
+export function answersFor(
+  host: HostLivepatchState,
+  index: RepositoryIndex,
+  buildId: string,
+  time: EvaluationTime,
+): Array<{ replaceSet: number; answer: Applicability }> {
+  const sets = replaceSetsFor(index, 'kernel', buildId);
+  return (sets.length === 0 ? [0] : sets).map((replaceSet) => {
+    const applied = host.patches.find((p) => p.manifest.replaceSet === replaceSet && p.version !== undefined);
+    const answer = evaluateHost(
+      index,
+      { component: 'kernel', buildId, applied: applied?.version, replaceSet },
+      time,
+    );
+    return { replaceSet, answer };
+  });
+}
+
+function rollbackGoals(
+  to: string | undefined,
+  host: HostLivepatchState,
+  index: RepositoryIndex,
+  buildId: string,
+): GoalsResult {
+  if (to !== undefined) {
+    for (const replaceSet of replaceSetsFor(index, 'kernel', buildId)) {
+      if (livepatchesFor(index, 'kernel', replaceSet, buildId).some((e) => e.livepatch.to === to))
+        return {
+          goals: [{ replaceSet, goal: { type: 'apply', patch: offerFor(index, replaceSet, buildId, to) } }],
+          reason: '',
+        };
+    }
+    throw new RequestError(
+      `the repository offers no livepatch ${to} for kernel build ${buildId}: pick a version \`klpm status\` lists`,
+    );
+  }
+  const goals: SetGoal[] = [];
+  for (const loaded of host.patches) {
+    const version = loaded.version === undefined ? undefined : parseVersionRelease(loaded.version);
+    const replaceSet = loaded.manifest.replaceSet;
+    const older =
+      version === undefined
+        ? undefined
+        : livepatchesFor(index, 'kernel', replaceSet, buildId).find(
+            (e) => compareVersionRelease(parseVersionRelease(e.livepatch.to)!, version) < 0,
+          );
+    goals.push({
+      replaceSet,
+      goal:
+        older === undefined
+          ? { type: 'remove', patch: loaded.manifest.name }
+          : { type: 'apply', patch: offerFor(index, replaceSet, buildId, older.livepatch.to) },
+    });
+  }
+  return { goals, reason: goals.length === 0 ? 'no livepatch is loaded: nothing to roll back' : '' };
+}
+
+function setOf(host: HostLivepatchState, patch: string): number {
+  return host.patches.find((p) => p.manifest.name === patch)?.manifest.replaceSet ?? 0;
+}
+
+function offerFor(index: RepositoryIndex, replaceSet: number, buildId: string, to: string): OfferedPatch {
+  const entry = livepatchesFor(index, 'kernel', replaceSet, buildId).find((e) => e.livepatch.to === to)!;
+  const { livepatch } = entry;
+  const manifest = manifestOf(livepatch);
+  if (manifest === undefined)
+    throw new RequestError(
+      `livepatch ${to} of update ${entry.update.id} has neither a manifest nor a name: klpm cannot tell which module it loads`,
+    );
+  return {
+    manifest,
+    version: livepatch.to,
+    ...(livepatch.file === undefined ? {} : { file: livepatch.file }),
+    ...(livepatch.sha256 === undefined ? {} : { sha256: livepatch.sha256 }),
+  };
+}
+
+/**
+ * The manifest of a published livepatch; without one (updateinfo.xml has none) a cumulative patch of
+ * its set with no known functions: replace=1, as kpatch builds cumulative patches by default.
+ */
+function manifestOf(livepatch: Livepatch): PatchManifest | undefined {
+  if (livepatch.manifest !== undefined) return livepatch.manifest;
+  const name = livepatch.name ?? livepatch.file?.replace(/^.*\//, '').replace(/\.ko(\.(xz|zst|gz))?$/, '');
+  if (name === undefined) return undefined;
+  const moduleName = name.replaceAll('-', '_');
+  return {
+    name: moduleName,
+    replaceSet: livepatch.replaceSet,
+    obsoletes: [],
+    replace: true,
+    version: livepatch.to,
+    states: [],
+    objects: [],
+  };
+}
