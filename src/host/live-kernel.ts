@@ -1,6 +1,7 @@
+import type { HostLivepatchView } from '../plan/index.js';
 import { type KernelControl, SysfsControl } from './apply/index.js';
 import { readRunningBuildId } from './build-id.js';
-import { type HostLivepatchView, readLivepatchView } from './livepatch-state.js';
+import { readLivepatchView } from './livepatch-state.js';
 
 /** A running kernel klpm can read and change: the executor's controls plus what status and plans read. */
 export interface LiveKernel extends KernelControl {

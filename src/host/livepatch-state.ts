@@ -1,53 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KernelKind } from '../klp/index.js';
+import type { HostLivepatchView, HostObject, HostPatch } from '../plan/index.js';
 
 /**
- * What a running kernel shows of its livepatches, read from /sys/kernel/livepatch, /sys/module and
+ * Reads what a running kernel shows of its livepatches from /sys/kernel/livepatch, /sys/module and
  * /proc under `root` (kernel/livepatch/core.c patch_attrs, object and func kobjects).
  */
-
-export interface HostFunc {
-  readonly name: string;
-  readonly sympos: number;
-}
-
-export interface HostObject {
-  readonly name: string;
-  readonly patched: boolean;
-  readonly funcs: ReadonlyArray<HostFunc>;
-}
-
-export interface HostPatch {
-  readonly name: string;
-  readonly enabled: boolean;
-  readonly transition: boolean;
-  /** 6.11 and later */
-  readonly replace: boolean | undefined;
-  /** replace-set kernels */
-  readonly replaceSet: number | undefined;
-  /** provides kernels */
-  readonly provides: number | undefined;
-  readonly obsoletes: ReadonlyArray<number> | undefined;
-  /** 6.14 and later */
-  readonly stackOrder: number | undefined;
-  /** MODULE_VERSION of the patch module (/sys/module/<patch>/version) */
-  readonly version: string | undefined;
-  readonly objects: ReadonlyArray<HostObject>;
-}
-
-export interface HostLivepatchView {
-  /** `uname -r` (/proc/sys/kernel/osrelease) */
-  readonly release: string | undefined;
-  /** which kernel kind the attributes show; undefined while no patch is loaded to tell */
-  readonly kind: KernelKind | undefined;
-  /** optional attributes seen on the patches (replace, stack_order, replace_set, provides) */
-  readonly attributes: ReadonlyArray<string>;
-  /** patches in stack order when the kernel shows it, else by name */
-  readonly patches: ReadonlyArray<HostPatch>;
-  /** loaded modules (/proc/modules) */
-  readonly modules: ReadonlyArray<string>;
-}
 
 const OPTIONAL = ['replace', 'replace_set', 'provides', 'obsoletes', 'stack_order'] as const;
 const PATCH_FILES = new Set(['enabled', 'transition', 'force', 'signal', ...OPTIONAL]);

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HostLivepatchView } from '../plan/index.js';
 import { answersFor, hostStateFromObserved, knownPatches } from '../plan/index.js';
 import { type Applicability, type EvaluationTime, indexRepository, type Repository } from '../repo/index.js';
 import { type BlockingTask, type JournalRun, openJournal, SysfsControl } from './apply/index.js';
 import { readRunningBuildId } from './build-id.js';
-import { type HostLivepatchView, readLivepatchView } from './livepatch-state.js';
+import { readLivepatchView } from './livepatch-state.js';
 
 /** Everything `klpm status` reports about livepatches on one machine. */
 export interface LivepatchStatus extends HostLivepatchView {

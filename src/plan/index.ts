@@ -2,11 +2,13 @@
 export { assemblePlan, isRefused } from './assemble.js';
 export {
   attributesOfRelease,
+  type HostFunc,
+  type HostLivepatchView,
+  type HostObject,
+  type HostPatch,
   type HostStateResult,
   hostStateFromObserved,
   type KnownPatch,
-  type ObservedHost,
-  type ObservedPatch,
 } from './observed.js';
 export { predictPlan } from './predict.js';
 export {

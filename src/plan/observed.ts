@@ -1,28 +1,50 @@
 import type { KernelKind, PatchManifest } from '../klp/index.js';
 import type { HostLivepatchState, LoadedPatch } from './types.js';
 
-/** A patch as /sys/kernel/livepatch shows it (host/livepatch-state.ts reads it). */
-export interface ObservedPatch {
+/**
+ * What a running kernel shows of its livepatches (/sys/kernel/livepatch, /sys/module, /proc), as
+ * host/livepatch-state.ts reads it (kernel/livepatch/core.c patch_attrs, object and func kobjects).
+ */
+
+export interface HostFunc {
+  readonly name: string;
+  readonly sympos: number;
+}
+
+export interface HostObject {
+  readonly name: string;
+  readonly patched: boolean;
+  readonly funcs: ReadonlyArray<HostFunc>;
+}
+
+export interface HostPatch {
   readonly name: string;
   readonly enabled: boolean;
   readonly transition: boolean;
+  /** 6.11 and later */
   readonly replace: boolean | undefined;
+  /** replace-set kernels */
   readonly replaceSet: number | undefined;
+  /** provides kernels */
   readonly provides: number | undefined;
   readonly obsoletes: ReadonlyArray<number> | undefined;
+  /** 6.14 and later */
+  readonly stackOrder: number | undefined;
+  /** MODULE_VERSION of the patch module (/sys/module/<patch>/version) */
   readonly version: string | undefined;
-  readonly objects: ReadonlyArray<{
-    readonly name: string;
-    readonly funcs: ReadonlyArray<{ readonly name: string; readonly sympos: number }>;
-  }>;
+  readonly objects: ReadonlyArray<HostObject>;
 }
 
-/** What a running kernel shows: its release, the attributes seen, patches in stack order, modules. */
-export interface ObservedHost {
+export interface HostLivepatchView {
+  /** `uname -r` (/proc/sys/kernel/osrelease) */
   readonly release: string | undefined;
+  /** which kernel kind the attributes show; undefined while no patch is loaded to tell */
   readonly kind: KernelKind | undefined;
+  /** optional attributes seen on the patches (replace, stack_order, replace_set, provides) */
   readonly attributes: ReadonlyArray<string>;
-  readonly patches: ReadonlyArray<ObservedPatch>;
+  /** patches in stack order when the kernel shows it, else by name */
+  readonly patches: ReadonlyArray<HostPatch>;
+  /** loaded modules (/proc/modules) */
   readonly modules: ReadonlyArray<string>;
 }
 
@@ -46,7 +68,7 @@ export interface HostStateResult {
  * once a patch shows `replace_set`.
  */
 export function hostStateFromObserved(
-  host: ObservedHost,
+  host: HostLivepatchView,
   known: ReadonlyMap<string, KnownPatch>,
   targets: ReadonlySet<string>,
 ): HostStateResult {
@@ -74,7 +96,7 @@ export function hostStateFromObserved(
 }
 
 /** The manifest a loaded patch implies when nothing else is known: no states, no callbacks. */
-function manifestFromSysfs(observed: ObservedPatch): PatchManifest {
+function manifestFromSysfs(observed: HostPatch): PatchManifest {
   return {
     name: observed.name,
     replaceSet: observed.replaceSet ?? observed.provides ?? 0,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { patchManifestSchema } from '../../src/klp/index.js';
-import { attributesOfRelease, hostStateFromObserved, type ObservedPatch } from '../../src/plan/index.js';
+import { attributesOfRelease, type HostPatch, hostStateFromObserved } from '../../src/plan/index.js';
 
-const observed = (name: string, more: Partial<ObservedPatch> = {}): ObservedPatch => ({
+const observed = (name: string, more: Partial<HostPatch> = {}): HostPatch => ({
   name,
   enabled: true,
   transition: false,
@@ -10,8 +10,9 @@ const observed = (name: string, more: Partial<ObservedPatch> = {}): ObservedPatc
   replaceSet: undefined,
   provides: undefined,
   obsoletes: undefined,
+  stackOrder: undefined,
   version: '1',
-  objects: [{ name: 'vmlinux', funcs: [{ name: 'cmdline_proc_show', sympos: 1 }] }],
+  objects: [{ name: 'vmlinux', patched: true, funcs: [{ name: 'cmdline_proc_show', sympos: 1 }] }],
   ...more,
 });
 

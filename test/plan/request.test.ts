@@ -67,6 +67,12 @@ const host = (loaded: Array<{ name: string; version: string; replaceSet?: number
   })),
 });
 
+/** Both sets at their newest version. */
+const newestLoaded = host([
+  { name: 'lp_6_1_0_56_2', version: '6.1.0-56.2' },
+  { name: 'hotfix_10', version: '6.1.0-56.10', replaceSet: 1 },
+]);
+
 describe('knownPatches', () => {
   it('names each published livepatch by its module name (dashes become underscores, as the kernel keeps them)', () => {
     const known = knownPatches(index, BUILD);
@@ -92,16 +98,7 @@ describe('goalsFor', () => {
   });
 
   it('apply: a set already at its newest version has no goal, and says so', () => {
-    const result = goalsFor(
-      { type: 'apply' },
-      host([
-        { name: 'lp_6_1_0_56_2', version: '6.1.0-56.2' },
-        { name: 'hotfix_10', version: '6.1.0-56.10', replaceSet: 1 },
-      ]),
-      index,
-      BUILD,
-      TIME,
-    );
+    const result = goalsFor({ type: 'apply' }, newestLoaded, index, BUILD, TIME);
     expect(result.goals).toEqual([]);
     expect(result.reason).toContain('already runs the newest livepatch (6.1.0-56.2)');
   });
@@ -117,16 +114,7 @@ describe('goalsFor', () => {
   });
 
   it('rollback: per loaded patch, the newest older version of its set, or removal', () => {
-    const { goals } = goalsFor(
-      { type: 'rollback' },
-      host([
-        { name: 'lp_6_1_0_56_2', version: '6.1.0-56.2' },
-        { name: 'hotfix_10', version: '6.1.0-56.10', replaceSet: 1 },
-      ]),
-      index,
-      BUILD,
-      TIME,
-    );
+    const { goals } = goalsFor({ type: 'rollback' }, newestLoaded, index, BUILD, TIME);
     expect(goals.map((g) => g.goal)).toEqual([
       expect.objectContaining({ type: 'apply', patch: expect.objectContaining({ version: '6.1.0-56.1' }) }),
       { type: 'remove', patch: 'hotfix_10' },

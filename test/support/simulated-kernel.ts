@@ -1,7 +1,6 @@
 import type { BlockingTask, PatchStatus } from '../../src/host/apply/index.js';
 import { KernelOpError } from '../../src/host/apply/index.js';
 import type { LiveKernel } from '../../src/host/live-kernel.js';
-import type { HostLivepatchView } from '../../src/host/livepatch-state.js';
 import {
   applyStep,
   createSystem,
@@ -12,6 +11,7 @@ import {
   type StepContext,
   stepSchema,
 } from '../../src/klp/index.js';
+import type { HostLivepatchView } from '../../src/plan/index.js';
 
 type StepInput = Parameters<typeof stepSchema.parse>[0];
 
