@@ -53,7 +53,8 @@ for (let u = 0; u < UPDATES; u++) {
     livepatches,
   });
 }
-const repository = { source: 'generated', updates, warnings: [] };
+/** @type {import('../dist/repo/index.js').Repository} */
+const repository = /** @type {any} */ ({ source: 'generated', updates, warnings: [] });
 const entries = updates.reduce((n, u) => n + u.livepatches.length, 0);
 
 const hosts = [];

@@ -41,7 +41,7 @@ function scenario(kind, random) {
   });
 }
 
-for (const kind of ['replace-bool', 'replace-set']) {
+for (const kind of /** @type {const} */ (['replace-bool', 'replace-set'])) {
   const parsed = scenario(kind, seededRandom(42));
   const ctx = stepContext(parsed);
   globalThis.gc?.();
