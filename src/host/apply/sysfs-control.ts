@@ -64,7 +64,10 @@ export class SysfsControl implements KernelControl {
 
   private async tool(command: string, args: string[]): Promise<void> {
     try {
-      await run(command, args);
+      // kmod's tools live in /usr/sbin (/sbin): not on every PATH (cron, a plain user's shell, a chroot)
+      await run(command, args, {
+        env: { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` },
+      });
     } catch (error) {
       const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
       throw toKernelOpError(stderr);
