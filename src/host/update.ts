@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   assemblePlan,
@@ -48,6 +48,8 @@ export interface UpdateReport {
   readonly kernel: { readonly release: string | undefined; readonly buildId: string };
   /** the journal run an earlier, killed klpm left unfinished and this one carried on */
   readonly resumed: { readonly runId: number; readonly result: ExecutionResult } | null;
+  /** a dry run's note: the unfinished journal run a real run would resume before anything else */
+  readonly pending: { readonly runId: number; readonly kind: string } | null;
   readonly plans: ReadonlyArray<SetPlan>;
   /** the last plan run; null when nothing ran */
   readonly result: ExecutionResult | null;
@@ -90,7 +92,10 @@ export function lockPath(root: string): string {
  * and changes nothing.
  */
 export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Promise<UpdateReport> {
-  if (options.dryRun) return update(kernel, options, undefined);
+  if (options.dryRun) {
+    const report = await update(kernel, options, undefined);
+    return { ...report, pending: unfinishedRun(options.root) };
+  }
   mkdirSync(dirname(lockPath(options.root)), { recursive: true });
   const lock = acquireLock(lockPath(options.root));
   const journal = openJournal(journalPath(options.root));
@@ -103,6 +108,17 @@ export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Pro
 }
 
 type Journal = ReturnType<typeof openJournal>;
+
+function unfinishedRun(root: string): UpdateReport['pending'] {
+  if (!existsSync(journalPath(root))) return null;
+  const journal = openJournal(journalPath(root));
+  try {
+    const run = journal.findUnfinishedRun();
+    return run === undefined ? null : { runId: run.id, kind: run.plan.kind };
+  } finally {
+    journal.close();
+  }
+}
 
 async function update(
   kernel: LiveKernel,
@@ -212,5 +228,5 @@ function report(
   outcome: UpdateOutcome,
   reason: string,
 ): UpdateReport {
-  return { kernel, resumed, plans, result, outcome, reason };
+  return { kernel, resumed, pending: null, plans, result, outcome, reason };
 }

@@ -219,6 +219,8 @@ describe('runUpdate: apply', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     // the dead klpm's lock names a pid that no longer exists
     writeFileSync(lockPath(m.dir), '4194000\n');
+    const dry = await run(m, repository(m, [V1, V2]), { type: 'apply' }, { dryRun: true });
+    expect(dry.pending).toEqual({ runId: 2, kind: 'upgrade-atomic' });
     const resumed: number[] = [];
     const report = await run(
       m,

@@ -125,6 +125,7 @@ function reportJson(report: UpdateReport, exitCode: number) {
   return {
     kernel: report.kernel,
     resumed: report.resumed === null ? null : report.resumed.runId,
+    pending: report.pending === null ? null : report.pending.runId,
     plans: report.plans.map((p) => ({
       replaceSet: p.replaceSet,
       goal: p.goal,
@@ -187,6 +188,11 @@ function renderProgress(event: ProgressEvent): string {
 const tasks = (list: ReadonlyArray<{ pid: number; comm: string }>) =>
   list.map((t) => `${t.comm} pid ${t.pid}`).join(', ') || 'none reported';
 
+const pendingNote = (report: UpdateReport) =>
+  report.pending === null
+    ? ''
+    : `note: plan ${report.pending.runId} (${report.pending.kind}) never finished; --yes resumes it before anything else\n`;
+
 function renderOutcome(report: UpdateReport): string {
   const kernel = `kernel ${report.kernel.release ?? 'unknown'} (build ID ${report.kernel.buildId})`;
   const failed = report.result?.failed ?? report.resumed?.result.failed;
@@ -194,9 +200,9 @@ function renderOutcome(report: UpdateReport): string {
     case 'done':
       return `done: ${kernel}\n`;
     case 'nothing':
-      return `nothing to do: ${kernel}${report.reason ? `: ${report.reason}` : ''}\n`;
+      return `${pendingNote(report)}nothing to do: ${kernel}${report.reason ? `: ${report.reason}` : ''}\n`;
     case 'dry-run':
-      return `dry run: nothing was changed (${kernel}); run again with --yes to carry the plan out\n`;
+      return `${pendingNote(report)}dry run: nothing was changed (${kernel}); run again with --yes to carry the plan out\n`;
     case 'refused':
       return `refused, nothing was changed: ${report.reason}\n`;
     case 'reboot':
