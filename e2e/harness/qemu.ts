@@ -28,16 +28,22 @@ export function hasQemu(): boolean {
 }
 
 /**
- * Boots `kernel`, runs `script` as /work/scenario.sh in the guest and returns what it wrote. A guest
+ * Boots `kernel`, runs `script` as /work/scenario.sh in the guest and returns what it wrote
+ * (`prepare` adds files to the work directory first). A guest
  * that leaves no kernel log never reached the scenario (an emulated boot that hung on a loaded
  * machine): it is booted once more before that counts as a failure.
  */
-export async function runGuest(kernel: E2eKernel, script: string, timeoutMs = 120_000): Promise<GuestRun> {
+export async function runGuest(
+  kernel: E2eKernel,
+  script: string,
+  timeoutMs = 120_000,
+  prepare: (workDir: string) => void = () => {},
+): Promise<GuestRun> {
   try {
-    return await bootOnce(kernel, script, timeoutMs);
+    return await bootOnce(kernel, script, timeoutMs, prepare);
   } catch (error) {
     if (!(error instanceof GuestBootError)) throw error;
-    return bootOnce(kernel, script, timeoutMs);
+    return bootOnce(kernel, script, timeoutMs, prepare);
   }
 }
 
@@ -45,11 +51,17 @@ class GuestBootError extends Error {
   override readonly name = 'GuestBootError';
 }
 
-async function bootOnce(kernel: E2eKernel, script: string, timeoutMs: number): Promise<GuestRun> {
+async function bootOnce(
+  kernel: E2eKernel,
+  script: string,
+  timeoutMs: number,
+  prepare: (workDir: string) => void,
+): Promise<GuestRun> {
   const workDir = mkdtempSync(join(tmpdir(), `klpm-e2e-${kernel.series}-`));
   cpSync(kernel.modules, join(workDir, 'modules'), { recursive: true });
   cpSync(join(E2E_DIR, 'guest', 'steps.sh'), join(workDir, 'steps.sh'));
   writeFileSync(join(workDir, 'scenario.sh'), script);
+  prepare(workDir);
   const args = [
     ...['-accel', 'tcg', '-smp', '1', '-m', '512', '-display', 'none', '-no-user-config', '-nodefaults'],
     ...['-serial', 'stdio', '-no-reboot', '-kernel', kernel.vmlinuz, '-initrd', kernel.initramfs],
