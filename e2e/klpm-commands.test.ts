@@ -117,17 +117,21 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
     script: [
       `klpm apply1 apply ${R1} --yes --json`,
       'block 1',
-      `klpm apply2 apply ${R2} --yes --json --transition-timeout 2 --signal-timeout 1`,
+      `klpm apply2 apply ${R2} --yes --transition-timeout 2 --signal-timeout 1`,
+      `klpm status status --json ${R2}`,
     ].join('\n'),
     predicted: { apply1: 'apply1' },
     check: (o) => {
-      expect(o.command('apply2').rc).toBe(1);
-      const report = o.json('apply2');
-      expect(report).toMatchObject({ outcome: 'failed', exitCode: 1 });
-      expect(report.reason).toMatch(
-        /^the transition of 'klpm_e2e_v2' stalled and was reversed: the patch is not applied; blocking tasks: klpm_e2e_worker:\d+$/,
+      const { rc, out } = o.command('apply2');
+      expect(rc).toBe(1);
+      expect(out).toMatch(
+        /^ {4}klpm_e2e_v2: transition stalled; reversing it \(blocking: klpm_e2e_worker pid \d+\)$/m,
       );
-      expect(report.result.failed.blocking).toEqual([expect.objectContaining({ comm: 'klpm_e2e_worker' })]);
+      expect(out).toMatch(
+        /^failed: the transition of 'klpm_e2e_v2' stalled and was reversed: the patch is not applied; blocking tasks: klpm_e2e_worker:\d+\n {2}klpm_e2e_worker \(pid \d+\): \[<0>\] klpm_e2e_sleep_fn\+/m,
+      );
+      expect(o.json('status')).toMatchObject({ patches: [{ name: 'klpm_e2e_v1', enabled: true }] });
+      expect(o.json('status').interrupted).toBeUndefined();
     },
   },
   'interrupted-resumed': {
@@ -139,6 +143,7 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
       'sleep 2',
       'kill -9 $klpm_pid; wait $klpm_pid',
       `klpm status status --json ${R2}`,
+      `klpm status-text status ${R2}`,
       'block 0',
       'klp_settle 600',
       `klpm apply3 apply ${R2} --yes --json`,
@@ -153,6 +158,9 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
         { name: 'klpm_e2e_v2', enabled: true, transition: true },
       ]);
       expect(status.blocking).toEqual([expect.objectContaining({ comm: 'klpm_e2e_worker' })]);
+      expect(o.command('status-text').out).toMatch(
+        /^interrupted: plan \d+ \(upgrade-atomic\) started \S+ never finished; klpm apply resumes it$/m,
+      );
       const resumed = o.json('apply3');
       expect(resumed).toMatchObject({ outcome: 'done', exitCode: 0, resumed: status.interrupted.id });
     },

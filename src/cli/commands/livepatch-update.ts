@@ -188,6 +188,20 @@ function renderProgress(event: ProgressEvent): string {
 const tasks = (list: ReadonlyArray<{ pid: number; comm: string }>) =>
   list.map((t) => `${t.comm} pid ${t.pid}`).join(', ') || 'none reported';
 
+/** What the plans that ran did, in a few words: `klpm_e2e_v2 1.0-1.2 loaded, klpm_e2e_v1 unloaded`. */
+function changes(report: UpdateReport): string {
+  return report.plans
+    .flatMap((p) => (isRefused(p.plan) ? [] : p.plan.steps))
+    .flatMap((step) =>
+      step.op === 'load'
+        ? [`${step.patch}${step.version ? ` ${step.version}` : ''} loaded`]
+        : step.op === 'unload'
+          ? [`${step.patch} unloaded`]
+          : [],
+    )
+    .join(', ');
+}
+
 const pendingNote = (report: UpdateReport) =>
   report.pending === null
     ? ''
@@ -198,7 +212,7 @@ function renderOutcome(report: UpdateReport): string {
   const failed = report.result?.failed ?? report.resumed?.result.failed;
   switch (report.outcome) {
     case 'done':
-      return `done: ${kernel}\n`;
+      return `done: ${changes(report) || 'the interrupted plan was finished'} (${kernel})\n`;
     case 'nothing':
       return `${pendingNote(report)}nothing to do: ${kernel}${report.reason ? `: ${report.reason}` : ''}\n`;
     case 'dry-run':
@@ -208,6 +222,6 @@ function renderOutcome(report: UpdateReport): string {
     case 'reboot':
       return `reboot needed: ${report.reason}\n`;
     case 'failed':
-      return `failed: ${report.reason}${failed && failed.blocking.length > 0 ? `\nblocking tasks: ${tasks(failed.blocking)}` : ''}\n`;
+      return `failed: ${report.reason}\n${(failed?.blocking ?? []).map((t) => `  ${t.comm} (pid ${t.pid})${t.stack ? `: ${t.stack.split('\n')[0]}` : ''}\n`).join('')}`;
   }
 }
