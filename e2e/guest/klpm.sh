@@ -5,6 +5,13 @@
 # and exit code in /work/out/<label>.{out,err,rc}.
 mkdir -p /work/out
 mount -t tmpfs tmpfs /host/var/lib
+# A checkout under /tmp is hidden in the chroot by the tmpfs init.sh mounts over /host/tmp: a plain
+# (non-recursive) bind of /host shows the share without it, and the checkout is bound back from there.
+if [ ! -e "/host$KLPM_BIN" ]; then
+  mkdir -p /hostroot "/host$KLPM_CHECKOUT"
+  mount -o bind /host /hostroot
+  mount -o bind "/hostroot$KLPM_CHECKOUT" "/host$KLPM_CHECKOUT"
+fi
 
 klpm() { # label, klpm arguments...
   label=$1

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { E2E_DIR } from './kernels.js';
@@ -76,6 +76,7 @@ export function klpmGuestScript(body: string): string {
     '. /work/steps.sh',
     `KLPM_NODE='${process.execPath}'`,
     `KLPM_BIN='${KLPM_BIN}'`,
+    `KLPM_CHECKOUT='${dirname(dirname(KLPM_BIN))}'`,
     '. /work/klpm.sh',
     `chroot /host "$KLPM_NODE" '${join(E2E_DIR, 'guest', 'write-index.mjs')}' ${GUEST_WORK}/out/build-id ${pairs.join(' ')}`,
     'step_load klpm_e2e_target; klp_settle 600',
