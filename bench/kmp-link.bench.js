@@ -110,7 +110,8 @@ function packageDir(pkg, kernel, i) {
 }
 
 const options = (root, depmod) => ({ root, reader: elfModuleReader, apply: true, depmod });
-for (const [kernel, path] of describes) await kmpAddKernel(options(base, false), kernel, path);
+for (const [kernel, path] of describes)
+  await kmpAddKernel(options(base, false), kernel, { from: 'describe', describe: path });
 for (let i = 0; i < KMPS; i++) await kmpAdd(options(base, false), packageDir(`kmp${i}`, KERNELS[i % 3], i));
 await kmpLink(options(base, true));
 const extra = packageDir('kmpnew', KERNELS[0], KMPS);

@@ -1,5 +1,7 @@
+import type { ModuleInfo } from '../../elf/index.js';
 import { InputError } from '../../input/index.js';
-import type { InstalledKernel, KmpSymbol, ResolveModule, SymversEntry } from '../../kabi/index.js';
+import type { InstalledKernel, KmpSymbol, ResolveFields, SymversEntry } from '../../kabi/index.js';
+import { importsOf } from '../../kabi/index.js';
 
 /**
  * The form klpm keeps a registered kernel in (`/var/lib/klpm/kmp/kernels/<K>.json`): klpm's own
@@ -9,15 +11,16 @@ import type { InstalledKernel, KmpSymbol, ResolveModule, SymversEntry } from '..
  * imports never change an answer, and dropping them makes every run read a tenth of the bytes.
  */
 interface Registered {
-  readonly format: 'klpm-kernel-1';
+  readonly format: 'klpm-kernel-2';
   readonly release: string;
   readonly flavor: string;
   readonly initrd: ReadonlyArray<string>;
   readonly vmlinux: ReadonlyArray<readonly [string, number]>;
   readonly modules: ReadonlyArray<{
     readonly name: string;
-    readonly file: string;
-    readonly exports: ReadonlyArray<readonly [string, number | null]>;
+    readonly path: string;
+    /** name, CRC (null: none), GPL-only */
+    readonly exports: ReadonlyArray<readonly [string, number | null, boolean]>;
     readonly imports: ReadonlyArray<readonly [string, number | null]>;
   }>;
 }
@@ -30,16 +33,18 @@ export function registeredText(kernel: InstalledKernel): string {
   const inTreeExports = new Set(kernel.modules.flatMap((m) => m.exports.map((e) => e.name)));
   const pair = (s: KmpSymbol) => [s.name, s.crc ?? null] as const;
   const registered: Registered = {
-    format: 'klpm-kernel-1',
+    format: 'klpm-kernel-2',
     release: kernel.release,
     flavor: kernel.flavor,
     initrd: kernel.initrd,
     vmlinux,
     modules: kernel.modules.map((m) => ({
       name: m.name,
-      file: m.file,
-      exports: m.exports.map(pair),
-      imports: m.imports.filter((i) => inTreeExports.has(i.name) && !vm.has(i.name)).map(pair),
+      path: m.path,
+      exports: m.exports.map((e) => [e.name, e.crc ?? null, e.gpl] as const),
+      imports: importsOf(m)
+        .filter((i) => inTreeExports.has(i.name) && !vm.has(i.name))
+        .map(pair),
     })),
   };
   return JSON.stringify(registered);
@@ -52,9 +57,9 @@ export function readRegistered(text: string, source: string): InstalledKernel {
   } catch {
     throw new InputError('not a klpm kernel registration: run klpm kmp add-kernel again', source);
   }
-  if (data?.format !== 'klpm-kernel-1')
+  if (data?.format !== 'klpm-kernel-2')
     throw new InputError(
-      'not a klpm kernel registration (format klpm-kernel-1): run klpm kmp add-kernel again',
+      'not a klpm kernel registration (format klpm-kernel-2): run klpm kmp add-kernel again',
       source,
     );
   const entries = new Map<string, SymversEntry>();
@@ -66,15 +71,13 @@ export function readRegistered(text: string, source: string): InstalledKernel {
       exportType: 'EXPORT_SYMBOL',
       namespace: undefined,
     });
-  const symbol = ([name, crc]: readonly [string, number | null]): KmpSymbol => ({
-    name,
-    crc: crc ?? undefined,
-  });
-  const modules: ResolveModule[] = data.modules.map((m) => ({
+  // the kept imports come back as strong undefined symbols, versioned when they had a CRC
+  const modules: Array<Pick<ModuleInfo, ResolveFields>> = data.modules.map((m) => ({
     name: m.name,
-    file: m.file,
-    exports: m.exports.map(symbol),
-    imports: m.imports.map(symbol),
+    path: m.path,
+    exports: m.exports.map(([name, crc, gpl]) => ({ name, crc: crc ?? undefined, gpl })),
+    versions: m.imports.flatMap(([name, crc]) => (crc === null ? [] : [{ name, crc }])),
+    undefinedSymbols: m.imports.map(([name]) => ({ name, weak: false })),
   }));
   return { release: data.release, flavor: data.flavor, initrd: data.initrd, symvers: { entries }, modules };
 }

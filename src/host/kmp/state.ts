@@ -1,14 +1,15 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import type { ModuleInfo } from '../../elf/index.js';
 import type {
   InstalledKernel,
   KmpBuild,
   KmpLink,
-  ResolveModule,
+  ResolveFields,
   ServedBefore,
   SymversEntry,
 } from '../../kabi/index.js';
-import { buildOfTarget, kmpStoreDir, linkName, resolveModuleOf } from '../../kabi/index.js';
+import { buildOfTarget, kmpStoreDir, linkName } from '../../kabi/index.js';
 import { flavorOf, type KmpBuildDescription, type parseKernel, parseKmpBuild } from './describe.js';
 import type { ModuleReader } from './module-reader.js';
 import { readRegistered } from './registry.js';
@@ -77,12 +78,29 @@ export function kernelFromDescription(d: ReturnType<typeof parseKernel>): Instal
     flavor: d.flavor ?? flavorOf(d.release),
     initrd: d.initrd,
     symvers: { entries },
-    modules: d.modules.map((m) => ({
-      name: m.name,
-      file: m.file,
-      exports: m.exports.map((s) => ({ name: s.name, crc: s.crc })),
-      imports: m.imports.map((s) => ({ name: s.name, crc: s.crc })),
-    })),
+    modules: d.modules.map((m) => describedModule(m.name, m.file, m.exports, m.imports)),
+  };
+}
+
+type Described = { readonly name: string; readonly crc?: number | undefined };
+
+/**
+ * A module given by its symbols in JSON as the part of ModuleInfo the resolver reads: imports
+ * become strong undefined symbols (versioned when they carry a CRC); described exports are taken
+ * as not GPL-only, which resolution never looks at.
+ */
+export function describedModule(
+  name: string,
+  path: string,
+  exports: ReadonlyArray<Described>,
+  imports: ReadonlyArray<Described>,
+): Pick<ModuleInfo, ResolveFields> {
+  return {
+    name,
+    path,
+    exports: exports.map((s) => ({ name: s.name, crc: s.crc, gpl: false })),
+    versions: imports.flatMap((s) => (s.crc === undefined ? [] : [{ name: s.name, crc: s.crc }])),
+    undefinedSymbols: imports.map((s) => ({ name: s.name, weak: false })),
   };
 }
 
@@ -106,20 +124,24 @@ export async function buildFromDescription(
   dir: string,
   reader: ModuleReader,
 ): Promise<KmpBuild> {
-  const modules: ResolveModule[] = await Promise.all(
-    d.modules.map(async (m) => {
-      if (m.exports !== undefined && m.imports !== undefined)
-        return {
-          name:
-            m.name ??
-            linkName(m.file)
-              .replace(/\.ko(\.\w+)?$/, '')
-              .replaceAll('-', '_'),
-          file: m.file,
-          exports: m.exports.map((s) => ({ name: s.name, crc: s.crc })),
-          imports: m.imports.map((s) => ({ name: s.name, crc: s.crc })),
-        };
-      return resolveModuleOf(await reader(join(dir, m.file)), m.file);
+  const modules = await Promise.all(
+    d.modules.map(async (m): Promise<Pick<ModuleInfo, ResolveFields>> => {
+      if (m.exports !== undefined && m.imports !== undefined) {
+        const name =
+          m.name ??
+          linkName(m.file)
+            .replace(/\.ko(\.\w+)?$/, '')
+            .replaceAll('-', '_');
+        return describedModule(name, m.file, m.exports, m.imports);
+      }
+      const info = await reader(join(dir, m.file));
+      return {
+        name: info.name,
+        path: m.file,
+        versions: info.versions,
+        undefinedSymbols: info.undefinedSymbols,
+        exports: info.exports,
+      };
     }),
   );
   return {
