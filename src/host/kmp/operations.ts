@@ -68,7 +68,7 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
   const description = parseKmpBuild(await readText(source), source);
   for (const m of description.modules) await mustExist(join(dir, m.file));
   const build = await buildFromDescription(description, dir, options.reader);
-  const state = await readState(options.root, options.reader);
+  const state = await readState(options.root, options.reader, [build]);
   const builds = [...state.builds.filter((b) => !sameBuild(b, build)), build];
   return change(options, state, state.kernels, builds, [], async () => {
     const target = join(options.root, kmpBuildDir(build.package, build.version, build.kernel));

@@ -12,7 +12,7 @@ import type {
 import { buildOfTarget, kmpStoreDir, linkName } from '../../kabi/index.js';
 import { flavorOf, type KmpBuildDescription, type parseKernel, parseKmpBuild } from './describe.js';
 import type { ModuleReader } from './module-reader.js';
-import { readRegistered } from './registry.js';
+import { type Relevant, readRegistered, relevantTo } from './registry.js';
 
 /** The registered kernel descriptions, relative to the root. */
 export const kernelsDir = '/var/lib/klpm/kmp/kernels';
@@ -28,12 +28,17 @@ export interface KmpState {
   readonly links: KmpLink[];
 }
 
-export async function readState(root: string, reader: ModuleReader): Promise<KmpState> {
-  const [kernels, builds, links] = await Promise.all([
-    readKernels(root),
-    readBuilds(root, reader),
-    readLinks(root),
-  ]);
+/**
+ * Reads the store, the links and the registered kernels. Each kernel is read only as far as the
+ * builds (those in the store and `adding`) can be affected by it (`readRegistered`).
+ */
+export async function readState(
+  root: string,
+  reader: ModuleReader,
+  adding: ReadonlyArray<KmpBuild> = [],
+): Promise<KmpState> {
+  const [builds, links] = await Promise.all([readBuilds(root, reader), readLinks(root)]);
+  const kernels = await readKernels(root, relevantTo([...builds, ...adding]));
   return { kernels, builds, links };
 }
 
@@ -55,13 +60,13 @@ export function servedBefore(links: ReadonlyArray<KmpLink>, builds: ReadonlyArra
   return [...seen.values()];
 }
 
-export async function readKernels(root: string): Promise<InstalledKernel[]> {
+export async function readKernels(root: string, relevant?: Relevant): Promise<InstalledKernel[]> {
   const dir = join(root, kernelsDir);
   const files = (await listDir(dir)).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (file) => {
       const path = join(dir, file);
-      return readRegistered(await readFile(path, 'utf8'), path);
+      return readRegistered(await readFile(path, 'utf8'), path, relevant);
     }),
   );
 }
