@@ -9,7 +9,7 @@ export {
 export { buildOfTarget, kmpBuildDir, kmpStoreDir, linkName, weakUpdatesDir } from './kmp-layout.js';
 export { blockingGaps, type LinkOperation, planLinks } from './link-plan.js';
 export { resolveKmps } from './resolve.js';
-export { resolveModuleOf } from './resolve-module.js';
+export { importsOf } from './resolve-module.js';
 export type {
   BootCriticalGap,
   ChosenBuild,
@@ -21,7 +21,7 @@ export type {
   RejectedBuild,
   RejectReason,
   Resolution,
-  ResolveModule,
+  ResolveFields,
   ServedBefore,
 } from './resolve-types.js';
 export { parseSymvers } from './symvers.js';

@@ -1,5 +1,7 @@
+import type { ModuleInfo } from '../elf/types.js';
 import { rpmvercmp as compareVersions } from '../repo/index.js';
-import type { InstalledKernel, KmpBuild, RejectReason, ResolveModule } from './resolve-types.js';
+import { importsOf } from './resolve-module.js';
+import type { InstalledKernel, KmpBuild, RejectReason, ResolveFields } from './resolve-types.js';
 
 /** A build in a package's preference list for one kernel. */
 export interface Candidate {
@@ -10,7 +12,7 @@ export interface Candidate {
 export interface KernelSymbols {
   /** as depmod_load_symvers in kmod's tools/depmod.c: only the vmlinux lines are the kernel's */
   readonly vmlinux: ReadonlyMap<string, number>;
-  readonly inTree: ReadonlyMap<string, ResolveModule>;
+  readonly inTree: ReadonlyMap<string, Pick<ModuleInfo, ResolveFields>>;
   /** symbol -> in-tree module exporting it, and its CRC */
   readonly inTreeExports: ReadonlyMap<string, { readonly module: string; readonly crc: number | undefined }>;
   /** in-tree module -> the imports other in-tree modules resolve against it (for the reverse check) */
@@ -41,7 +43,7 @@ export function kernelSymbols(kernel: InstalledKernel): KernelSymbols {
         inTreeExports.set(symbol.name, { module: module.name, crc: symbol.crc });
   const consumers = new Map<string, Consumer[]>();
   for (const module of inTree.values())
-    for (const symbol of module.imports) {
+    for (const symbol of importsOf(module)) {
       const owner = inTreeExports.get(symbol.name);
       if (!owner || vmlinux.has(symbol.name) || owner.module === module.name) continue;
       const list = consumers.get(owner.module) ?? [];
@@ -141,7 +143,7 @@ export function tryCandidate(
   const couldChange = (symbol: string): boolean =>
     symbols.inTreeExports.has(symbol) || otherCandidatesExport(pkg, symbol, packages, candidates, index);
   for (const m of build.modules)
-    for (const wanted of m.imports) {
+    for (const wanted of importsOf(m)) {
       const found = lookup(wanted.name);
       const kind = !found.found ? 'unknown' : crcDiffers(wanted.crc, found.crc) ? 'crc' : undefined;
       if (!kind) continue;

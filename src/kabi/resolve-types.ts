@@ -1,3 +1,4 @@
+import type { ModuleInfo } from '../elf/types.js';
 import type { Symvers } from './types.js';
 
 /** A symbol a module imports, with the CRC it was built against (undefined: built without modversions). */
@@ -6,16 +7,12 @@ export interface KmpSymbol {
   readonly crc: number | undefined;
 }
 
-/** What the resolver needs of one module file: the light form of elf/'s ModuleInfo. */
-export interface ResolveModule {
-  /** `.modinfo` name, `_` form */
-  readonly name: string;
-  /** file name inside the build or kernel tree, for example `foo.ko` or `kernel/drivers/net/foo.ko` */
-  readonly file: string;
-  readonly exports: ReadonlyArray<KmpSymbol>;
-  /** strong imports only: weak undefined symbols never fail to resolve */
-  readonly imports: ReadonlyArray<KmpSymbol>;
-}
+/**
+ * The fields of elf/'s ModuleInfo the resolver reads; a whole ModuleInfo will do. Its `path` is
+ * relative to where the module lives: the build directory (`foo.ko`, `extra/foo.ko`) or the
+ * kernel's module directory (`kernel/drivers/net/foo.ko`).
+ */
+export type ResolveFields = 'name' | 'path' | 'versions' | 'undefinedSymbols' | 'exports';
 
 /** An installed kernel as the resolver sees it. */
 export interface InstalledKernel {
@@ -24,7 +21,7 @@ export interface InstalledKernel {
   /** for example `amd64`, `default`, `rt`: builds of another flavor are never used */
   readonly flavor: string;
   readonly symvers: Symvers;
-  readonly modules: ReadonlyArray<ResolveModule>;
+  readonly modules: ReadonlyArray<Pick<ModuleInfo, ResolveFields>>;
   /** module names the kernel's initrd holds: a KMP shipping one of them is boot-critical there */
   readonly initrd: ReadonlyArray<string>;
 }
@@ -36,7 +33,7 @@ export interface KmpBuild {
   readonly flavor: string;
   /** the kernel release the build was compiled against */
   readonly kernel: string;
-  readonly modules: ReadonlyArray<ResolveModule>;
+  readonly modules: ReadonlyArray<Pick<ModuleInfo, ResolveFields>>;
   readonly bootCritical: boolean;
 }
 

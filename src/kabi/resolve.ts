@@ -129,7 +129,7 @@ function summarize(
       });
       const dir = kmpBuildDir(build.package, build.version, build.kernel);
       for (const module of build.modules)
-        links.push({ kernel: kernel.release, name: linkName(module.file), target: `${dir}/${module.file}` });
+        links.push({ kernel: kernel.release, name: linkName(module.path), target: `${dir}/${module.path}` });
       continue;
     }
     if (had.has(pkg)) lost.push(pkg);

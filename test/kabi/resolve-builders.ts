@@ -1,4 +1,9 @@
-import type { InstalledKernel, KmpBuild, KmpSymbol, ResolveModule } from '../../src/kabi/resolve-types.js';
+import type { ModuleInfo } from '../../src/elf/types.js';
+import type { InstalledKernel, KmpBuild, KmpSymbol, ResolveFields } from '../../src/kabi/resolve-types.js';
+
+/** A module as the resolver takes it: the fields of elf/'s ModuleInfo it reads. */
+export type Mod = Pick<ModuleInfo, ResolveFields>;
+
 import type { SymversEntry } from '../../src/kabi/types.js';
 
 /** `name:crc` pairs, crc in hex, `name` alone for no CRC. */
@@ -9,14 +14,25 @@ export function syms(...specs: string[]): KmpSymbol[] {
   });
 }
 
-export function mod(name: string, exports: string[] = [], imports: string[] = []): ResolveModule {
-  return { name, file: `${name}.ko`, exports: syms(...exports), imports: syms(...imports) };
+export function mod(name: string, exports: string[] = [], imports: string[] = []): Mod {
+  return modOf(name, syms(...exports), syms(...imports));
+}
+
+/** A module whose imports are strong undefined symbols, with a `__versions` entry when they have a CRC. */
+export function modOf(name: string, exports: KmpSymbol[], imports: KmpSymbol[]): Mod {
+  return {
+    name,
+    path: `${name}.ko`,
+    exports: exports.map((e) => ({ name: e.name, crc: e.crc, gpl: false })),
+    versions: imports.flatMap((i) => (i.crc === undefined ? [] : [{ name: i.name, crc: i.crc }])),
+    undefinedSymbols: imports.map((i) => ({ name: i.name, weak: false })),
+  };
 }
 
 export function kernel(
   release: string,
   vmlinux: string[],
-  modules: ResolveModule[] = [],
+  modules: Mod[] = [],
   initrd: string[] = [],
   flavor = release.slice(release.lastIndexOf('-') + 1),
 ): InstalledKernel {
@@ -46,7 +62,7 @@ export function build(
   pkg: string,
   version: string,
   builtFor: string,
-  modules: ResolveModule[],
+  modules: Mod[],
   bootCritical = false,
   flavor = builtFor.slice(builtFor.lastIndexOf('-') + 1),
 ): KmpBuild {

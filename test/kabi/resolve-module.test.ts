@@ -1,25 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { ModuleInfo } from '../../src/elf/types.js';
 import { buildFromDescription } from '../../src/host/kmp/state.js';
-import { resolveModuleOf } from '../../src/kabi/resolve-module.js';
+import { importsOf } from '../../src/kabi/resolve-module.js';
 import { moduleInfo } from '../support/kmp-builders.js';
 
-describe('resolveModuleOf', () => {
-  it('drops weak undefined symbols and keeps CRCs of versioned imports', () => {
-    const info = moduleInfo('foo', {
-      exports: ['foo_op:0a'],
-      imports: ['printk:12', 'bar_op'],
-      weak: ['maybe'],
-    });
-    expect(resolveModuleOf(info, 'extra/foo.ko')).toEqual({
-      name: 'foo',
-      file: 'extra/foo.ko',
-      exports: [{ name: 'foo_op', crc: 0x0a }],
-      imports: [
+describe('importsOf', () => {
+  it('drops weak undefined symbols, keeps CRCs of versioned imports and adds unused __versions entries', () => {
+    const info = {
+      ...moduleInfo('foo', { exports: ['foo_op:0a'], imports: ['printk:12', 'bar_op'], weak: ['maybe'] }),
+      // module_layout is only in __versions, as every module built with modversions before 6.3 has it;
+      // a second entry of a name is ignored, as kmod_elf_crc_find takes the first
+      versions: [
         { name: 'printk', crc: 0x12 },
-        { name: 'bar_op', crc: undefined },
+        { name: 'module_layout', crc: 0x77 },
+        { name: 'printk', crc: 0x99 },
+        { name: 'maybe', crc: 0x5 },
       ],
-    });
+    };
+    expect(importsOf(info)).toEqual([
+      { name: 'printk', crc: 0x12 },
+      { name: 'bar_op', crc: undefined },
+      { name: 'module_layout', crc: 0x77 },
+    ]);
   });
 });
 
@@ -28,7 +30,7 @@ describe('buildFromDescription with a ModuleReader', () => {
     const asked: string[] = [];
     const reader = async (path: string): Promise<ModuleInfo> => {
       asked.push(path);
-      return moduleInfo('foo', { imports: ['printk:12'] });
+      return moduleInfo('foo', { imports: ['printk:12'], path });
     };
     const build = await buildFromDescription(
       {
@@ -43,7 +45,13 @@ describe('buildFromDescription with a ModuleReader', () => {
     );
     expect(asked).toEqual(['/store/foo/1.0-1/6.1.0-47-amd64/foo.ko']);
     expect(build.modules).toEqual([
-      { name: 'foo', file: 'foo.ko', exports: [], imports: [{ name: 'printk', crc: 0x12 }] },
+      {
+        name: 'foo',
+        path: 'foo.ko',
+        exports: [],
+        versions: [{ name: 'printk', crc: 0x12 }],
+        undefinedSymbols: [{ name: 'printk', weak: false }],
+      },
     ]);
     expect(build.flavor).toBe('amd64');
   });

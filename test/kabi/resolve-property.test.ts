@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveKmps } from '../../src/kabi/resolve.js';
-import type { InstalledKernel, KmpBuild, ResolveModule } from '../../src/kabi/resolve-types.js';
-import { build, kernel } from './resolve-builders.js';
+import type { InstalledKernel, KmpBuild } from '../../src/kabi/resolve-types.js';
+import { build, kernel, modOf } from './resolve-builders.js';
 
 // a small world where packages import each other's symbols, so orders matter to a naive resolver
 const symbolNames = ['s0', 's1', 's2', 's3', 's4', 's5'];
@@ -27,7 +27,7 @@ const buildArb = fc
       b.pkg,
       b.version,
       b.builtFor,
-      b.modules.map((m): ResolveModule => ({ ...m, file: `${m.name}.ko` })),
+      b.modules.map((m) => modOf(m.name, m.exports, m.imports)),
       b.bootCritical,
     ),
   );
@@ -42,8 +42,8 @@ const kernelArb = fc
       k.release,
       [`s0:${k.vmlinuxCrc}`],
       [
-        { name: 'libfoo', file: 'libfoo.ko', exports: [{ name: 's1', crc: k.libfooCrc }], imports: [] },
-        { name: 'user', file: 'user.ko', exports: [], imports: [{ name: 's1', crc: k.libfooCrc }] },
+        modOf('libfoo', [{ name: 's1', crc: k.libfooCrc }], []),
+        modOf('user', [], [{ name: 's1', crc: k.libfooCrc }]),
       ],
       ['m3'],
     ),
@@ -91,9 +91,10 @@ function checkSound(kernels: InstalledKernel[], builds: KmpBuild[]) {
     const inTree = k.modules.filter((m) => !names.includes(m.name));
     for (const m of [...inTree, ...kmpModules]) for (const e of m.exports) exports.set(e.name, e.crc);
     for (const m of [...inTree, ...kmpModules])
-      for (const i of m.imports) {
+      for (const i of m.undefinedSymbols) {
+        const crc = m.versions.find((v) => v.name === i.name)?.crc;
         expect(exports.has(i.name), `${res.kernel}: ${m.name} needs ${i.name}`).toBe(true);
-        expect(exports.get(i.name), `${res.kernel}: ${m.name} crc of ${i.name}`).toBe(i.crc);
+        expect(exports.get(i.name), `${res.kernel}: ${m.name} crc of ${i.name}`).toBe(crc);
       }
   }
   return r;

@@ -51,11 +51,21 @@ export function outcomeJson(outcome: KmpOutcome) {
     operations: outcome.operations,
     kernels: outcome.resolution.kernels,
     depmodFailures: outcome.depmodFailures,
+    ...(outcome.kernelRead === undefined ? {} : { kernelRead: outcome.kernelRead }),
   };
 }
 
 export function renderOutcome(outcome: KmpOutcome): string {
   const out: string[] = [];
+  const read = outcome.kernelRead;
+  if (read)
+    out.push(
+      `read kernel ${read.release} (${read.flavor}): ${read.modules} module${read.modules === 1 ? '' : 's'}, symvers ${read.symvers}, ` +
+        (read.initrdFile === null
+          ? 'no initrd module list (give --initrd-modules to guard initrd modules)'
+          : `${read.initrd.length} initrd module${read.initrd.length === 1 ? '' : 's'} from ${read.initrdFile}`),
+      '',
+    );
   for (const k of outcome.resolution.kernels) {
     out.push(`kernel ${k.kernel} (${k.flavor})`);
     for (const c of k.chosen)

@@ -3,8 +3,11 @@
 export { flavorOf, kernelSchema, kmpBuildSchema } from './describe.js';
 export { type DepmodFailure, executeLinkPlan } from './execute.js';
 export { owedDepmods } from './journal.js';
+export { type KernelTreeOptions, parseInitrdList, readKernelTree, symversPlaces } from './kernel-tree.js';
 export { elfModuleReader, type ModuleReader } from './module-reader.js';
 export {
+  type KernelRead,
+  type KernelSource,
   type KmpOptions,
   type KmpOutcome,
   kmpAdd,

@@ -6,6 +6,7 @@ import { blockingGaps, kmpBuildDir, type LinkOperation, planLinks, resolveKmps }
 import { parseKernel, parseKmpBuild } from './describe.js';
 import { type DepmodFailure, executeLinkPlan } from './execute.js';
 import { owedDepmods } from './journal.js';
+import { type KernelTreeOptions, readKernelTree } from './kernel-tree.js';
 import type { ModuleReader } from './module-reader.js';
 import { registeredText } from './registry.js';
 import {
@@ -38,6 +39,21 @@ export interface KmpOutcome {
   readonly blocked: ReadonlyArray<BootCriticalGap>;
   readonly applied: boolean;
   readonly depmodFailures: ReadonlyArray<DepmodFailure>;
+  /** add-kernel: what was read of the kernel, and from where */
+  readonly kernelRead?: KernelRead;
+}
+
+/** What `klpm kmp add-kernel` read of a kernel. */
+export interface KernelRead {
+  readonly release: string;
+  readonly flavor: string;
+  /** the symvers file (or the JSON description) the kernel's exports came from */
+  readonly symvers: string;
+  /** module files read from /lib/modules/<K>/ */
+  readonly modules: number;
+  readonly initrd: ReadonlyArray<string>;
+  /** where the initrd module list came from; null: none given, no module is boot-critical by initrd */
+  readonly initrdFile: string | null;
 }
 
 /** `klpm kmp resolve` / `link` / `status`: brings weak-updates/ in line with the store and the kernels. */
@@ -52,7 +68,7 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
   const description = parseKmpBuild(await readText(source), source);
   for (const m of description.modules) await mustExist(join(dir, m.file));
   const build = await buildFromDescription(description, dir, options.reader);
-  const state = await readState(options.root, options.reader);
+  const state = await readState(options.root, options.reader, [build]);
   const builds = [...state.builds.filter((b) => !sameBuild(b, build)), build];
   return change(options, state, state.kernels, builds, [], async () => {
     const target = join(options.root, kmpBuildDir(build.package, build.version, build.kernel));
@@ -88,25 +104,71 @@ export async function kmpRemove(options: KmpOptions, pkg: string, version?: stri
   return outcome;
 }
 
-/** `klpm kmp add-kernel K --describe FILE`: registers a kernel and links the builds that fit it. */
+/** Where `klpm kmp add-kernel` learns about the kernel: its installed files, or a JSON description. */
+export type KernelSource =
+  | ({ readonly from: 'tree' } & KernelTreeOptions)
+  | { readonly from: 'describe'; readonly describe: string };
+
+/**
+ * `klpm kmp add-kernel K`: reads the kernel a package manager has just installed under the root
+ * (or its JSON description), registers it and links the builds that fit it.
+ */
 export async function kmpAddKernel(
   options: KmpOptions,
   release: string,
-  describe: string,
+  source: KernelSource,
 ): Promise<KmpOutcome> {
-  const text = await readText(describe);
-  const description = parseKernel(text, describe);
-  if (description.release !== release)
-    throw new InputError(`describes kernel ${description.release}, not ${release}`, describe, 'release');
-  const kernel = kernelFromDescription(description);
+  const { kernel, read } = await kernelOf(options, release, source);
   const state = await readState(options.root, options.reader);
   const kernels = [...state.kernels.filter((k) => k.release !== release), kernel];
-  return change(options, state, kernels, state.builds, [release], async () => {
+  const outcome = await change(options, state, kernels, state.builds, [release], async () => {
     const dir = join(options.root, kernelsDir);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `${release}.json.klpm-new`), registeredText(kernel));
     await rename(join(dir, `${release}.json.klpm-new`), join(dir, `${release}.json`));
   });
+  return { ...outcome, kernelRead: read };
+}
+
+async function kernelOf(
+  options: KmpOptions,
+  release: string,
+  source: KernelSource,
+): Promise<{ kernel: InstalledKernel; read: KernelRead }> {
+  if (source.from === 'tree') {
+    const tree = await readKernelTree(options.root, release, options.reader, source);
+    const { kernel } = tree;
+    return {
+      kernel,
+      read: {
+        release,
+        flavor: kernel.flavor,
+        symvers: tree.symversFile,
+        modules: tree.moduleCount,
+        initrd: kernel.initrd,
+        initrdFile: tree.initrdFile ?? null,
+      },
+    };
+  }
+  const description = parseKernel(await readText(source.describe), source.describe);
+  if (description.release !== release)
+    throw new InputError(
+      `describes kernel ${description.release}, not ${release}`,
+      source.describe,
+      'release',
+    );
+  const kernel = kernelFromDescription(description);
+  return {
+    kernel,
+    read: {
+      release,
+      flavor: kernel.flavor,
+      symvers: source.describe,
+      modules: kernel.modules.length,
+      initrd: kernel.initrd,
+      initrdFile: source.describe,
+    },
+  };
 }
 
 /** `klpm kmp remove-kernel K`: drops a kernel's links and its registration. */

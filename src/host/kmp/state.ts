@@ -1,17 +1,18 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import type { ModuleInfo } from '../../elf/index.js';
 import type {
   InstalledKernel,
   KmpBuild,
   KmpLink,
-  ResolveModule,
+  ResolveFields,
   ServedBefore,
   SymversEntry,
 } from '../../kabi/index.js';
-import { buildOfTarget, kmpStoreDir, linkName, resolveModuleOf } from '../../kabi/index.js';
+import { buildOfTarget, kmpStoreDir, linkName } from '../../kabi/index.js';
 import { flavorOf, type KmpBuildDescription, type parseKernel, parseKmpBuild } from './describe.js';
 import type { ModuleReader } from './module-reader.js';
-import { readRegistered } from './registry.js';
+import { type Relevant, readRegistered, relevantTo } from './registry.js';
 
 /** The registered kernel descriptions, relative to the root. */
 export const kernelsDir = '/var/lib/klpm/kmp/kernels';
@@ -27,12 +28,17 @@ export interface KmpState {
   readonly links: KmpLink[];
 }
 
-export async function readState(root: string, reader: ModuleReader): Promise<KmpState> {
-  const [kernels, builds, links] = await Promise.all([
-    readKernels(root),
-    readBuilds(root, reader),
-    readLinks(root),
-  ]);
+/**
+ * Reads the store, the links and the registered kernels. Each kernel is read only as far as the
+ * builds (those in the store and `adding`) can be affected by it (`readRegistered`).
+ */
+export async function readState(
+  root: string,
+  reader: ModuleReader,
+  adding: ReadonlyArray<KmpBuild> = [],
+): Promise<KmpState> {
+  const [builds, links] = await Promise.all([readBuilds(root, reader), readLinks(root)]);
+  const kernels = await readKernels(root, relevantTo([...builds, ...adding]));
   return { kernels, builds, links };
 }
 
@@ -54,13 +60,13 @@ export function servedBefore(links: ReadonlyArray<KmpLink>, builds: ReadonlyArra
   return [...seen.values()];
 }
 
-export async function readKernels(root: string): Promise<InstalledKernel[]> {
+export async function readKernels(root: string, relevant?: Relevant): Promise<InstalledKernel[]> {
   const dir = join(root, kernelsDir);
   const files = (await listDir(dir)).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (file) => {
       const path = join(dir, file);
-      return readRegistered(await readFile(path, 'utf8'), path);
+      return readRegistered(await readFile(path, 'utf8'), path, relevant);
     }),
   );
 }
@@ -77,12 +83,29 @@ export function kernelFromDescription(d: ReturnType<typeof parseKernel>): Instal
     flavor: d.flavor ?? flavorOf(d.release),
     initrd: d.initrd,
     symvers: { entries },
-    modules: d.modules.map((m) => ({
-      name: m.name,
-      file: m.file,
-      exports: m.exports.map((s) => ({ name: s.name, crc: s.crc })),
-      imports: m.imports.map((s) => ({ name: s.name, crc: s.crc })),
-    })),
+    modules: d.modules.map((m) => describedModule(m.name, m.file, m.exports, m.imports)),
+  };
+}
+
+type Described = { readonly name: string; readonly crc?: number | undefined };
+
+/**
+ * A module given by its symbols in JSON as the part of ModuleInfo the resolver reads: imports
+ * become strong undefined symbols (versioned when they carry a CRC); described exports are taken
+ * as not GPL-only, which resolution never looks at.
+ */
+export function describedModule(
+  name: string,
+  path: string,
+  exports: ReadonlyArray<Described>,
+  imports: ReadonlyArray<Described>,
+): Pick<ModuleInfo, ResolveFields> {
+  return {
+    name,
+    path,
+    exports: exports.map((s) => ({ name: s.name, crc: s.crc, gpl: false })),
+    versions: imports.flatMap((s) => (s.crc === undefined ? [] : [{ name: s.name, crc: s.crc }])),
+    undefinedSymbols: imports.map((s) => ({ name: s.name, weak: false })),
   };
 }
 
@@ -106,20 +129,24 @@ export async function buildFromDescription(
   dir: string,
   reader: ModuleReader,
 ): Promise<KmpBuild> {
-  const modules: ResolveModule[] = await Promise.all(
-    d.modules.map(async (m) => {
-      if (m.exports !== undefined && m.imports !== undefined)
-        return {
-          name:
-            m.name ??
-            linkName(m.file)
-              .replace(/\.ko(\.\w+)?$/, '')
-              .replaceAll('-', '_'),
-          file: m.file,
-          exports: m.exports.map((s) => ({ name: s.name, crc: s.crc })),
-          imports: m.imports.map((s) => ({ name: s.name, crc: s.crc })),
-        };
-      return resolveModuleOf(await reader(join(dir, m.file)), m.file);
+  const modules = await Promise.all(
+    d.modules.map(async (m): Promise<Pick<ModuleInfo, ResolveFields>> => {
+      if (m.exports !== undefined && m.imports !== undefined) {
+        const name =
+          m.name ??
+          linkName(m.file)
+            .replace(/\.ko(\.\w+)?$/, '')
+            .replaceAll('-', '_');
+        return describedModule(name, m.file, m.exports, m.imports);
+      }
+      const info = await reader(join(dir, m.file));
+      return {
+        name: info.name,
+        path: m.file,
+        versions: info.versions,
+        undefinedSymbols: info.undefinedSymbols,
+        exports: info.exports,
+      };
     }),
   );
   return {

@@ -1,0 +1,153 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModuleInfo } from '../../elf/index.js';
+import { InputError } from '../../input/index.js';
+import type { InstalledKernel, ResolveFields } from '../../kabi/index.js';
+import { weakUpdatesDir } from '../../kabi/index.js';
+import { readSymversFile } from '../symvers-file.js';
+import { flavorOf } from './describe.js';
+import type { ModuleReader } from './module-reader.js';
+
+/** What `klpm kmp add-kernel` may be told instead of finding it. */
+export interface KernelTreeOptions {
+  /** Module.symvers or symvers-<K>.gz, outside the root; default: searched for under the root */
+  readonly symvers?: string | undefined;
+  /** default: what follows the release's last `-` */
+  readonly flavor?: string | undefined;
+  /** a file naming the initrd's modules, one name or path per line; default: none known */
+  readonly initrdModules?: string | undefined;
+}
+
+/** A kernel read from its installed files, and where each part came from. */
+export interface KernelTree {
+  readonly kernel: InstalledKernel;
+  readonly symversFile: string;
+  readonly moduleCount: number;
+  /** the file the initrd module list came from; undefined when none was given */
+  readonly initrdFile: string | undefined;
+}
+
+const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
+
+/**
+ * Where distributions install a kernel's symvers, relative to the root, in the order tried: SUSE
+ * and Red Hat ship `/boot/symvers-<K>.gz` with the kernel (RHEL 8 and later also
+ * `/lib/modules/<K>/symvers.gz`); Debian ships `Module.symvers` in linux-headers-<K>, and Red Hat
+ * in kernel-devel under /usr/src/kernels.
+ */
+export function symversPlaces(release: string): string[] {
+  return [
+    `/boot/symvers-${release}.gz`,
+    `/lib/modules/${release}/symvers.gz`,
+    `/usr/src/linux-headers-${release}/Module.symvers`,
+    `/usr/src/kernels/${release}/Module.symvers`,
+  ];
+}
+
+/**
+ * Reads an installed kernel under `root` as a package manager has just laid it down: every module
+ * file in `/lib/modules/<K>/` except `weak-updates/` (`.ko` and compressed; symlinks are followed,
+ * as depmod does), the symvers (given, or found in `symversPlaces`), the flavor and the initrd's
+ * module names.
+ */
+export async function readKernelTree(
+  root: string,
+  release: string,
+  reader: ModuleReader,
+  options: KernelTreeOptions = {},
+): Promise<KernelTree> {
+  const modulesDir = join(root, 'lib/modules', release);
+  if (!(await isDirectory(modulesDir)))
+    throw new InputError(
+      `kernel ${release} has no module directory: install the kernel first, or check --root`,
+      modulesDir,
+    );
+  const symversFile = options.symvers ?? (await findSymvers(root, release));
+  const symvers = await readSymversFile(symversFile);
+  const files = await listKernelModules(modulesDir, release);
+  const modules: Array<Pick<ModuleInfo, ResolveFields>> = [];
+  for (const file of files) {
+    const info = await reader(join(modulesDir, file));
+    modules.push({
+      name: info.name,
+      path: file,
+      versions: info.versions,
+      undefinedSymbols: info.undefinedSymbols,
+      exports: info.exports,
+    });
+  }
+  const initrd =
+    options.initrdModules === undefined
+      ? []
+      : parseInitrdList(await readText(options.initrdModules), release);
+  return {
+    kernel: { release, flavor: options.flavor ?? flavorOf(release), symvers, modules, initrd },
+    symversFile,
+    moduleCount: modules.length,
+    initrdFile: options.initrdModules,
+  };
+}
+
+async function findSymvers(root: string, release: string): Promise<string> {
+  const places = symversPlaces(release);
+  for (const place of places) {
+    const path = join(root, place);
+    if ((await stat(path).catch(() => undefined))?.isFile()) return path;
+  }
+  throw new InputError(
+    `no symvers for kernel ${release} in ${places.join(', ')}: install the kernel's headers (or devel) package, or give --symvers FILE`,
+    join(root, 'lib/modules', release),
+  );
+}
+
+/**
+ * Module files of a kernel, relative to its module directory, sorted. weak-updates/ holds links
+ * to other kernels' builds (klpm's and weak-modules'), not the kernel's own modules.
+ */
+async function listKernelModules(modulesDir: string, release: string): Promise<string[]> {
+  const weak = `${weakUpdatesDir(release).slice(`/lib/modules/${release}/`.length)}/`;
+  const entries = await readdir(modulesDir, { recursive: true, withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (!MODULE_FILE.test(entry.name)) continue;
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+    const rel = join(entry.parentPath, entry.name).slice(modulesDir.length + 1);
+    if (rel.startsWith(weak)) continue;
+    if (entry.isSymbolicLink() && !(await stat(join(modulesDir, rel)).catch(() => undefined))?.isFile())
+      continue;
+    files.push(rel);
+  }
+  return files.sort();
+}
+
+/**
+ * An initrd module list: one module per line, as a name (`nvme`, `dm-mod`) or a path
+ * (`usr/lib/modules/<K>/kernel/drivers/nvme/host/nvme.ko.xz`, what lsinitramfs and lsinitrd print);
+ * names take the kernel's form (`-` becomes `_`). Blank lines, `#` comments and lines that name no
+ * module (other files of the initrd) are skipped, so a whole lsinitramfs listing can be given.
+ */
+export function parseInitrdList(text: string, release: string): string[] {
+  const names = new Set<string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.includes('/')) {
+      if (!MODULE_FILE.test(line) || !line.includes(`/${release}/`)) continue;
+    } else if (!/^[A-Za-z0-9_-]+(\.ko(\.(gz|xz|zst))?)?$/.test(line)) continue;
+    const base = line.slice(line.lastIndexOf('/') + 1).replace(MODULE_FILE, '');
+    names.add(base.replaceAll('-', '_'));
+  }
+  return [...names].sort();
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
+  }
+}

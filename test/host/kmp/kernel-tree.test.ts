@@ -1,0 +1,137 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseInitrdList } from '../../../src/host/kmp/kernel-tree.js';
+import { writeModule } from '../../support/elf-writer.js';
+import { runCli } from '../../support/run-cli.js';
+import { tempRoot } from './kmp-root.js';
+
+const K = '6.1.0-7-amd64';
+const roots: string[] = [];
+afterEach(() => {
+  for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function root(): string {
+  const dir = tempRoot();
+  roots.push(dir);
+  return dir;
+}
+
+function put(path: string, bytes: Uint8Array | string): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, bytes);
+}
+
+function module(
+  name: string,
+  exports: Array<{ name: string; crc: number }>,
+  imports: Array<[string, number]>,
+) {
+  return writeModule({
+    modinfo: [`name=${name}`, `vermagic=${K} SMP preempt mod_unload modversions`],
+    versions: imports.map(([n, crc]) => ({ name: n, crc })),
+    imports: imports.map(([n]) => ({ name: n })),
+    exports,
+  });
+}
+
+/** A kernel as dpkg leaves it: modules (one gzip-compressed, one a symlink), Module.symvers in linux-headers. */
+function installKernel(r: string): void {
+  const dir = join(r, 'lib/modules', K);
+  put(join(dir, 'kernel/lib/libfoo.ko'), module('libfoo', [{ name: 'foo_get', crc: 0x10 }], [['printk', 1]]));
+  put(join(dir, 'kernel/drivers/user.ko.gz'), gzipSync(module('user', [], [['foo_get', 0x10]])));
+  put(join(r, 'elsewhere/linked.ko'), module('linked', [{ name: 'linked_op', crc: 0x20 }], []));
+  symlinkSync(join(r, 'elsewhere/linked.ko'), join(dir, 'kernel/lib/linked.ko'));
+  // not the kernel's own: weak-modules' links to another kernel's build
+  put(join(dir, 'weak-updates/other.ko'), module('other', [{ name: 'other_op', crc: 0x30 }], []));
+  put(
+    join(r, 'usr/src', `linux-headers-${K}`, 'Module.symvers'),
+    '0x00000001\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n',
+  );
+}
+
+const kmp = (args: string[], r: string) => runCli(['kmp', ...args, '--root', r, '--no-depmod', '--json']);
+
+describe('klpm kmp add-kernel from the installed files', () => {
+  it("reads /lib/modules/K (compressed and symlinked modules, not weak-updates/) and Debian's Module.symvers", async () => {
+    const r = root();
+    installKernel(r);
+    const initrd = join(r, 'initrd.list');
+    writeFileSync(initrd, `usr/lib/modules/${K}/kernel/lib/libfoo.ko\nusr/bin/busybox\n`);
+    const added = await kmp(['add-kernel', K, '--initrd-modules', initrd], r);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout).kernelRead).toEqual({
+      release: K,
+      flavor: 'amd64',
+      symvers: join(r, 'usr/src', `linux-headers-${K}`, 'Module.symvers'),
+      modules: 3,
+      initrd: ['libfoo'],
+      initrdFile: initrd,
+    });
+    // a KMP replacing libfoo without foo_get breaks user.ko.gz, an in-tree module read from its file
+    const pkg = join(r, 'pkg');
+    put(join(pkg, 'libfoo.ko'), module('libfoo', [], [['printk', 1]]));
+    writeFileSync(
+      join(pkg, 'kmp.json'),
+      JSON.stringify({ package: 'foo-kmp', version: '1', kernel: K, modules: [{ file: 'libfoo.ko' }] }),
+    );
+    const add = JSON.parse((await kmp(['add', pkg], r)).stdout);
+    expect(add.kernels[0].rejected[0].reasons).toEqual([
+      {
+        kind: 'override-unknown',
+        module: 'libfoo',
+        symbol: 'foo_get',
+        neededBy: 'user',
+        wanted: 0x10,
+      },
+    ]);
+    // and libfoo is in the initrd: the kernel being added would boot without it
+    expect(add.kernels[0].gaps).toEqual([{ kernel: K, package: 'foo-kmp', because: 'initrd', had: false }]);
+  });
+
+  it('finds /boot/symvers-K.gz first, takes --symvers and --flavor, and says where it looked when none is there', async () => {
+    const r = root();
+    installKernel(r);
+    put(join(r, 'boot', `symvers-${K}.gz`), gzipSync('0x00000002\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n'));
+    const boot = JSON.parse((await kmp(['add-kernel', K], r)).stdout).kernelRead;
+    expect(boot.symvers).toBe(join(r, 'boot', `symvers-${K}.gz`));
+    const given = join(r, 'given.symvers');
+    writeFileSync(given, '0x00000003\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n');
+    const flagged = JSON.parse(
+      (await kmp(['add-kernel', K, '--symvers', given, '--flavor', 'rt'], r)).stdout,
+    );
+    expect(flagged.kernelRead).toMatchObject({ symvers: given, flavor: 'rt', initrdFile: null });
+
+    const bare = root();
+    mkdirSync(join(bare, 'lib/modules', K), { recursive: true });
+    const none = await kmp(['add-kernel', K], bare);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`no symvers for kernel ${K} in /boot/symvers-${K}.gz, `);
+    expect(none.stderr).toContain('give --symvers FILE');
+    const missing = await kmp(['add-kernel', '6.1.0-9-amd64'], bare);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('kernel 6.1.0-9-amd64 has no module directory');
+    const both = await kmp(['add-kernel', K, '--describe', given, '--symvers', given], r);
+    expect(both.code).toBe(2);
+  });
+});
+
+describe('parseInitrdList', () => {
+  it("takes names and lsinitramfs paths of this kernel, in the kernel's form", () => {
+    const listing = [
+      '# from lsinitramfs',
+      'dm-mod',
+      'nvme.ko',
+      `usr/lib/modules/${K}/kernel/drivers/md/raid456.ko.xz`,
+      'usr/lib/modules/5.10.0-1-amd64/kernel/drivers/old.ko',
+      `usr/lib/modules/${K}/modules.dep`,
+      'usr/bin/busybox',
+      'bad name',
+      '',
+    ].join('\n');
+    expect(parseInitrdList(listing, K)).toEqual(['dm_mod', 'nvme', 'raid456']);
+  });
+});
