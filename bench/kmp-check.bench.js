@@ -5,7 +5,7 @@
 // Both read files from the page cache (each is run once before timing). Needs .ci/fetch-kernels.sh.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,7 @@ function measure(command, args, runs) {
   return median(Array.from({ length: runs }, () => time(command, args)));
 }
 
-function bench(label, release, modules, symvers, runs) {
+function bench(label, release, modules, symvers, runs, warmRuns) {
   symlinkSync(modules, join(work, 'root', 'lib', 'modules', release));
   const cacheDir = join(work, `cache-${release}`);
   const depmodArgs = ['-b', join(work, 'root'), '-n', '-e', '-E', symvers, release];
@@ -52,7 +52,7 @@ function bench(label, release, modules, symvers, runs) {
   const depmodMs = measure(depmod, depmodArgs, runs);
   const coldMs = measure(process.execPath, [...checkArgs, '--no-cache'], runs);
   time(process.execPath, [...checkArgs, '--cache-dir', cacheDir]); // fill the cache
-  const warmMs = measure(process.execPath, [...checkArgs, '--cache-dir', cacheDir], runs);
+  const warmMs = measure(process.execPath, [...checkArgs, '--cache-dir', cacheDir], warmRuns);
   const line = (what, ms, target) =>
     console.log(
       `${what.padEnd(34)} ${ms.toFixed(0).padStart(6)} ms  ratio ${(ms / depmodMs).toFixed(2)}x${target ? `  (target <= ${target}x)` : ''}`,
@@ -61,12 +61,22 @@ function bench(label, release, modules, symvers, runs) {
   line('depmod -n -e -E (peer)', depmodMs);
   line('klpm kmp check, cold (no cache)', coldMs, '1.0');
   line('klpm kmp check, warm (cached)', warmMs, '0.1');
+  console.log(`load average after: ${loadavg()[0].toFixed(2)}`);
 }
 
+// wall times mean little on a busy machine: say how busy it was
+console.log(`cores: ${availableParallelism()}, load average before: ${loadavg()[0].toFixed(2)}`);
 try {
-  bench('Debian 6.1, uncompressed .ko', pair.KABI_A_RELEASE, pair.KABI_A_MODULES, pair.KABI_B_SYMVERS, RUNS);
+  bench(
+    'Debian 6.1, uncompressed .ko',
+    pair.KABI_A_RELEASE,
+    pair.KABI_A_MODULES,
+    pair.KABI_B_SYMVERS,
+    RUNS,
+    RUNS,
+  );
   if (pair.KABI_XZ_MODULES && existsSync(pair.KABI_XZ_MODULES))
-    bench('Debian 6.12, .ko.xz', pair.KABI_XZ_RELEASE, pair.KABI_XZ_MODULES, pair.KABI_XZ_SYMVERS, 1);
+    bench('Debian 6.12, .ko.xz', pair.KABI_XZ_RELEASE, pair.KABI_XZ_MODULES, pair.KABI_XZ_SYMVERS, 1, RUNS);
   else console.log('\n6.12 .ko.xz tree: skipped (not in pair.env; run .ci/fetch-kernels.sh)');
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -5,4 +5,11 @@ export { type ElfFile, type ElfSection, parseElf, sectionHeaderRange } from './e
 export { readBuildId } from './module-notes.js';
 export { type ElfNote, findBuildId, NT_GNU_BUILD_ID, parseElfNotes } from './notes.js';
 export { moduleRanges, readModule } from './read-module.js';
-export type { ModuleExport, ModuleInfo, ModuleUndefinedSymbol, ModuleVersion } from './types.js';
+export type {
+  ModuleExport,
+  ModuleInfo,
+  ModuleSymbols,
+  ModuleUndefinedSymbol,
+  ModuleVersion,
+} from './types.js';
+export { XZ_TAIL_SIZE, xzUncompressedSize } from './xz-index.js';

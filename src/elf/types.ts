@@ -49,3 +49,12 @@ export interface ModuleInfo {
   /** the file ends with the module signature marker `~Module signature appended~\n` */
   readonly signed: boolean;
 }
+
+/** What `depmod -e` looks at in a module (ModuleInfo has all of it): what `kmp check` caches. */
+export interface ModuleSymbols {
+  readonly path: string;
+  readonly name: string;
+  readonly versions: ReadonlyArray<ModuleVersion>;
+  readonly undefinedSymbols: ReadonlyArray<ModuleUndefinedSymbol>;
+  readonly exports: ReadonlyArray<Pick<ModuleExport, 'name' | 'crc'>>;
+}

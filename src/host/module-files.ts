@@ -1,7 +1,6 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import xzDecompress from 'xz-decompress';
 import {
   compressionOf,
   decompressModule,
@@ -12,6 +11,7 @@ import {
   sectionHeaderRange,
 } from '../elf/index.js';
 import { InputError } from '../input/index.js';
+import { decodeXzFiles } from './xz-batch.js';
 
 const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
 const CACHE_FILE = 'module-info-v1.json';
@@ -103,6 +103,8 @@ function readUncompressedSparse(path: string): Uint8Array | undefined {
  */
 async function uncompress(bytes: Uint8Array, path: string): Promise<Uint8Array> {
   if (compressionOf(bytes) !== 'xz') return decompressModule(bytes, path);
+  // loaded only when needed: most runs decode xz with the native xz (xz-batch.ts)
+  const { default: xzDecompress } = await import('xz-decompress');
   try {
     const stream = new xzDecompress.XzReadableStream(new Blob([bytes]).stream());
     return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -119,7 +121,8 @@ interface CacheEntry {
 
 /**
  * Reads many module files, reusing the cached ModuleInfo of files whose size and mtime did not
- * change. The cache is rewritten atomically.
+ * change. The cache is rewritten atomically. `.ko.xz` files are decoded by the native `xz` on every
+ * core while this thread parses (decodeXzFiles); without `xz` they are decoded here one by one.
  */
 export async function readModuleFiles(
   paths: ReadonlyArray<string>,
@@ -127,32 +130,60 @@ export async function readModuleFiles(
 ): Promise<ModuleInfo[]> {
   const cache = options.cacheDir === undefined ? undefined : await loadCache(options.cacheDir);
   const next = new Map<string, CacheEntry>();
-  const results: ModuleInfo[] = [];
-  let changed = false;
-  // one file at a time: reading an uncompressed module is synchronous work, and xz decoding is
-  // CPU-bound on this thread either way
-  for (const path of paths) {
+  const results: Array<ModuleInfo | undefined> = new Array(paths.length);
+  const errors = new Map<number, unknown>();
+  const stats = new Map<string, { size: number; mtimeMs: number }>();
+  const misses: number[] = [];
+  paths.forEach((path, index) => {
     if (cache === undefined) {
-      results.push(await readModuleFile(path));
-      continue;
+      misses.push(index);
+      return;
     }
     const info = statSync(path);
     const hit = cache.get(path);
     if (hit !== undefined && hit.size === info.size && hit.mtimeMs === info.mtimeMs) {
-      results.push(hit.info);
+      results[index] = hit.info;
       next.set(path, hit);
-      continue;
+    } else {
+      stats.set(path, { size: info.size, mtimeMs: info.mtimeMs });
+      misses.push(index);
     }
-    const module = await readModuleFile(path);
-    results.push(module);
-    next.set(path, { size: info.size, mtimeMs: info.mtimeMs, info: module });
-    changed = true;
+  });
+  const indexOf = new Map(misses.map((index) => [paths[index]!, index]));
+  const xzFiles = misses.map((index) => paths[index]!).filter((path) => path.endsWith('.xz'));
+  const parsed = (path: string, bytes: Uint8Array) => {
+    const index = indexOf.get(path)!;
+    try {
+      results[index] = readModule(bytes, path);
+    } catch (error) {
+      errors.set(index, error);
+    }
+  };
+  // xz decodes in other processes while this thread reads the uncompressed files
+  const decoding = xzFiles.length === 0 ? Promise.resolve([]) : decodeXzFiles(xzFiles, parsed);
+  const batched = new Set(xzFiles);
+  const readOne = async (path: string) => {
+    const index = indexOf.get(path)!;
+    try {
+      results[index] = await readModuleFile(path);
+    } catch (error) {
+      errors.set(index, error);
+    }
+  };
+  for (const index of misses) if (!batched.has(paths[index]!)) await readOne(paths[index]!);
+  for (const path of await decoding) await readOne(path);
+  // the first bad file in path order, as reading them one by one would have found
+  if (errors.size > 0) throw errors.get(Math.min(...errors.keys()));
+  for (const index of misses) {
+    const path = paths[index]!;
+    const stat = stats.get(path);
+    if (stat !== undefined) next.set(path, { ...stat, info: results[index]! });
   }
-  if (options.cacheDir !== undefined && cache !== undefined && (changed || cache.size !== next.size)) {
+  if (options.cacheDir !== undefined && cache !== undefined && (stats.size > 0 || cache.size !== next.size)) {
     for (const [path, entry] of cache) if (!next.has(path)) next.set(path, entry);
     await saveCache(options.cacheDir, next);
   }
-  return results;
+  return results as ModuleInfo[];
 }
 
 async function loadCache(dir: string): Promise<Map<string, CacheEntry>> {

@@ -1,4 +1,4 @@
-import type { ModuleInfo } from '../elf/index.js';
+import type { ModuleSymbols } from '../elf/index.js';
 import type { Symvers } from './types.js';
 
 /** Why depmod -e would warn about one imported symbol. */
@@ -39,7 +39,7 @@ export interface CheckResult {
  * - weak imports never warn; an import nobody exports is `needs unknown symbol`, one whose CRC
  *   differs is `disagrees about version of symbol` (depmod_load_module_dependencies).
  */
-export function checkModules(symvers: Symvers, modules: ReadonlyArray<ModuleInfo>): CheckResult {
+export function checkModules(symvers: Symvers, modules: ReadonlyArray<ModuleSymbols>): CheckResult {
   const provided = new Map<string, number>();
   for (const entry of symvers.entries.values())
     if (entry.module === 'vmlinux') provided.set(entry.symbol, entry.crc);
@@ -53,7 +53,7 @@ export function checkModules(symvers: Symvers, modules: ReadonlyArray<ModuleInfo
   return { modules: checked, problemCount };
 }
 
-function checkImports(module: ModuleInfo, provided: ReadonlyMap<string, number>): CheckProblem[] {
+function checkImports(module: ModuleSymbols, provided: ReadonlyMap<string, number>): CheckProblem[] {
   const crcs = new Map<string, number>();
   // kmod_elf_crc_find takes the first entry of a name
   for (const version of module.versions) if (!crcs.has(version.name)) crcs.set(version.name, version.crc);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { listModuleFiles, readModuleFiles } from '../../host/module-files.js';
+import { readModuleSymbolsFiles } from '../../host/module-symbols-cache.js';
 import { readSymversFile } from '../../host/symvers-file.js';
 import { type CheckResult, checkModules } from '../../kabi/index.js';
 import { type CliContext, type CommandFactory, ExitCode } from '../context.js';
@@ -30,7 +31,7 @@ export const kmpCheckCommand: CommandFactory = (ctx, setExit) =>
       const cacheDir = opts.cache ? (opts.cacheDir ?? defaultCacheDir(ctx)) : undefined;
       const result = checkModules(
         symvers,
-        await readModuleFiles(files, cacheDir === undefined ? {} : { cacheDir }),
+        cacheDir === undefined ? await readModuleFiles(files) : await readModuleSymbolsFiles(files, cacheDir),
       );
       ctx.stdout(
         opts.json
