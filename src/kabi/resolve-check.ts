@@ -150,7 +150,8 @@ export function tryCandidate(
       reasons.push({ kind, module: m.name, symbol: wanted.name, wanted: wanted.crc, found: found.crc });
       if (couldChange(wanted.name)) dependent = true;
     }
-  // the reverse check weak-modules lacks: a replaced in-tree module's users must still find their symbols
+  // the reverse check: a replaced in-tree module's users must still find their symbols (Red Hat's
+  // weak-modules misses this: validate_weak_links only reads depmod's lines about weak-updates/)
   const replacedBy = new Map(build.modules.filter((m) => symbols.inTree.has(m.name)).map((m) => [m.name, m]));
   for (const [name, module] of replacedBy) {
     const exported = new Map(module.exports.map((e) => [e.name, e.crc]));

@@ -2,7 +2,6 @@ import { type Command, Option } from 'commander';
 import { elfModuleReader, type KmpOptions, type KmpOutcome } from '../../host/kmp/index.js';
 import type { RejectReason } from '../../kabi/index.js';
 import { type CliContext, ExitCode } from '../context.js';
-import { UsageError } from '../usage-error.js';
 
 /** Flags every `klpm kmp` subcommand shares. */
 export interface KmpFlags {
@@ -18,18 +17,9 @@ export function withKmpFlags(command: Command): Command {
     .addOption(new Option('--no-depmod', 'do not run depmod for kernels whose links changed'));
 }
 
-/** The host options of a command; KLPM_TEST_CRASH_AFTER (tests only) kills klpm after N journal records. */
-export function kmpOptions(ctx: CliContext, flags: KmpFlags, apply: boolean): KmpOptions {
-  const crash = ctx.env.KLPM_TEST_CRASH_AFTER;
-  if (crash !== undefined && !/^\d+$/.test(crash))
-    throw new UsageError(`KLPM_TEST_CRASH_AFTER must be a number of journal records, not ${crash}`);
-  return {
-    root: flags.root,
-    reader: elfModuleReader,
-    apply,
-    depmod: flags.depmod,
-    crashAfter: crash === undefined ? undefined : Number(crash),
-  };
+/** The host options of a command. */
+export function kmpOptions(_ctx: CliContext, flags: KmpFlags, apply: boolean): KmpOptions {
+  return { root: flags.root, reader: elfModuleReader, apply, depmod: flags.depmod };
 }
 
 /** Prints what happened and sets the exit code: 1 when a boot-critical gap blocked the change or depmod failed. */

@@ -10,8 +10,6 @@ import { journalPath, tempPrefix } from './state.js';
 export interface ExecuteOptions {
   /** run `depmod -b <root> -a <kernel>` after a kernel's links changed */
   readonly depmod: boolean;
-  /** tests only: SIGKILL after this many journal records */
-  readonly crashAfter?: number | undefined;
   /** kernels a killed run owed a depmod, run even when no link changes now */
   readonly owedDepmods?: ReadonlyArray<string>;
 }
@@ -40,7 +38,7 @@ export function executeLinkPlan(
       .map((kernel): LinkOperation => ({ op: 'depmod', kernel })),
   ];
   if (all.length === 0) return [];
-  const journal = new LinkJournal(join(root, journalPath), options.crashAfter);
+  const journal = new LinkJournal(join(root, journalPath));
   const run = randomUUID();
   const failures: DepmodFailure[] = [];
   try {

@@ -19,13 +19,8 @@ export type JournalRecord =
 
 export class LinkJournal {
   private readonly fd: number;
-  private written = 0;
 
-  constructor(
-    path: string,
-    /** tests only: SIGKILL this process right after this many records */
-    private readonly crashAfter: number | undefined,
-  ) {
+  constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'a');
   }
@@ -33,9 +28,6 @@ export class LinkJournal {
   append(record: JournalRecord): void {
     writeSync(this.fd, `${JSON.stringify(record)}\n`);
     fsyncSync(this.fd);
-    this.written++;
-    if (this.crashAfter !== undefined && this.written >= this.crashAfter)
-      process.kill(process.pid, 'SIGKILL');
   }
 
   close(): void {

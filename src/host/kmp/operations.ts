@@ -25,8 +25,6 @@ export interface KmpOptions {
   /** apply the plan (false: dry run) */
   readonly apply: boolean;
   readonly depmod: boolean;
-  /** tests only: SIGKILL after this many journal records */
-  readonly crashAfter?: number | undefined;
 }
 
 /** What a kmp command decided and did. */
@@ -200,7 +198,6 @@ async function change(
   const owed = owedDepmods(join(options.root, journalPath)).filter((k) => registered.has(k));
   const depmodFailures = executeLinkPlan(options.root, operations, {
     depmod: options.depmod,
-    crashAfter: options.crashAfter,
     owedDepmods: owed,
   });
   return { ...outcome, applied: true, depmodFailures };

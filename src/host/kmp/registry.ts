@@ -89,16 +89,6 @@ export function relevantTo(builds: ReadonlyArray<KmpBuild>): Relevant {
   return { modules, symbols };
 }
 
-/** One in-tree module as the columns hold it: its name and where its exports and imports start. */
-interface Row {
-  readonly index: number;
-  readonly name: string;
-  readonly exportAt: number;
-  readonly exportCount: number;
-  readonly importAt: number;
-  readonly importCount: number;
-}
-
 /**
  * Reads a registration back. With `relevant`, only the part of the kernel that can change an answer
  * about those builds is kept: a kernel has some 20,000 exports, a KMP touches a few dozen. Kept are
@@ -124,19 +114,28 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
   const names = split(m.names, ' ');
   const exportNames = split(m.exports, ' ');
   const importNames = split(m.imports, ' ');
-  const rows: Row[] = [];
-  let exportAt = 0;
-  let importAt = 0;
-  names.forEach((name, index) => {
-    const exportCount = m.exportCounts[index] ?? 0;
-    const importCount = m.importCounts[index] ?? 0;
-    rows.push({ index, name, exportAt, exportCount, importAt, importCount });
-    exportAt += exportCount;
-    importAt += importCount;
-  });
-  const exportsOf = (row: Row) => exportNames.slice(row.exportAt, row.exportAt + row.exportCount);
-  const importsOfRow = (row: Row) => importNames.slice(row.importAt, row.importAt + row.importCount);
-  const kept = relevant === undefined ? rows : keptRows(rows, relevant, exportsOf, importsOfRow);
+  // where each module's exports and imports start in the columns
+  const exportAt: number[] = [];
+  const importAt: number[] = [];
+  for (let i = 0, e = 0, n = 0; i < names.length; i++) {
+    exportAt.push(e);
+    importAt.push(n);
+    e += m.exportCounts[i] ?? 0;
+    n += m.importCounts[i] ?? 0;
+  }
+  const anyExport = (i: number, test: (name: string) => boolean) => {
+    for (let at = exportAt[i]!, end = at + (m.exportCounts[i] ?? 0); at < end; at++)
+      if (test(exportNames[at]!)) return true;
+    return false;
+  };
+  const anyImport = (i: number, test: (name: string) => boolean) => {
+    for (let at = importAt[i]!, end = at + (m.importCounts[i] ?? 0); at < end; at++)
+      if (test(importNames[at]!)) return true;
+    return false;
+  };
+  const kept =
+    relevant === undefined ? names.map((_, i) => i) : keptModules(names, relevant, anyExport, anyImport);
+  const exportsOf = (i: number) => exportNames.slice(exportAt[i], exportAt[i]! + (m.exportCounts[i] ?? 0));
   const wanted =
     relevant === undefined ? undefined : new Set([...relevant.symbols, ...kept.flatMap(exportsOf)]);
   const entries = new Map<string, SymversEntry>();
@@ -152,18 +151,17 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
   });
   const paths = split(m.paths, '\n');
   // the kept imports come back as strong undefined symbols, versioned when they had a CRC
-  const modules: Array<Pick<ModuleInfo, ResolveFields>> = kept.map((row) => {
-    const imports = importsOfRow(row).map((name, i) => ({
-      name,
-      crc: m.importCrcs[row.importAt + i] ?? null,
-    }));
+  const modules: Array<Pick<ModuleInfo, ResolveFields>> = kept.map((i) => {
+    const imports = importNames
+      .slice(importAt[i], importAt[i]! + (m.importCounts[i] ?? 0))
+      .map((name, k) => ({ name, crc: m.importCrcs[importAt[i]! + k] ?? null }));
     return {
-      name: row.name,
-      path: paths[row.index] ?? '',
-      exports: exportsOf(row).map((name, i) => ({
+      name: names[i]!,
+      path: paths[i] ?? '',
+      exports: exportsOf(i).map((name, k) => ({
         name,
-        crc: m.exportCrcs[row.exportAt + i] ?? undefined,
-        gpl: m.exportGpl[row.exportAt + i] === 'g',
+        crc: m.exportCrcs[exportAt[i]! + k] ?? undefined,
+        gpl: m.exportGpl[exportAt[i]! + k] === 'g',
       })),
       versions: imports.flatMap(({ name, crc }) => (crc === null ? [] : [{ name, crc }])),
       undefinedSymbols: imports.map(({ name }) => ({ name, weak: false })),
@@ -172,24 +170,31 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
   return { release: data.release, flavor: data.flavor, initrd: data.initrd, symvers: { entries }, modules };
 }
 
-function keptRows(
-  rows: ReadonlyArray<Row>,
+/** Indexes of the modules `readRegistered` keeps for `relevant`. */
+function keptModules(
+  names: ReadonlyArray<string>,
   relevant: Relevant,
-  exportsOf: (row: Row) => string[],
-  importsOf: (row: Row) => string[],
-): Row[] {
+  anyExport: (i: number, test: (name: string) => boolean) => boolean,
+  anyImport: (i: number, test: (name: string) => boolean) => boolean,
+): number[] {
   const symbols = new Set(relevant.symbols);
   const replacedExports = new Set<string>();
-  for (const row of rows)
-    if (relevant.modules.has(row.name))
-      for (const name of exportsOf(row)) {
-        symbols.add(name);
-        replacedExports.add(name);
-      }
-  return rows.filter(
-    (row) =>
-      relevant.modules.has(row.name) ||
-      exportsOf(row).some((name) => symbols.has(name)) ||
-      importsOf(row).some((name) => replacedExports.has(name)),
-  );
+  names.forEach((name, i) => {
+    if (relevant.modules.has(name))
+      anyExport(i, (symbol) => {
+        symbols.add(symbol);
+        replacedExports.add(symbol);
+        return false;
+      });
+  });
+  const kept: number[] = [];
+  names.forEach((name, i) => {
+    if (
+      relevant.modules.has(name) ||
+      anyExport(i, (symbol) => symbols.has(symbol)) ||
+      anyImport(i, (symbol) => replacedExports.has(symbol))
+    )
+      kept.push(i);
+  });
+  return kept;
 }
