@@ -31,6 +31,8 @@ import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness
 const R1 = `--repo ${GUEST_WORK}/repo-v1`;
 const R2 = `--repo ${GUEST_WORK}/repo-v2`;
 const RB = `--repo ${GUEST_WORK}/repo-bad`;
+const RE = `--repo ${GUEST_WORK}/repo-eol`;
+const RV = `--repo ${GUEST_WORK}/repo-vermagic`;
 const V1 = VERSIONS.klpm_e2e_v1;
 const NO_SIGNALING = { signaling: false };
 
@@ -106,11 +108,38 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
       `klpm apply apply ${R2} --yes --json`,
       `klpm rollback rollback ${R2} --to ${V1} --yes --json`,
       `klpm unload unload klpm_e2e_v1 ${R2} --yes --json`,
+      `klpm apply2 apply ${R2} --yes --json`,
+      `klpm rollback2 rollback ${R2} --yes --json`,
+      `klpm rollback3 rollback ${R2} --yes --json`,
     ].join('\n'),
-    predicted: { apply: 'apply', rollback: 'rollback', unload: 'unload' },
+    predicted: {
+      apply: 'apply',
+      rollback: 'rollback',
+      unload: 'unload',
+      apply2: 'apply2',
+      rollback2: 'rollback2',
+      rollback3: 'rollback3',
+    },
     check: (o) => {
-      expect(o.json('rollback')).toMatchObject({ exitCode: 0, plans: [{ kind: 'downgrade' }] });
+      const downgrade = {
+        exitCode: 0,
+        plans: [
+          {
+            kind: 'downgrade',
+            steps: [
+              { op: 'disable', patch: 'klpm_e2e_v2' },
+              { op: 'wait-removed', patch: 'klpm_e2e_v2' },
+              { op: 'unload', patch: 'klpm_e2e_v2' },
+              { op: 'load', patch: 'klpm_e2e_v1', version: V1 },
+            ],
+          },
+        ],
+      };
+      expect(o.json('rollback')).toMatchObject(downgrade);
       expect(o.json('unload')).toMatchObject({ exitCode: 0, plans: [{ kind: 'removal' }] });
+      // Without --to: the newest offered version older than the applied one, then removal.
+      expect(o.json('rollback2')).toMatchObject(downgrade);
+      expect(o.json('rollback3')).toMatchObject({ exitCode: 0, plans: [{ kind: 'removal' }] });
     },
   },
   'stalled-reversed': {
@@ -141,6 +170,7 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
       `klpm_background apply2 apply ${R2} --yes --json --transition-timeout 600`,
       'wait_for /sys/kernel/livepatch/klpm_e2e_v2/transition 1 600',
       'sleep 2',
+      `klpm busy apply ${R2} --yes --json`,
       'kill -9 $klpm_pid; wait $klpm_pid',
       `klpm status status --json ${R2}`,
       `klpm status-text status ${R2}`,
@@ -151,6 +181,9 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
     predicted: { apply1: 'apply1' },
     check: (o) => {
       expect(o.command('apply2').out).toBe(''); // killed before it could print
+      // A second klpm while the first holds the lock: exit 5, nothing done.
+      expect(o.command('busy')).toMatchObject({ rc: 5, out: '' });
+      expect(o.command('busy').err).toMatch(/^klpm: .*lock/);
       const status = o.json('status');
       expect(status.interrupted).toMatchObject({ kind: 'upgrade-atomic', steps: { '0': 'started' } });
       expect(status.patches).toMatchObject([
@@ -165,16 +198,34 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
       expect(resumed).toMatchObject({ outcome: 'done', exitCode: 0, resumed: status.interrupted.id });
     },
   },
-  'sha256-mismatch': {
-    script: `klpm apply apply ${RB} --yes --json`,
+  refused: {
+    script: [
+      `klpm noyes apply ${R2}`,
+      `klpm apply apply ${RB} --yes --json`,
+      `klpm vermagic apply ${RV} --yes --json`,
+      `klpm eol apply ${RE} --yes --json`,
+      `klpm status status --json ${RE}`,
+    ].join('\n'),
     predicted: {},
-    check: (o) => {
+    check: (o, release) => {
+      expect(o.command('noyes')).toMatchObject({ rc: 2, out: '' });
+      expect(o.command('noyes').err).toMatch(/^klpm: .*--yes/);
       const report = o.json('apply');
       expect(report).toMatchObject({ outcome: 'refused', exitCode: 3 });
       expect(report.reason).toMatch(
         /^\/tmp\/klpm-e2e\/repo-bad\/klpm_e2e_v2\.ko: sha256 is [0-9a-f]{64}, the repository promises [0-9a-f]{64}: refusing to load patch 'klpm_e2e_v2'$/,
       );
-      expect(comparedKernelLog(logOfCommand(o.run.dmesg, 'apply'), NO_SIGNALING)).toEqual([]);
+      const vermagic = o.json('vermagic');
+      expect(vermagic).toMatchObject({ outcome: 'refused', exitCode: 3, plans: [{ kind: 'first-load' }] });
+      expect(vermagic.reason).toContain('/tmp/klpm-e2e/repo-vermagic/klpm_e2e_v1.ko: vermagic ');
+      expect(vermagic.reason).toContain(`the running kernel is ${release}`);
+      // The repository's newest livepatch is for another build: this one is end of life.
+      expect(o.json('eol')).toMatchObject({ outcome: 'reboot', exitCode: 4, plans: [{ kind: 'reboot' }] });
+      expect(o.json('status').repository).toMatchObject({
+        answers: [{ replaceSet: 0, answer: { status: 'kernel-end-of-life', reboot: 'yes' } }],
+      });
+      for (const label of ['noyes', 'apply', 'vermagic', 'eol'])
+        expect(comparedKernelLog(logOfCommand(o.run.dmesg, label), NO_SIGNALING), label).toEqual([]);
     },
   },
 };

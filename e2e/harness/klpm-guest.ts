@@ -19,12 +19,39 @@ export const GUEST_WORK = '/tmp/klpm-e2e';
 export const VERSIONS = { klpm_e2e_v1: '1.0-1.1', klpm_e2e_v2: '1.0-1.2' } as const;
 type Patch = keyof typeof VERSIONS;
 
-/** Each repository: the patches it offers; `tampered` ships a v2 file one byte longer than indexed. */
-export const REPOSITORIES: Readonly<Record<string, { patches: Patch[]; tampered?: Patch }>> = {
+/**
+ * Each repository: the patches it offers. `tampered` ships a v2 file one byte longer than indexed;
+ * `otherBuild` lists that patch for another kernel build, so the newest livepatch no longer covers
+ * the guest's (end of life); `otherVermagic` ships that patch built, as its modinfo says, for another
+ * kernel release (its sha256 indexed as shipped).
+ */
+export const REPOSITORIES: Readonly<
+  Record<string, { patches: Patch[]; tampered?: Patch; otherBuild?: Patch; otherVermagic?: Patch }>
+> = {
   'repo-v1': { patches: ['klpm_e2e_v1'] },
   'repo-v2': { patches: ['klpm_e2e_v1', 'klpm_e2e_v2'] },
   'repo-bad': { patches: ['klpm_e2e_v1', 'klpm_e2e_v2'], tampered: 'klpm_e2e_v2' },
+  'repo-eol': { patches: ['klpm_e2e_v1', 'klpm_e2e_v2'], otherBuild: 'klpm_e2e_v2' },
+  'repo-vermagic': { patches: ['klpm_e2e_v1'], otherVermagic: 'klpm_e2e_v1' },
 };
+
+/** A build ID no kernel has (20 bytes, as GNU ld's sha1 build IDs). */
+const OTHER_BUILD_ID = 'e2e0'.repeat(10);
+
+/**
+ * The module's bytes with the release in its modinfo `vermagic=` string changed (its first digit
+ * bumped), so the file claims to be built for another kernel release, as `modinfo -F vermagic`
+ * reads it. (The kernel itself would load it: with CRCs, same_magic in kernel/module/version.c
+ * skips the release; klpm's own check must refuse it.)
+ */
+function withOtherVermagic(bytes: Buffer): Buffer {
+  const at = bytes.indexOf('vermagic=');
+  if (at < 0) throw new Error('e2e livepatch module has no vermagic= in its modinfo');
+  const copy = Buffer.from(bytes);
+  const digit = at + 'vermagic='.length;
+  copy[digit] = copy[digit] === 0x39 ? 0x31 : (copy[digit] ?? 0x30) + 1;
+  return copy;
+}
 
 /** The manifests of the e2e livepatches, as e2e/scenarios/upgrade-v2.yaml describes the modules. */
 function manifests(): Record<Patch, unknown> {
@@ -38,11 +65,12 @@ function manifests(): Record<Patch, unknown> {
 export function prepareRepositories(workDir: string): void {
   cpSync(join(E2E_DIR, 'guest', 'klpm.sh'), join(workDir, 'klpm.sh'));
   const manifest = manifests();
-  for (const [repo, { patches, tampered }] of Object.entries(REPOSITORIES)) {
+  for (const [repo, { patches, tampered, otherBuild, otherVermagic }] of Object.entries(REPOSITORIES)) {
     const dir = join(workDir, repo);
     mkdirSync(dir);
     const livepatches = patches.map((patch, i) => {
-      const bytes = readFileSync(join(workDir, 'modules', `${patch}.ko`));
+      const built = readFileSync(join(workDir, 'modules', `${patch}.ko`));
+      const bytes = patch === otherVermagic ? withOtherVermagic(built) : built;
       const shipped = patch === tampered ? Buffer.concat([bytes, Buffer.from([0])]) : bytes;
       writeFileSync(join(dir, `${patch}.ko`), shipped);
       return {
@@ -51,7 +79,7 @@ export function prepareRepositories(workDir: string): void {
         livepatches: [
           {
             component: 'kernel',
-            baseBuildId: '@BUILD_ID@',
+            baseBuildId: patch === otherBuild ? OTHER_BUILD_ID : '@BUILD_ID@',
             base: '1.0-1',
             to: VERSIONS[patch],
             file: `${patch}.ko`,
