@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseScenario } from '../src/klp/index.js';
 import { guestScript } from './harness/guest-script.js';
 import { comparedKernelLog } from './harness/kernel-log.js';
-import { E2E_DIR, findE2eKernels } from './harness/kernels.js';
-import { type GuestRun, hasQemu, runGuest } from './harness/qemu.js';
+import { E2E_DIR } from './harness/kernels.js';
+import { e2eKernels, type GuestRun, runGuest } from './harness/qemu.js';
 import { simulatedLog } from './harness/simulator.js';
 import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness/sysfs-listing.js';
 
@@ -39,14 +39,7 @@ const compare = (name: string) => (name in KNOWN_MISMATCHES ? it.fails : it);
 const label = (name: string) =>
   name in KNOWN_MISMATCHES ? `${name} (known mismatch: ${KNOWN_MISMATCHES[name]})` : name;
 
-const found = findE2eKernels();
-const skipReason = !hasQemu()
-  ? 'qemu-system-x86_64 is not installed (apt-get install --no-install-recommends qemu-system-x86)'
-  : 'reason' in found
-    ? found.reason
-    : undefined;
-if (skipReason !== undefined) console.warn(`klpm e2e: real-kernel scenarios skipped: ${skipReason}`);
-const kernels = 'kernels' in found ? found.kernels : [];
+const { kernels, skipReason } = e2eKernels('real-kernel scenarios');
 
 /** Runs `tasks` with at most `limit` at a time (two guests keep two cores busy). */
 async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {

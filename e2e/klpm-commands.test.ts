@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { comparedKernelLog, isComparedLine } from './harness/kernel-log.js';
-import { E2E_DIR, findE2eKernels } from './harness/kernels.js';
+import { E2E_DIR } from './harness/kernels.js';
 import {
   type CommandOutput,
   commandOutput,
@@ -12,7 +12,7 @@ import {
   prepareRepositories,
   VERSIONS,
 } from './harness/klpm-guest.js';
-import { type GuestRun, hasQemu, runGuest } from './harness/qemu.js';
+import { e2eKernels, type GuestRun, runGuest } from './harness/qemu.js';
 import { simulatedLog } from './harness/simulator.js';
 import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness/sysfs-listing.js';
 
@@ -232,14 +232,7 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
 
 const companion = (name: string) => join(E2E_DIR, 'klpm-scenarios', `${name}.yaml`);
 
-const found = findE2eKernels();
-const skipReason = !hasQemu()
-  ? 'qemu-system-x86_64 is not installed (apt-get install --no-install-recommends qemu-system-x86)'
-  : 'reason' in found
-    ? found.reason
-    : undefined;
-if (skipReason !== undefined) console.warn(`klpm e2e: klpm-driven scenarios skipped: ${skipReason}`);
-const kernels = 'kernels' in found ? found.kernels : [];
+const { kernels, skipReason } = e2eKernels('klpm-driven scenarios');
 
 describe.skipIf(skipReason !== undefined)('klpm on real kernels under qemu', () => {
   const runs = new Map<string, Outputs>();

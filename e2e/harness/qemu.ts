@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { E2E_DIR, type E2eKernel } from './kernels.js';
+import { E2E_DIR, type E2eKernel, findE2eKernels } from './kernels.js';
 
 /**
  * Boots one Debian kernel under qemu (TCG, one vCPU: KVM is not usable on the CI machines) with the
@@ -98,4 +98,16 @@ async function bootOnce(
     sysfs: existsSync(sysfsFile) ? readFileSync(sysfsFile, 'utf8') : '',
     console,
   };
+}
+
+/** The prepared kernels when qemu and they are there; otherwise none, and the reason is printed. */
+export function e2eKernels(what: string): { kernels: E2eKernel[]; skipReason: string | undefined } {
+  const found = findE2eKernels();
+  const skipReason = !hasQemu()
+    ? 'qemu-system-x86_64 is not installed (apt-get install --no-install-recommends qemu-system-x86)'
+    : 'reason' in found
+      ? found.reason
+      : undefined;
+  if (skipReason !== undefined) console.warn(`klpm e2e: ${what} skipped: ${skipReason}`);
+  return { kernels: 'kernels' in found ? found.kernels : [], skipReason };
 }
