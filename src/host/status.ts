@@ -34,6 +34,17 @@ export function journalPath(root: string): string {
   return join(root, 'var/lib/klpm/journal.db');
 }
 
+/** The journal run a killed klpm left unfinished on the machine under `root`, if any. */
+export function readUnfinishedRun(root: string): JournalRun | undefined {
+  if (!existsSync(journalPath(root))) return undefined;
+  const journal = openJournal(journalPath(root));
+  try {
+    return journal.findUnfinishedRun();
+  } finally {
+    journal.close();
+  }
+}
+
 /** Reads the livepatch status of the machine under `root`; needs no write access. */
 export async function readLivepatchStatus(
   root: string,
@@ -42,16 +53,13 @@ export async function readLivepatchStatus(
   const view = await readLivepatchView(root);
   const buildId = await readRunningBuildId(root, 'kernel');
   const blocking = view.patches.some((p) => p.transition) ? await new SysfsControl(root).blockingTasks() : [];
-  let interrupted: LivepatchStatus['interrupted'];
-  if (existsSync(journalPath(root))) {
-    const journal = openJournal(journalPath(root));
-    try {
-      const run = journal.findUnfinishedRun();
-      if (run) interrupted = { id: run.id, startedAt: run.startedAt, steps: run.steps, kind: run.plan.kind };
-    } finally {
-      journal.close();
-    }
-  }
+  const run = readUnfinishedRun(root);
+  const interrupted: LivepatchStatus['interrupted'] = run && {
+    id: run.id,
+    startedAt: run.startedAt,
+    steps: run.steps,
+    kind: run.plan.kind,
+  };
   let answers: NonNullable<LivepatchStatus['repository']>['answers'] = [];
   if (repository !== undefined && buildId !== undefined) {
     const index = indexRepository(repository.repository);

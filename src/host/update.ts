@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   assemblePlan,
@@ -23,11 +23,12 @@ import {
   type ExecuteOptions,
   type ExecutionResult,
   executePlan,
+  type Journal,
   openJournal,
 } from './apply/index.js';
 import type { LiveKernel } from './live-kernel.js';
 import { PatchFileRefused, verifyPatchFile } from './patch-file.js';
-import { journalPath } from './status.js';
+import { journalPath, readUnfinishedRun } from './status.js';
 
 /** One replace set's goal and the plan for it (refused plans say why). */
 export interface SetPlan {
@@ -94,7 +95,8 @@ export function lockPath(root: string): string {
 export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Promise<UpdateReport> {
   if (options.dryRun) {
     const report = await update(kernel, options, undefined);
-    return { ...report, pending: unfinishedRun(options.root) };
+    const run = readUnfinishedRun(options.root);
+    return { ...report, pending: run === undefined ? null : { runId: run.id, kind: run.plan.kind } };
   }
   mkdirSync(dirname(lockPath(options.root)), { recursive: true });
   const lock = acquireLock(lockPath(options.root));
@@ -104,19 +106,6 @@ export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Pro
   } finally {
     journal.close();
     lock.release();
-  }
-}
-
-type Journal = ReturnType<typeof openJournal>;
-
-function unfinishedRun(root: string): UpdateReport['pending'] {
-  if (!existsSync(journalPath(root))) return null;
-  const journal = openJournal(journalPath(root));
-  try {
-    const run = journal.findUnfinishedRun();
-    return run === undefined ? null : { runId: run.id, kind: run.plan.kind };
-  } finally {
-    journal.close();
   }
 }
 
@@ -167,7 +156,8 @@ async function update(
   const known = knownPatches(index, buildId);
   const targets = new Set([...known.values()].flatMap((k) => k.manifest.objects.map((o) => o.name)));
   const observe = async () => hostStateFromObserved(await kernel.readView(), known, targets);
-  let host = await observe();
+  // the view read first is still current unless a resumed plan changed the kernel since
+  let host = resumed === null ? hostStateFromObserved(view0, known, targets) : await observe();
   const { goals, reason } = goalsFor(options.request, host.state, index, buildId, options.time);
   if (goals.length === 0)
     return report(kernelFacts, resumed, [], null, resumed === null ? 'nothing' : 'done', reason);
