@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../input/index.js';
-import { commands } from './commands/index.js';
+import { InputError } from '../input/input-error.js';
+import { commands, loadCommands } from './commands/index.js';
 import { type CliContext, ExitCode, processContext } from './context.js';
 import { UsageError } from './usage-error.js';
 
@@ -15,7 +15,7 @@ export async function main(argv: ReadonlyArray<string>, ctx: CliContext = proces
     .version('0.1.0')
     .showHelpAfterError(false);
   let exitCode: number = ExitCode.ok;
-  for (const make of commands) {
+  for (const make of await loadCommands(commands, argv)) {
     program.addCommand(
       make(ctx, (code) => {
         exitCode = code;

@@ -1,4 +1,4 @@
-import { InputError } from '../input/index.js';
+import { InputError } from '../input/input-error.js';
 
 /** One section header of an ELF file, with its name resolved from the section name table. */
 export interface ElfSection {
@@ -158,6 +158,30 @@ export function sectionHeaderRange(header: Uint8Array): { offset: number; length
   const count = view.getUint16(is64 ? 0x3c : 0x30, littleEndian);
   if (count === 0 || !Number.isSafeInteger(offset)) return undefined;
   return { offset, length: count * entsize };
+}
+
+/**
+ * Where the section name table lies, from the ELF header and the section header table alone (what
+ * sectionHeaderRange pointed at), so a caller reading a file in parts can read it before parseElf;
+ * undefined when the header says nothing usable (parseElf then says what is wrong).
+ */
+export function sectionNamesRange(bytes: Uint8Array): { offset: number; length: number } | undefined {
+  const table = sectionHeaderRange(bytes);
+  if (table === undefined) return undefined;
+  const is64 = bytes[4] === 2;
+  const littleEndian = bytes[5] === 1;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const entsize = view.getUint16(is64 ? 0x3a : 0x2e, littleEndian);
+  const index = view.getUint16(is64 ? 0x3e : 0x32, littleEndian);
+  const at = table.offset + index * entsize;
+  if (at + (is64 ? 40 : 24) > bytes.length) return undefined;
+  const offset = is64
+    ? Number(view.getBigUint64(at + 24, littleEndian))
+    : view.getUint32(at + 16, littleEndian);
+  const length = is64
+    ? Number(view.getBigUint64(at + 32, littleEndian))
+    : view.getUint32(at + 20, littleEndian);
+  return Number.isSafeInteger(offset + length) ? { offset, length } : undefined;
 }
 
 /** The first section with this name. */

@@ -1,10 +1,16 @@
 /** Reading ELF data: kernel module files (32/64-bit, either endianness) and notes (the GNU build ID). */
 
 export { compressionOf, decompressModule, type ModuleCompression } from './decompress.js';
-export { type ElfFile, type ElfSection, parseElf, sectionHeaderRange } from './elf-file.js';
+export {
+  type ElfFile,
+  type ElfSection,
+  parseElf,
+  sectionHeaderRange,
+  sectionNamesRange,
+} from './elf-file.js';
 export { readBuildId } from './module-notes.js';
 export { type ElfNote, findBuildId, NT_GNU_BUILD_ID, parseElfNotes } from './notes.js';
-export { moduleRanges, readModule } from './read-module.js';
+export { moduleRanges, readModule, readModuleElf, readModuleSymbolsElf } from './read-module.js';
 export type {
   ModuleExport,
   ModuleInfo,

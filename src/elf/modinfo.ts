@@ -25,6 +25,21 @@ export function parseModinfo(bytes: Uint8Array): Record<string, string[]> {
   return modinfo;
 }
 
+const NAME_KEY = new TextEncoder().encode('name=');
+
+/** The first `name=` value of `.modinfo` without parsing the rest (what a symbols-only read needs). */
+export function modinfoName(bytes: Uint8Array): string | undefined {
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0, start);
+    if (end < 0) end = bytes.length;
+    if (end - start >= NAME_KEY.length && NAME_KEY.every((byte, i) => bytes[start + i] === byte))
+      return decodeText(bytes.subarray(start + NAME_KEY.length, end));
+    start = end + 1;
+  }
+  return undefined;
+}
+
 /** The kernel's form of a module name: `-` becomes `_` (as kbuild's modname does). */
 export function kernelModuleName(name: string): string {
   return name.replaceAll('-', '_');

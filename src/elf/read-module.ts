@@ -1,8 +1,8 @@
 import { type ElfFile, findSection, parseElf, sectionBytes } from './elf-file.js';
-import { kernelModuleName, moduleNameFromPath, parseModinfo } from './modinfo.js';
+import { kernelModuleName, modinfoName, moduleNameFromPath, parseModinfo } from './modinfo.js';
 import { readBuildId } from './module-notes.js';
 import { readSymbols } from './symbols.js';
-import type { ModuleInfo } from './types.js';
+import type { ModuleInfo, ModuleSymbols } from './types.js';
 import { readVersions } from './versions.js';
 
 /** Appended after the signature by scripts/sign-file.c (MODULE_SIG_STRING in include/linux/module_signature.h). */
@@ -13,7 +13,32 @@ const SIGNATURE_MARKER = new TextEncoder().encode('~Module signature appended~\n
  * an offset for anything truncated or corrupt.
  */
 export function readModule(bytes: Uint8Array, path: string): ModuleInfo {
-  const elf = parseElf(bytes, path);
+  return readModuleElf(parseElf(bytes, path));
+}
+
+/**
+ * What `depmod -e` looks at, and no more (no modinfo beyond the name, no notes): about a third
+ * less work than readModuleElf, which matters over a tree of thousands of modules.
+ */
+export function readModuleSymbolsElf(elf: ElfFile): ModuleSymbols {
+  const modinfoSection = findSection(elf, '.modinfo');
+  const name = modinfoSection === undefined ? undefined : modinfoName(sectionBytes(elf, modinfoSection));
+  const symbols = readSymbols(elf);
+  return {
+    path: elf.source,
+    name: moduleName(name, elf.source),
+    versions: readVersions(elf),
+    undefinedSymbols: symbols.undefinedSymbols,
+    exports: symbols.exports.map((exp) => ({ name: exp.name, crc: exp.crc })),
+  };
+}
+
+const moduleName = (name: string | undefined, path: string) =>
+  name === undefined || name === '' ? moduleNameFromPath(path) : kernelModuleName(name);
+
+/** readModule of a file already parsed (a caller reading it in parts parses it once). */
+export function readModuleElf(elf: ElfFile): ModuleInfo {
+  const path = elf.source;
   const modinfoSection = findSection(elf, '.modinfo');
   const modinfo = modinfoSection === undefined ? {} : parseModinfo(sectionBytes(elf, modinfoSection));
   const first = (key: string) => modinfo[key]?.[0];
@@ -21,7 +46,7 @@ export function readModule(bytes: Uint8Array, path: string): ModuleInfo {
   const symbols = readSymbols(elf);
   return {
     path,
-    name: name === undefined || name === '' ? moduleNameFromPath(path) : kernelModuleName(name),
+    name: moduleName(name, path),
     vermagic: first('vermagic'),
     srcversion: first('srcversion'),
     depends: (first('depends') ?? '').split(',').filter((dep) => dep !== ''),

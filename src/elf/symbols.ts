@@ -1,4 +1,4 @@
-import { InputError } from '../input/index.js';
+import { InputError } from '../input/input-error.js';
 import { decodeText, type ElfFile, findSection, sectionBytes, stringTable } from './elf-file.js';
 import type { ModuleExport, ModuleUndefinedSymbol } from './types.js';
 
@@ -11,7 +11,7 @@ const EM_SPARC = 2;
 const EM_SPARCV9 = 43;
 
 /** What `.symtab` says about a module's imports and exports. */
-export interface ModuleSymbols {
+export interface SymtabSymbols {
   readonly undefinedSymbols: ModuleUndefinedSymbol[];
   readonly exports: ModuleExport[];
 }
@@ -25,7 +25,7 @@ export interface ModuleSymbols {
  * libkmod/libkmod-elf.c reads the same symbols. The namespace is the string a `__kstrtabns_<sym>`
  * symbol points at in `__ksymtab_strings`. Modules without a symbol table have neither.
  */
-export function readSymbols(elf: ElfFile): ModuleSymbols {
+export function readSymbols(elf: ElfFile): SymtabSymbols {
   const symtab = elf.sections.find((section) => section.type === SHT_SYMTAB);
   if (symtab === undefined) return { undefinedSymbols: [], exports: kstrtabExports(elf) };
   const entsize = elf.is64 ? 24 : 16;

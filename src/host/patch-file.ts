@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../input/index.js';
+import { InputError } from '../input/input-error.js';
 import type { PlanStep } from '../plan/index.js';
 import { readModuleFile } from './module-files.js';
 

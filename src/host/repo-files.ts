@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { InputError } from '../input/index.js';
+import { InputError } from '../input/input-error.js';
 import {
   decodeXmlBytes,
   parseRepositoryIndex,

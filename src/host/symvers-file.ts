@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../input/index.js';
+import { InputError } from '../input/input-error.js';
 import { parseSymvers, type Symvers } from '../kabi/index.js';
 
 /** Reads Module.symvers or a gzip-compressed symvers-<ver>.gz (recognised by its magic). */

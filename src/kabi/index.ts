@@ -3,6 +3,7 @@ export {
   type CheckProblem,
   type CheckProblemKind,
   type CheckResult,
+  CheckStream,
   checkModules,
   type ModuleCheck,
 } from './check.js';

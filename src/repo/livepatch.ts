@@ -1,4 +1,4 @@
-import { InputError } from '../input/index.js';
+import { InputError } from '../input/input-error.js';
 import { parseVersionRelease } from './rpmvercmp.js';
 
 const BUILD_ID = /^[0-9a-fA-F]{2,}$/;

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readModule } from '../../src/elf/index.js';
-import { checkModules, parseSymvers } from '../../src/kabi/index.js';
+import { CheckStream, checkModules, parseSymvers } from '../../src/kabi/index.js';
 import { type SyntheticModule, writeModule } from '../support/elf-writer.js';
 
 // Expected answers worked out by hand from depmod_load_module_dependencies (tools/depmod.c).
@@ -112,5 +113,41 @@ describe('checkModules', () => {
     const provider = module({ exports: [{ name: long, crc: 0x77 }] }, 'p.ko');
     const user = module({ extVersions: [{ name: long, crc: 0x77 }], imports: [{ name: long }] }, 'u.ko');
     expect(problems(checkModules(symvers, [provider, user]))).toEqual([]);
+  });
+});
+
+describe('CheckStream', () => {
+  // a small alphabet so names collide: kernel symbols, module exports, `.`-prefixed names, repeats
+  const name = fc.constantFrom('printk', 'kmalloc', '.printk', 'mod_only', 'a', 'b', 'module_layout', '');
+  const crc = fc.constantFrom(0, 0x11, 0x22, 0x33, 0x9060323f, 7);
+  const moduleSymbols = fc.record({
+    versions: fc.array(fc.record({ name, crc }), { maxLength: 6 }),
+    undefinedSymbols: fc.array(fc.record({ name, weak: fc.boolean() }), { maxLength: 6 }),
+    exports: fc.array(fc.record({ name, crc: fc.option(crc, { nil: undefined }) }), { maxLength: 3 }),
+  });
+
+  it('answers as checkModules in any order of adding, or leaves the set to it when a module shadows the kernel', () => {
+    fc.assert(
+      fc.property(fc.array(moduleSymbols, { maxLength: 8 }), fc.infiniteStream(fc.nat()), (specs, picks) => {
+        const modules = specs.map((spec, i) => ({ ...spec, path: `m${i}.ko`, name: `m${i}` }));
+        const order = [...modules.keys()];
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = picks.next().value % (i + 1);
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        const stream = new CheckStream(symvers);
+        for (const index of order) stream.add(index, modules[index]!);
+        const shadowed = modules.some((m) =>
+          m.exports.some((exp) => {
+            const kernel = symvers.entries.get(exp.name);
+            return kernel?.module === 'vmlinux' && kernel.crc !== (exp.crc ?? 0);
+          }),
+        );
+        const result = stream.result();
+        if (shadowed) expect(result).toBeUndefined();
+        else expect(result).toEqual(checkModules(symvers, modules));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

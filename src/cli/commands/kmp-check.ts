@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { listModuleFiles, readModuleFiles } from '../../host/module-files.js';
-import { readModuleSymbolsFiles } from '../../host/module-symbols-cache.js';
+import { checkModuleFiles } from '../../host/module-check.js';
+import { listModuleFiles } from '../../host/module-files.js';
 import { readSymversFile } from '../../host/symvers-file.js';
-import { type CheckResult, checkModules } from '../../kabi/index.js';
+import type { CheckResult } from '../../kabi/index.js';
 import { type CliContext, type CommandFactory, ExitCode } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -29,10 +29,7 @@ export const kmpCheckCommand: CommandFactory = (ctx, setExit) =>
       if (files.length === 0)
         throw new UsageError(`no module files (.ko, .ko.gz, .ko.xz, .ko.zst) in ${paths.join(' ')}`);
       const cacheDir = opts.cache ? (opts.cacheDir ?? defaultCacheDir(ctx)) : undefined;
-      const result = checkModules(
-        symvers,
-        cacheDir === undefined ? await readModuleFiles(files) : await readModuleSymbolsFiles(files, cacheDir),
-      );
+      const result = await checkModuleFiles(files, symvers, cacheDir);
       ctx.stdout(
         opts.json
           ? `${JSON.stringify(toJson(result, opts.symvers), null, 2)}\n`

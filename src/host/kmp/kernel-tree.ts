@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModuleInfo } from '../../elf/index.js';
-import { InputError } from '../../input/index.js';
+import { InputError } from '../../input/input-error.js';
 import type { InstalledKernel, ResolveFields } from '../../kabi/index.js';
 import { weakUpdatesDir } from '../../kabi/index.js';
 import { readSymversFile } from '../symvers-file.js';

@@ -1,6 +1,6 @@
 import { cp, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InputError } from '../../input/index.js';
+import { InputError } from '../../input/input-error.js';
 import type { BootCriticalGap, InstalledKernel, KmpBuild, KmpLink, Resolution } from '../../kabi/index.js';
 import { blockingGaps, kmpBuildDir, type LinkOperation, planLinks, resolveKmps } from '../../kabi/index.js';
 import { parseKernel, parseKmpBuild } from './describe.js';

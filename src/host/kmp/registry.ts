@@ -1,5 +1,5 @@
 import type { ModuleInfo } from '../../elf/index.js';
-import { InputError } from '../../input/index.js';
+import { InputError } from '../../input/input-error.js';
 import type { InstalledKernel, KmpBuild, ResolveFields, SymversEntry } from '../../kabi/index.js';
 import { importsOf } from '../../kabi/index.js';
 

@@ -1,0 +1,47 @@
+import { statSync } from 'node:fs';
+import { type ModuleSymbols, readModuleSymbolsElf } from '../elf/index.js';
+import { type CheckResult, CheckStream, checkModules, type Symvers } from '../kabi/index.js';
+import { eachModuleFile } from './module-files.js';
+import { type FileStat, ModuleSymbolsCache } from './module-symbols-cache.js';
+
+/**
+ * `klpm kmp check`: what `depmod -e -E` would say about these module files against `symvers`. Each
+ * file is read once and checked as it comes (CheckStream), so only what may fail is kept; with
+ * `cacheDir`, unchanged files come from what an earlier run read (ModuleSymbolsCache).
+ */
+export async function checkModuleFiles(
+  paths: ReadonlyArray<string>,
+  symvers: Symvers,
+  cacheDir: string | undefined,
+): Promise<CheckResult> {
+  const cache = cacheDir === undefined ? undefined : await ModuleSymbolsCache.load(cacheDir);
+  const stats: FileStat[] = cache === undefined ? [] : paths.map((path) => statSync(path));
+  const stream = new CheckStream(symvers);
+  const missing: number[] = [];
+  for (const [index, path] of paths.entries()) {
+    const hit = cache?.get(path, stats[index]!);
+    if (hit === undefined) missing.push(index);
+    else stream.add(index, hit);
+  }
+  const fresh: Array<{ stat: FileStat; module: ModuleSymbols }> = [];
+  await eachModuleFile(
+    missing.map((index) => paths[index]!),
+    readModuleSymbolsElf,
+    (at, module) => {
+      const index = missing[at]!;
+      stream.add(index, module);
+      if (cache !== undefined) fresh.push({ stat: stats[index]!, module });
+    },
+  );
+  if (cache !== undefined && fresh.length > 0) await cache.save(fresh);
+  return stream.result() ?? checkModules(symvers, await readAll(paths));
+}
+
+/** Every module whole, for the rare set CheckStream cannot answer alone. */
+async function readAll(paths: ReadonlyArray<string>): Promise<ModuleSymbols[]> {
+  const modules: ModuleSymbols[] = new Array(paths.length);
+  await eachModuleFile(paths, readModuleSymbolsElf, (index, module) => {
+    modules[index] = module;
+  });
+  return modules;
+}
