@@ -8,9 +8,10 @@ export {
   sectionHeaderRange,
   sectionNamesRange,
 } from './elf-file.js';
+export { ImportCollector, type ImportList, importListOf, type ModuleImports } from './imports.js';
 export { readBuildId } from './module-notes.js';
 export { type ElfNote, findBuildId, NT_GNU_BUILD_ID, parseElfNotes } from './notes.js';
-export { moduleRanges, readModule, readModuleElf, readModuleSymbolsElf } from './read-module.js';
+export { moduleRanges, readModule, readModuleElf, readModuleImportsElf } from './read-module.js';
 export type {
   ModuleExport,
   ModuleInfo,

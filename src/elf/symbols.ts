@@ -26,8 +26,18 @@ export interface SymtabSymbols {
  * symbol points at in `__ksymtab_strings`. Modules without a symbol table have neither.
  */
 export function readSymbols(elf: ElfFile): SymtabSymbols {
+  const undefinedSymbols: ModuleUndefinedSymbol[] = [];
+  const exports = readExports(elf, (name, weak) => undefinedSymbols.push({ name, weak }));
+  return { undefinedSymbols, exports };
+}
+
+/** readSymbols handing each undefined symbol to `visitUndefined` instead of collecting them. */
+export function readExports(
+  elf: ElfFile,
+  visitUndefined: (name: string, weak: boolean) => void,
+): ModuleExport[] {
   const symtab = elf.sections.find((section) => section.type === SHT_SYMTAB);
-  if (symtab === undefined) return { undefinedSymbols: [], exports: kstrtabExports(elf) };
+  if (symtab === undefined) return kstrtabExports(elf);
   const entsize = elf.is64 ? 24 : 16;
   if (symtab.size % entsize !== 0)
     throw new InputError(
@@ -46,7 +56,6 @@ export function readSymbols(elf: ElfFile): SymtabSymbols {
   const nameAt = stringTable(strings, elf.source, strtab.offset);
   const skipRegister = elf.machine === EM_SPARC || elf.machine === EM_SPARCV9;
   const { view, littleEndian, is64 } = elf;
-  const undefinedSymbols: ModuleUndefinedSymbol[] = [];
   const exported = new Map<string, { gpl: boolean }>();
   const crcs = new Map<string, { crc: number; gpl: boolean | undefined }>();
   const namespaces = new Map<string, string>();
@@ -69,10 +78,7 @@ export function readSymbols(elf: ElfFile): SymtabSymbols {
     if (shndx === SHN_UNDEF) {
       // sparc gcc emits U references for global register variables: not imports (as kmod does)
       if (skipRegister && (info & 0xf) === STT_REGISTER) continue;
-      undefinedSymbols.push({
-        name: nameAt(nameOffset),
-        weak: info >> 4 === STB_WEAK,
-      });
+      visitUndefined(nameAt(nameOffset), info >> 4 === STB_WEAK);
       continue;
     }
     // Only names with these prefixes matter: test the bytes before decoding.
@@ -115,7 +121,7 @@ export function readSymbols(elf: ElfFile): SymtabSymbols {
   }
   for (const [name, crc] of crcs)
     if (!exported.has(name)) exports.push({ name, crc: crc.crc, gpl: crc.gpl ?? false });
-  return { undefinedSymbols, exports: exports.length > 0 ? exports : kstrtabExports(elf) };
+  return exports.length > 0 ? exports : kstrtabExports(elf);
 }
 
 function crcOf(

@@ -13,12 +13,19 @@ const ENTRY = 64;
  * (check_version in kernel/module/version.c, CONFIG_EXTENDED_MODVERSIONS).
  */
 export function readVersions(elf: ElfFile): ModuleVersion[] {
+  const versions: ModuleVersion[] = [];
+  eachVersion(elf, (name, crc) => versions.push({ name, crc }));
+  return versions;
+}
+
+/** readVersions handing each entry to `visit` instead of collecting them. */
+export function eachVersion(elf: ElfFile, visit: (name: string, crc: number) => void): void {
   const extCrcs = findSection(elf, '__version_ext_crcs');
   const extNames = findSection(elf, '__version_ext_names');
   if (extCrcs !== undefined && extNames !== undefined)
-    return readExtendedVersions(elf, extCrcs.index, extNames.index);
+    return readExtendedVersions(elf, extCrcs.index, extNames.index, visit);
   const section = findSection(elf, '__versions');
-  if (section === undefined) return [];
+  if (section === undefined) return;
   if (section.size % ENTRY !== 0)
     throw new InputError(
       `__versions is ${section.size} bytes, not a multiple of ${ENTRY}`,
@@ -27,19 +34,22 @@ export function readVersions(elf: ElfFile): ModuleVersion[] {
     );
   const crcSize = elf.is64 ? 8 : 4;
   const bytes = sectionBytes(elf, section);
-  const versions: ModuleVersion[] = [];
   for (let at = 0; at < bytes.length; at += ENTRY) {
     // low 32 bits: on big-endian 64-bit they are the second word
     const crcAt = section.offset + at + (elf.is64 && !elf.littleEndian ? 4 : 0);
     const crc = elf.view.getUint32(crcAt, elf.littleEndian);
     const field = bytes.subarray(at + crcSize, at + ENTRY);
     const nul = field.indexOf(0);
-    versions.push({ name: decodeText(nul < 0 ? field : field.subarray(0, nul)), crc });
+    visit(decodeText(nul < 0 ? field : field.subarray(0, nul)), crc);
   }
-  return versions;
 }
 
-function readExtendedVersions(elf: ElfFile, crcsIndex: number, namesIndex: number): ModuleVersion[] {
+function readExtendedVersions(
+  elf: ElfFile,
+  crcsIndex: number,
+  namesIndex: number,
+  visit: (name: string, crc: number) => void,
+): void {
   const crcs = elf.sections[crcsIndex]!;
   const names = elf.sections[namesIndex]!;
   if (crcs.size % 4 !== 0)
@@ -50,7 +60,6 @@ function readExtendedVersions(elf: ElfFile, crcsIndex: number, namesIndex: numbe
     );
   const count = crcs.size / 4;
   const nameBytes = sectionBytes(elf, names);
-  const versions: ModuleVersion[] = [];
   let start = 0;
   for (let i = 0; i < count; i++) {
     const end = nameBytes.indexOf(0, start);
@@ -60,11 +69,10 @@ function readExtendedVersions(elf: ElfFile, crcsIndex: number, namesIndex: numbe
         elf.source,
         `offset 0x${(names.offset + start).toString(16)}`,
       );
-    versions.push({
-      name: decodeText(nameBytes.subarray(start, end)),
-      crc: elf.view.getUint32(crcs.offset + i * 4, elf.littleEndian),
-    });
+    visit(
+      decodeText(nameBytes.subarray(start, end)),
+      elf.view.getUint32(crcs.offset + i * 4, elf.littleEndian),
+    );
     start = end + 1;
   }
-  return versions;
 }

@@ -1,20 +1,20 @@
 import { statSync } from 'node:fs';
-import { type ModuleSymbols, readModuleSymbolsElf } from '../elf/index.js';
-import { type CheckResult, CheckStream, checkModules, type Symvers } from '../kabi/index.js';
+import { type ModuleImports, readModuleImportsElf } from '../elf/index.js';
+import { type CheckResult, CheckStream, checkModuleImports, type Symvers } from '../kabi/index.js';
 import { eachModuleFile } from './module-files.js';
-import { type FileStat, ModuleSymbolsCache } from './module-symbols-cache.js';
+import { type FileStat, ModuleImportsCache } from './module-imports-cache.js';
 
 /**
  * `klpm kmp check`: what `depmod -e -E` would say about these module files against `symvers`. Each
  * file is read once and checked as it comes (CheckStream), so only what may fail is kept; with
- * `cacheDir`, unchanged files come from what an earlier run read (ModuleSymbolsCache).
+ * `cacheDir`, unchanged files come from what an earlier run read (ModuleImportsCache).
  */
 export async function checkModuleFiles(
   paths: ReadonlyArray<string>,
   symvers: Symvers,
   cacheDir: string | undefined,
 ): Promise<CheckResult> {
-  const cache = cacheDir === undefined ? undefined : await ModuleSymbolsCache.load(cacheDir);
+  const cache = cacheDir === undefined ? undefined : await ModuleImportsCache.load(cacheDir);
   const stats: FileStat[] = cache === undefined ? [] : paths.map((path) => statSync(path));
   const stream = new CheckStream(symvers);
   const missing: number[] = [];
@@ -23,10 +23,10 @@ export async function checkModuleFiles(
     if (hit === undefined) missing.push(index);
     else stream.add(index, hit);
   }
-  const fresh: Array<{ stat: FileStat; module: ModuleSymbols }> = [];
+  const fresh: Array<{ stat: FileStat; module: ModuleImports }> = [];
   await eachModuleFile(
     missing.map((index) => paths[index]!),
-    readModuleSymbolsElf,
+    readModuleImportsElf,
     (at, module) => {
       const index = missing[at]!;
       stream.add(index, module);
@@ -34,13 +34,13 @@ export async function checkModuleFiles(
     },
   );
   if (cache !== undefined && fresh.length > 0) await cache.save(fresh);
-  return stream.result() ?? checkModules(symvers, await readAll(paths));
+  return stream.result() ?? checkModuleImports(symvers, await readAll(paths));
 }
 
 /** Every module whole, for the rare set CheckStream cannot answer alone. */
-async function readAll(paths: ReadonlyArray<string>): Promise<ModuleSymbols[]> {
-  const modules: ModuleSymbols[] = new Array(paths.length);
-  await eachModuleFile(paths, readModuleSymbolsElf, (index, module) => {
+async function readAll(paths: ReadonlyArray<string>): Promise<ModuleImports[]> {
+  const modules: ModuleImports[] = new Array(paths.length);
+  await eachModuleFile(paths, readModuleImportsElf, (index, module) => {
     modules[index] = module;
   });
   return modules;

@@ -5,12 +5,12 @@ import {
   compressionOf,
   decompressModule,
   type ElfFile,
+  type ModuleImports,
   type ModuleInfo,
-  type ModuleSymbols,
   moduleRanges,
   parseElf,
   readModuleElf,
-  readModuleSymbolsElf,
+  readModuleImportsElf,
   sectionHeaderRange,
   sectionNamesRange,
 } from '../elf/index.js';
@@ -47,9 +47,9 @@ export async function listModuleFiles(paths: ReadonlyArray<string>): Promise<str
 /** Reads one module file, compressed or not, into ModuleInfo. */
 export const readModuleFile = (path: string): Promise<ModuleInfo> => readModuleFileWith(path, readModuleElf);
 
-/** Reads what `depmod -e` looks at of one module file (readModuleSymbolsElf), compressed or not. */
-export const readModuleSymbolsFile = (path: string): Promise<ModuleSymbols> =>
-  readModuleFileWith(path, readModuleSymbolsElf);
+/** Reads what `depmod -e` looks at of one module file (readModuleImportsElf), compressed or not. */
+export const readModuleImportsFile = (path: string): Promise<ModuleImports> =>
+  readModuleFileWith(path, readModuleImportsElf);
 
 async function readModuleFileWith<T>(path: string, read: (elf: ElfFile) => T): Promise<T> {
   try {

@@ -15,7 +15,8 @@ interface XzFile {
  * Decodes many .xz files with the native `xz -dc`, one process per core, each over a batch of files
  * whose concatenated output is cut back into files by the uncompressed sizes in their xz indexes
  * (decoding in WebAssembly on one thread is about twice as slow as xz, and xz runs beside the
- * parser). `onFile` gets each file's bytes once its whole batch decoded cleanly. Returns the paths
+ * parser). `onFile` gets each file's bytes once its whole batch decoded cleanly, valid only during
+ * the call (the buffer is reused for the next batch). Returns the paths
  * left for the caller to decode one by one: files xz may not cut cleanly (several streams, padding,
  * not xz), every file of a batch xz failed on (corrupt data gets the caller's own error), and all of
  * them when `xz` is not installed.
@@ -47,15 +48,24 @@ export async function decodeXzFiles(
   let missing = false;
   let next = 0;
   const worker = async () => {
+    // one output buffer per running xz, reused batch after batch: a fresh buffer per file (500 MB
+    // over Debian's 6.12 tree) cost a second of allocation and garbage collection
+    let buffer = new Uint8Array(0);
     while (next < batches.length) {
       const files = batches[next++]!;
-      const decoded = missing ? undefined : await decodeBatch(files, xzCommand);
+      const total = files.reduce((sum, file) => sum + file.size, 0);
+      if (buffer.length < total) buffer = new Uint8Array(total);
+      const decoded = missing ? false : await decodeBatch(files, buffer, xzCommand);
       if (decoded === 'missing') missing = true;
-      if (decoded === undefined || decoded === 'missing') {
+      if (decoded !== true) {
         for (const file of files) left.push(file.path);
         continue;
       }
-      for (let i = 0; i < files.length; i++) onFile(files[i]!.path, decoded[i]!);
+      let at = 0;
+      for (const file of files) {
+        onFile(file.path, buffer.subarray(at, at + file.size));
+        at += file.size;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
@@ -83,43 +93,28 @@ function uncompressedSize(path: string): number | undefined {
   }
 }
 
-/** One `xz -dc` over the batch: each file's bytes, or undefined when xz failed or sizes disagree. */
+/**
+ * One `xz -dc` over the batch into `buffer` (at least the batch's total size): true when xz
+ * succeeded and wrote exactly the sizes from the indexes.
+ */
 function decodeBatch(
   files: ReadonlyArray<XzFile>,
+  buffer: Uint8Array,
   xzCommand: string,
-): Promise<Uint8Array[] | undefined | 'missing'> {
+): Promise<boolean | 'missing'> {
+  const total = files.reduce((sum, file) => sum + file.size, 0);
   return new Promise((resolve) => {
-    const out: Uint8Array[] = [];
-    let current = files.length > 0 ? new Uint8Array(files[0]!.size) : undefined;
     let filled = 0;
     let overflow = false;
     const child = spawn(xzCommand, ['-dc', '--', ...files.map((file) => file.path)], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      resolve(error.code === 'ENOENT' ? 'missing' : undefined),
-    );
+    child.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT' ? 'missing' : false));
     child.stdout.on('data', (chunk: Buffer) => {
-      let at = 0;
-      while (at < chunk.length) {
-        if (current === undefined) {
-          overflow = true;
-          return;
-        }
-        const n = Math.min(chunk.length - at, current.length - filled);
-        current.set(chunk.subarray(at, at + n), filled);
-        filled += n;
-        at += n;
-        if (filled === current.length) {
-          out.push(current);
-          const following = files[out.length];
-          current = following === undefined ? undefined : new Uint8Array(following.size);
-          filled = 0;
-        }
-      }
+      if (filled + chunk.length > total) overflow = true;
+      else buffer.set(chunk, filled);
+      filled += chunk.length;
     });
-    child.on('close', (code) => {
-      resolve(code === 0 && !overflow && out.length === files.length ? out : undefined);
-    });
+    child.on('close', (code) => resolve(code === 0 && !overflow && filled === total));
   });
 }

@@ -1,4 +1,4 @@
-import type { ModuleSymbols } from '../elf/index.js';
+import { type ImportList, importListOf, type ModuleImports, type ModuleSymbols } from '../elf/index.js';
 import type { Symvers } from './types.js';
 
 /** Why depmod -e would warn about one imported symbol. */
@@ -40,98 +40,88 @@ export interface CheckResult {
  *   differs is `disagrees about version of symbol` (depmod_load_module_dependencies).
  */
 export function checkModules(symvers: Symvers, modules: ReadonlyArray<ModuleSymbols>): CheckResult {
-  const provided = new Map<string, number>();
-  for (const entry of symvers.entries.values())
-    if (entry.module === 'vmlinux') provided.set(entry.symbol, entry.crc);
+  return checkModuleImports(
+    symvers,
+    modules.map((module) => ({ ...module, imports: importListOf(module) })),
+  );
+}
+
+/** checkModules of modules read for the check alone (readModuleImportsElf). */
+export function checkModuleImports(symvers: Symvers, modules: ReadonlyArray<ModuleImports>): CheckResult {
+  const provided = kernelExports(symvers);
   for (const module of modules) for (const exp of module.exports) provided.set(exp.name, exp.crc ?? 0);
   let problemCount = 0;
   const checked = modules.map((module) => {
-    const problems = dedupe(failing(module, provided), provided);
+    const problems = problemsOf(failing(module.imports, provided), provided);
     problemCount += problems.length;
     return { path: module.path, name: module.name, problems };
   });
   return { modules: checked, problemCount };
 }
 
-/** One comparison depmod makes: an imported symbol and the CRC the module wants. */
-interface ImportCheck {
-  readonly name: string;
-  readonly wanted: number;
-}
-
-/**
- * Hands `compare` the comparisons depmod makes for one module, in its order: every non-weak
- * undefined symbol with the CRC of its `__versions` entry (0 without one; kmod_elf_crc_find takes
- * a name's first entry), then every `__versions` entry no undefined symbol names. A callback, not
- * a list: over a tree, hundreds of thousands of comparisons are made and nearly all dropped.
- */
-function eachComparison(
-  module: Pick<ModuleSymbols, 'versions' | 'undefinedSymbols'>,
-  compare: (name: string, wanted: number) => void,
-): void {
-  const crcs = new Map<string, number>();
-  for (const version of module.versions) if (!crcs.has(version.name)) crcs.set(version.name, version.crc);
-  const used = new Set<string>();
-  for (const symbol of module.undefinedSymbols) {
-    if (symbol.name === '') continue;
-    used.add(symbol.name);
-    if (!symbol.weak) compare(symbol.name, crcs.get(symbol.name) ?? 0);
-  }
-  for (const version of module.versions) if (!used.has(version.name)) compare(version.name, version.crc);
-}
-
-/** The comparisons of a module that `provided` does not settle. */
-function failing(
-  module: Pick<ModuleSymbols, 'versions' | 'undefinedSymbols'>,
-  provided: ReadonlyMap<string, number>,
-): ImportCheck[] {
-  const open: ImportCheck[] = [];
-  eachComparison(module, (name, wanted) => {
-    if (found(provided, name) !== wanted) open.push({ name, wanted });
-  });
-  return open;
+function kernelExports(symvers: Symvers): Map<string, number> {
+  const exports = new Map<string, number>();
+  for (const entry of symvers.entries.values())
+    if (entry.module === 'vmlinux') exports.set(entry.symbol, entry.crc);
+  return exports;
 }
 
 /** A leading `.` is dropped when looking up (depmod_symbol_find, for ppc64 ELFv1 function descriptors). */
 const found = (provided: ReadonlyMap<string, number>, name: string) =>
   provided.get(name.charCodeAt(0) === 0x2e ? name.slice(1) : name);
 
-/** Failed comparisons as depmod prints them: once per symbol and kind. */
-function dedupe(failed: ReadonlyArray<ImportCheck>, provided: ReadonlyMap<string, number>): CheckProblem[] {
+/** The imports `provided` does not settle, in order. */
+function failing(imports: ImportList, provided: ReadonlyMap<string, number>): ImportList {
+  const names: string[] = [];
+  const crcs: number[] = [];
+  for (let i = 0; i < imports.names.length; i++) {
+    const name = imports.names[i]!;
+    const wanted = imports.crcs[i]!;
+    if (found(provided, name) !== wanted) {
+      names.push(name);
+      crcs.push(wanted);
+    }
+  }
+  return { names, crcs };
+}
+
+/** Failed imports as depmod prints them: once per symbol and kind. */
+function problemsOf(failed: ImportList, provided: ReadonlyMap<string, number>): CheckProblem[] {
   const seen = new Set<string>();
   const problems: CheckProblem[] = [];
-  for (const { name, wanted } of failed) {
+  for (let i = 0; i < failed.names.length; i++) {
+    const name = failed.names[i]!;
     const crc = found(provided, name);
+    if (crc === failed.crcs[i]) continue;
     const kind = crc === undefined ? 'unknown' : 'crc';
     const key = `${kind}\0${name}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    problems.push({ symbol: name, kind, wanted, found: crc });
+    problems.push({ symbol: name, kind, wanted: failed.crcs[i]!, found: crc });
   }
   return problems;
 }
 
 /**
  * checkModules one module at a time, in any order (each comes with its index in the set), for trees
- * of thousands of modules: a comparison the kernel's own exports settle is dropped at once, so only
+ * of thousands of modules: an import the kernel's own exports settle is dropped at once, so only
  * what may still fail is kept, not every module's imports (holding those cost more than reading the
- * files). A module exporting a symbol the kernel exports with another CRC would unsettle
- * comparisons already dropped; then `result` gives undefined and the caller runs checkModules over
- * the whole set. A well-built tree never does that (modpost refuses a symbol exported twice).
+ * files). A module exporting a symbol the kernel exports with another CRC would unsettle imports
+ * already dropped; then `result` gives undefined and the caller runs checkModules over the whole
+ * set. A well-built tree never does that (modpost refuses a symbol exported twice).
  */
 export class CheckStream {
-  private readonly kernel = new Map<string, number>();
+  private readonly kernel: ReadonlyMap<string, number>;
   /** each exported name's CRC, from the module of the highest index exporting it */
   private readonly exports = new Map<string, { crc: number; index: number }>();
-  private readonly modules: Array<{ path: string; name: string; open: ImportCheck[] }> = [];
+  private readonly modules: Array<{ path: string; name: string; open: ImportList }> = [];
   private shadowed = false;
 
   constructor(symvers: Symvers) {
-    for (const entry of symvers.entries.values())
-      if (entry.module === 'vmlinux') this.kernel.set(entry.symbol, entry.crc);
+    this.kernel = kernelExports(symvers);
   }
 
-  add(index: number, module: ModuleSymbols): void {
+  add(index: number, module: ModuleImports): void {
     for (const exp of module.exports) {
       const crc = exp.crc ?? 0;
       const kernelCrc = this.kernel.get(exp.name);
@@ -139,8 +129,11 @@ export class CheckStream {
       const earlier = this.exports.get(exp.name);
       if (earlier === undefined || earlier.index <= index) this.exports.set(exp.name, { crc, index });
     }
-    const open = failing(module, this.kernel);
-    this.modules[index] = { path: module.path, name: module.name, open };
+    this.modules[index] = {
+      path: module.path,
+      name: module.name,
+      open: failing(module.imports, this.kernel),
+    };
   }
 
   /** The answer for every module added (indexes 0 to n - 1), or undefined (see the class). */
@@ -150,10 +143,7 @@ export class CheckStream {
     for (const [name, { crc }] of this.exports) provided.set(name, crc);
     let problemCount = 0;
     const modules = Array.from(this.modules, (module) => {
-      const problems = dedupe(
-        module.open.filter(({ name, wanted }) => found(provided, name) !== wanted),
-        provided,
-      );
+      const problems = problemsOf(module.open, provided);
       problemCount += problems.length;
       return { path: module.path, name: module.name, problems };
     });

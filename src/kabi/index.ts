@@ -4,6 +4,7 @@ export {
   type CheckProblemKind,
   type CheckResult,
   CheckStream,
+  checkModuleImports,
   checkModules,
   type ModuleCheck,
 } from './check.js';

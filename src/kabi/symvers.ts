@@ -14,7 +14,8 @@ export function parseSymvers(text: string, source: string): Symvers {
   const entries = new Map<string, SymversEntry>();
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!.replace(/\r$/, '');
+    const raw = lines[index]!;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') continue;
     const entry = parseLine(line, source, index + 1);
     entries.set(entry.symbol, entry);
@@ -23,8 +24,8 @@ export function parseSymvers(text: string, source: string): Symvers {
 }
 
 function parseLine(line: string, source: string, lineNumber: number): SymversEntry {
-  const at = `line ${lineNumber}`;
   const fields = line.split('\t');
+  const at = `line ${lineNumber}`;
   if (fields.length < 4 || fields.length > 5)
     throw new InputError(
       `expected 4 or 5 tab-separated fields (crc, symbol, module, export type, namespace), found ${fields.length}`,

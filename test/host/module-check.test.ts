@@ -2,9 +2,10 @@ import { mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importListOf } from '../../src/elf/index.js';
 import { checkModuleFiles } from '../../src/host/module-check.js';
-import { readModuleFiles, readModuleSymbolsFile } from '../../src/host/module-files.js';
-import { ModuleSymbolsCache } from '../../src/host/module-symbols-cache.js';
+import { readModuleFiles, readModuleImportsFile } from '../../src/host/module-files.js';
+import { ModuleImportsCache } from '../../src/host/module-imports-cache.js';
 import { checkModules, parseSymvers } from '../../src/kabi/index.js';
 import { writeModule } from '../support/elf-writer.js';
 
@@ -38,23 +39,24 @@ const symvers = parseSymvers(
 );
 
 // what depmod -e looks at, taken from the full reader's answer
-const symbolsOf = (modules: Awaited<ReturnType<typeof readModuleFiles>>) =>
+const importsOf = (modules: Awaited<ReturnType<typeof readModuleFiles>>) =>
   modules.map((m) => ({
     path: m.path,
     name: m.name,
-    versions: m.versions,
-    undefinedSymbols: m.undefinedSymbols,
+    imports: importListOf(m),
     exports: m.exports.map((exp) => ({ name: exp.name, crc: exp.crc })),
   }));
 
-const expectedFor = async (paths: string[]) => checkModules(symvers, symbolsOf(await readModuleFiles(paths)));
+const expectedFor = async (paths: string[]) => checkModules(symvers, await readModuleFiles(paths));
 
 describe('reading what depmod -e looks at', () => {
-  it('gives the full reader’s symbols', async () => {
+  it('gives the full reader’s imports and exports', async () => {
     const paths = tree(4);
-    const full = symbolsOf(await readModuleFiles(paths));
+    const full = importsOf(await readModuleFiles(paths));
     expect(full[1]!.exports.find((exp) => exp.name === 'n1')!.crc).toBeUndefined();
-    for (const [i, path] of paths.entries()) expect(await readModuleSymbolsFile(path)).toEqual(full[i]);
+    // printk, e2, gone (no __versions entry: CRC 0), then s1 from __versions alone; w1 is weak
+    expect(full[1]!.imports).toEqual({ names: ['printk', 'e2', 'gone', 's1'], crcs: [0xfffffffe, 6, 0, 1] });
+    for (const [i, path] of paths.entries()) expect(await readModuleImportsFile(path)).toEqual(full[i]);
   });
 });
 
@@ -66,7 +68,7 @@ describe('checkModuleFiles', () => {
     expect(await checkModuleFiles(paths, symvers, undefined)).toEqual(expected);
     const cacheDir = mkdtempSync(join(tmpdir(), 'klpm-symbols-cache-dir-'));
     expect(await checkModuleFiles(paths, symvers, cacheDir)).toEqual(expected);
-    expect(readdirSync(cacheDir)).toEqual(['module-symbols-v1.json']);
+    expect(readdirSync(cacheDir)).toEqual(['module-imports-v2.json']);
     expect(await checkModuleFiles(paths, symvers, cacheDir)).toEqual(expected);
   });
 
@@ -102,23 +104,23 @@ describe('module symbols cache', () => {
     await checkModuleFiles(paths, symvers, cacheDir);
     writeFileSync(paths[0]!, module(7));
     utimesSync(paths[1]!, new Date(2001, 1, 1), new Date(2001, 1, 1));
-    const cache = await ModuleSymbolsCache.load(cacheDir);
+    const cache = await ModuleImportsCache.load(cacheDir);
     expect(cache.get(paths[0]!, statSync(paths[0]!))).toBeUndefined();
     expect(cache.get(paths[1]!, statSync(paths[1]!))).toBeUndefined();
-    expect(cache.get(paths[2]!, statSync(paths[2]!))).toEqual(await readModuleSymbolsFile(paths[2]!));
+    expect(cache.get(paths[2]!, statSync(paths[2]!))).toEqual(await readModuleImportsFile(paths[2]!));
     expect(await checkModuleFiles(paths, symvers, cacheDir)).toEqual(await expectedFor(paths));
-    const again = await ModuleSymbolsCache.load(cacheDir);
+    const again = await ModuleImportsCache.load(cacheDir);
     expect(again.get(paths[0]!, statSync(paths[0]!))?.name).toBe('m7');
     for (const path of other)
-      expect(again.get(path, statSync(path))).toEqual(await readModuleSymbolsFile(path));
+      expect(again.get(path, statSync(path))).toEqual(await readModuleImportsFile(path));
   });
 
   it('ignores a corrupt cache file', async () => {
     const paths = tree(2);
     const cacheDir = mkdtempSync(join(tmpdir(), 'klpm-symbols-cache-dir-'));
     for (const junk of ['{', '{"strings":[],"files":[["x"]]}', 'null']) {
-      writeFileSync(join(cacheDir, 'module-symbols-v1.json'), junk);
-      expect((await ModuleSymbolsCache.load(cacheDir)).get(paths[0]!, statSync(paths[0]!))).toBeUndefined();
+      writeFileSync(join(cacheDir, 'module-imports-v2.json'), junk);
+      expect((await ModuleImportsCache.load(cacheDir)).get(paths[0]!, statSync(paths[0]!))).toBeUndefined();
       expect(await checkModuleFiles(paths, symvers, cacheDir)).toEqual(await expectedFor(paths));
     }
   });

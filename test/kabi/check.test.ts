@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readModule } from '../../src/elf/index.js';
+import { importListOf, readModule } from '../../src/elf/index.js';
 import { CheckStream, checkModules, parseSymvers } from '../../src/kabi/index.js';
 import { type SyntheticModule, writeModule } from '../support/elf-writer.js';
 
@@ -136,7 +136,8 @@ describe('CheckStream', () => {
           [order[i], order[j]] = [order[j]!, order[i]!];
         }
         const stream = new CheckStream(symvers);
-        for (const index of order) stream.add(index, modules[index]!);
+        for (const index of order)
+          stream.add(index, { ...modules[index]!, imports: importListOf(modules[index]!) });
         const shadowed = modules.some((m) =>
           m.exports.some((exp) => {
             const kernel = symvers.entries.get(exp.name);

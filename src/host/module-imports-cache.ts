@@ -1,14 +1,15 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModuleSymbols } from '../elf/index.js';
+import type { ModuleImports } from '../elf/index.js';
 import {
-  decodeSymbols,
-  type EncodedSymbols,
-  isEncodedSymbols,
-  SymbolsEncoder,
-} from './module-symbols-codec.js';
+  decodeImports,
+  type EncodedImports,
+  ImportsEncoder,
+  isEncodedImports,
+} from './module-imports-codec.js';
 
-const CACHE_FILE = 'module-symbols-v1.json';
+// v1 held every version and undefined symbol; v2 holds what the check compares
+const CACHE_FILE = 'module-imports-v2.json';
 
 /** What identifies a file's content well enough to trust what was read from it earlier. */
 export interface FileStat {
@@ -17,8 +18,8 @@ export interface FileStat {
   readonly ino: number;
 }
 
-/** One cached file: path, size, mtimeMs and inode, then the module's EncodedSymbols. */
-type Entry = [string, number, number, number, ...EncodedSymbols];
+/** One cached file: path, size, mtimeMs and inode, then the module's EncodedImports. */
+type Entry = [string, number, number, number, ...EncodedImports];
 
 interface CacheFile {
   readonly strings: string[];
@@ -29,7 +30,7 @@ interface CacheFile {
  * What `kmp check` read of module files in earlier runs, one JSON file in a directory, keyed by
  * path and trusted while the file's size, mtime and inode are unchanged. Several trees share it.
  */
-export class ModuleSymbolsCache {
+export class ModuleImportsCache {
   private constructor(
     private readonly dir: string,
     private readonly strings: ReadonlyArray<string>,
@@ -37,27 +38,27 @@ export class ModuleSymbolsCache {
   ) {}
 
   /** A missing or unreadable cache is an empty one: it only costs a cold read. */
-  static async load(dir: string): Promise<ModuleSymbolsCache> {
+  static async load(dir: string): Promise<ModuleImportsCache> {
     try {
       const parsed = JSON.parse(await readFile(join(dir, CACHE_FILE), 'utf8')) as CacheFile;
       if (
         !Array.isArray(parsed.strings) ||
         !Array.isArray(parsed.files) ||
-        !parsed.files.every((entry) => Array.isArray(entry) && isEncodedSymbols(entry.slice(4)))
+        !parsed.files.every((entry) => Array.isArray(entry) && isEncodedImports(entry.slice(4)))
       )
         throw new Error('not a cache');
-      return new ModuleSymbolsCache(
+      return new ModuleImportsCache(
         dir,
         parsed.strings,
         new Map(parsed.files.map((entry) => [entry[0], entry])),
       );
     } catch {
-      return new ModuleSymbolsCache(dir, [], new Map());
+      return new ModuleImportsCache(dir, [], new Map());
     }
   }
 
-  /** The symbols read earlier from `path`, when the file is unchanged. */
-  get(path: string, stat: FileStat): ModuleSymbols | undefined {
+  /** What was read earlier from `path`, when the file is unchanged. */
+  get(path: string, stat: FileStat): ModuleImports | undefined {
     const entry = this.entries.get(path);
     if (entry === undefined || entry[1] !== stat.size || entry[2] !== stat.mtimeMs || entry[3] !== stat.ino)
       return undefined;
@@ -66,9 +67,9 @@ export class ModuleSymbolsCache {
 
   /** Rewrites the cache atomically with `fresh` (just read), keeping every other file's entry. */
   async save(
-    fresh: ReadonlyArray<{ readonly stat: FileStat; readonly module: ModuleSymbols }>,
+    fresh: ReadonlyArray<{ readonly stat: FileStat; readonly module: ModuleImports }>,
   ): Promise<void> {
-    const encoder = new SymbolsEncoder();
+    const encoder = new ImportsEncoder();
     const files = new Map<string, Entry>();
     for (const { stat, module } of fresh)
       files.set(module.path, [module.path, stat.size, stat.mtimeMs, stat.ino, ...encoder.encode(module)]);
@@ -93,4 +94,4 @@ export class ModuleSymbolsCache {
 }
 
 const decodeEntry = (entry: Entry, strings: ReadonlyArray<string>) =>
-  decodeSymbols(entry[0], entry.slice(4) as EncodedSymbols, strings);
+  decodeImports(entry[0], entry.slice(4) as EncodedImports, strings);
