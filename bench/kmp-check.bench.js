@@ -66,6 +66,8 @@ function bench(label, release, modules, symvers, runs, warmRuns) {
 
 // wall times mean little on a busy machine: say how busy it was
 console.log(`cores: ${availableParallelism()}, load average before: ${loadavg()[0].toFixed(2)}`);
+// no Node process can be faster than this: the floor under every klpm figure
+console.log(`node start-up (node -e 0): ${measure(process.execPath, ['-e', '0'], 5).toFixed(0)} ms`);
 try {
   bench(
     'Debian 6.1, uncompressed .ko',

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../input/input-error.js';
-import { commands, loadCommands } from './commands/index.js';
+import { loadCommands } from './command-loader.js';
+import { commands } from './commands/index.js';
 import { type CliContext, ExitCode, processContext } from './context.js';
 import { UsageError } from './usage-error.js';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
+import { type CommandEntry, loadCommands } from '../command-loader.js';
 import type { CommandFactory } from '../context.js';
-import { type CommandEntry, loadCommands } from './index.js';
 
 const subcommands: ReadonlyArray<CommandEntry> = [
   { name: 'check', load: async () => (await import('./kmp-check.js')).kmpCheckCommand },
