@@ -185,6 +185,10 @@ function renderProgress(event: ProgressEvent): string {
   }
 }
 
+/** A task that keeps a transition from finishing, with the top of its stack: the same in apply and status. */
+export const blockingTaskLine = (task: { pid: number; comm: string; stack?: string | undefined }) =>
+  `  ${task.comm} (pid ${task.pid})${task.stack ? `: ${task.stack.split('\n')[0]}` : ''}`;
+
 const tasks = (list: ReadonlyArray<{ pid: number; comm: string }>) =>
   list.map((t) => `${t.comm} pid ${t.pid}`).join(', ') || 'none reported';
 
@@ -222,6 +226,6 @@ function renderOutcome(report: UpdateReport): string {
     case 'reboot':
       return `reboot needed: ${report.reason}\n`;
     case 'failed':
-      return `failed: ${report.reason}\n${(failed?.blocking ?? []).map((t) => `  ${t.comm} (pid ${t.pid})${t.stack ? `: ${t.stack.split('\n')[0]}` : ''}\n`).join('')}`;
+      return `failed: ${report.reason}\n${(failed?.blocking ?? []).map((t) => `${blockingTaskLine(t)}\n`).join('')}`;
   }
 }

@@ -5,6 +5,7 @@ import { loadRepository } from '../../host/repo-files.js';
 import { type LivepatchStatus, readLivepatchStatus } from '../../host/status.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from './check.js';
+import { blockingTaskLine } from './livepatch-update.js';
 
 interface StatusFlags {
   root: string;
@@ -66,8 +67,7 @@ function renderStatus(status: LivepatchStatus): string {
   }
   if (status.blocking.length > 0) {
     out.push('blocking the transition:');
-    for (const t of status.blocking)
-      out.push(`  ${t.comm} (pid ${t.pid})${t.stack ? `: ${t.stack.split('\n')[0]}` : ''}`);
+    for (const t of status.blocking) out.push(blockingTaskLine(t));
   }
   if (status.repository) {
     out.push(`repository: ${status.repository.source}`);
