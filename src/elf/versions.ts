@@ -22,8 +22,10 @@ export function readVersions(elf: ElfFile): ModuleVersion[] {
 export function eachVersion(elf: ElfFile, visit: (name: string, crc: number) => void): void {
   const extCrcs = findSection(elf, '__version_ext_crcs');
   const extNames = findSection(elf, '__version_ext_names');
-  if (extCrcs !== undefined && extNames !== undefined)
-    return readExtendedVersions(elf, extCrcs.index, extNames.index, visit);
+  if (extCrcs !== undefined && extNames !== undefined) {
+    readExtendedVersions(elf, extCrcs.index, extNames.index, visit);
+    return;
+  }
   const section = findSection(elf, '__versions');
   if (section === undefined) return;
   if (section.size % ENTRY !== 0)
