@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // The functional core stays pure and the folders form no cycle (docs/architecture.md).
 
 const SRC = resolve(import.meta.dirname, '../src');
-const PURE = ['klp', 'repo', 'kabi', 'plan', 'elf', 'input'];
+const PURE = ['klp', 'repo', 'kabi', 'plan', 'elf', 'initrd', 'input'];
 const SHELL = ['host', 'fleet', 'cli'];
 /** Node modules a pure module may use: none that reach files, processes, sockets or the clock. */
 const IMPURE_NODE =

@@ -8,6 +8,7 @@ interface AddKernelFlags extends KmpFlags {
   readonly symvers?: string;
   readonly flavor?: string;
   readonly initrdModules?: string;
+  readonly initrd?: string;
   readonly describe?: string;
 }
 
@@ -25,18 +26,33 @@ export const kmpAddKernelCommand: CommandFactory = (ctx, setExit) =>
       )
       .option('--flavor <flavor>', "the kernel's flavor (default: what follows the release's last '-')")
       .option(
+        '--initrd <image>',
+        "the kernel's initramfs image (default: /boot/initrd.img-K, /boot/initramfs-K.img or /boot/initrd-K under the root)",
+      )
+      .option(
         '--initrd-modules <file>',
         "the modules of the kernel's initrd, one name or path per line (lsinitramfs or lsinitrd output will do)",
       )
       .option('--describe <file>', 'a JSON description of the kernel instead of its files (docs/kmp.md)'),
   ).action(async (kernel: string, flags: AddKernelFlags) => {
-    if (flags.describe !== undefined && (flags.symvers ?? flags.flavor ?? flags.initrdModules) !== undefined)
+    if (
+      flags.describe !== undefined &&
+      (flags.symvers ?? flags.flavor ?? flags.initrdModules ?? flags.initrd) !== undefined
+    )
       throw new UsageError(
-        '--describe gives the whole kernel: drop --symvers, --flavor and --initrd-modules, or drop --describe',
+        '--describe gives the whole kernel: drop --symvers, --flavor, --initrd and --initrd-modules, or drop --describe',
       );
+    if (flags.initrd !== undefined && flags.initrdModules !== undefined)
+      throw new UsageError('--initrd reads the image, --initrd-modules takes a list: give one of them');
     const source: KernelSource =
       flags.describe !== undefined
         ? { from: 'describe', describe: flags.describe }
-        : { from: 'tree', symvers: flags.symvers, flavor: flags.flavor, initrdModules: flags.initrdModules };
+        : {
+            from: 'tree',
+            symvers: flags.symvers,
+            flavor: flags.flavor,
+            initrdModules: flags.initrdModules,
+            initrd: flags.initrd,
+          };
     report(ctx, setExit, flags, await kmpAddKernel(kmpOptions(ctx, flags, true), kernel, source));
   });

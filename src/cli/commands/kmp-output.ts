@@ -52,7 +52,7 @@ export function renderOutcome(outcome: KmpOutcome): string {
     out.push(
       `read kernel ${read.release} (${read.flavor}): ${read.modules} module${read.modules === 1 ? '' : 's'}, symvers ${read.symvers}, ` +
         (read.initrdFile === null
-          ? 'no initrd module list (give --initrd-modules to guard initrd modules)'
+          ? 'no initrd image or module list (give --initrd or --initrd-modules to guard initrd modules)'
           : `${read.initrd.length} initrd module${read.initrd.length === 1 ? '' : 's'} from ${read.initrdFile}`),
       '',
     );

@@ -4,6 +4,7 @@ import type { ModuleInfo } from '../../elf/index.js';
 import { InputError } from '../../input/input-error.js';
 import type { InstalledKernel, ResolveFields } from '../../kabi/index.js';
 import { weakUpdatesDir } from '../../kabi/index.js';
+import { initrdPlaces, readInitrdModules } from '../initrd-file.js';
 import { readSymversFile } from '../symvers-file.js';
 import { flavorOf } from './describe.js';
 import type { ModuleReader } from './module-reader.js';
@@ -14,8 +15,10 @@ export interface KernelTreeOptions {
   readonly symvers?: string | undefined;
   /** default: what follows the release's last `-` */
   readonly flavor?: string | undefined;
-  /** a file naming the initrd's modules, one name or path per line; default: none known */
+  /** a file naming the initrd's modules, one name or path per line */
   readonly initrdModules?: string | undefined;
+  /** the kernel's initramfs image, outside the root; default: searched for in `initrdPlaces` */
+  readonly initrd?: string | undefined;
 }
 
 /** A kernel read from its installed files, and where each part came from. */
@@ -23,7 +26,7 @@ export interface KernelTree {
   readonly kernel: InstalledKernel;
   readonly symversFile: string;
   readonly moduleCount: number;
-  /** the file the initrd module list came from; undefined when none was given */
+  /** the image or list the initrd's modules came from; undefined when there was none */
   readonly initrdFile: string | undefined;
 }
 
@@ -48,7 +51,7 @@ export function symversPlaces(release: string): string[] {
  * Reads an installed kernel under `root` as a package manager has just laid it down: every module
  * file in `/lib/modules/<K>/` except `weak-updates/` (`.ko` and compressed; symlinks are followed,
  * as depmod does), the symvers (given, or found in `symversPlaces`), the flavor and the initrd's
- * module names.
+ * module names (from a list, or read from the initramfs image, given or found in `initrdPlaces`).
  */
 export async function readKernelTree(
   root: string,
@@ -76,16 +79,28 @@ export async function readKernelTree(
       exports: info.exports,
     });
   }
+  const initrdFile = options.initrdModules ?? options.initrd ?? (await findInitrd(root, release));
   const initrd =
-    options.initrdModules === undefined
+    initrdFile === undefined
       ? []
-      : parseInitrdList(await readText(options.initrdModules), release);
+      : options.initrdModules !== undefined
+        ? parseInitrdList(await readText(options.initrdModules), release)
+        : await readInitrdModules(initrdFile, release);
   return {
     kernel: { release, flavor: options.flavor ?? flavorOf(release), symvers, modules, initrd },
     symversFile,
     moduleCount: modules.length,
-    initrdFile: options.initrdModules,
+    initrdFile,
   };
+}
+
+/** The kernel's initramfs image under the root, when a package manager has made one yet. */
+async function findInitrd(root: string, release: string): Promise<string | undefined> {
+  for (const place of initrdPlaces(release)) {
+    const path = join(root, place);
+    if ((await stat(path).catch(() => undefined))?.isFile()) return path;
+  }
+  return undefined;
 }
 
 async function findSymvers(root: string, release: string): Promise<string> {

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseInitrdList } from '../../../src/host/kmp/kernel-tree.js';
 import { writeModule } from '../../support/elf-writer.js';
+import { compress, cpioArchive } from '../../support/initramfs.js';
 import { runCli } from '../../support/run-cli.js';
 import { tempRoot } from './kmp-root.js';
 
@@ -116,6 +117,60 @@ describe('klpm kmp add-kernel from the installed files', () => {
     expect(missing.stderr).toContain('kernel 6.1.0-9-amd64 has no module directory');
     const both = await kmp(['add-kernel', K, '--describe', given, '--symvers', given], r);
     expect(both.code).toBe(2);
+  });
+});
+
+describe('klpm kmp add-kernel and the initramfs image', () => {
+  // a KMP replacing libfoo, which the image holds: without a build for K it is a boot-critical gap
+  async function addFooKmp(r: string) {
+    const pkg = join(r, 'pkg');
+    put(join(pkg, 'libfoo.ko'), module('libfoo', [], [['printk', 1]]));
+    writeFileSync(
+      join(pkg, 'kmp.json'),
+      JSON.stringify({ package: 'foo-kmp', version: '1', kernel: K, modules: [{ file: 'libfoo.ko' }] }),
+    );
+    return JSON.parse((await kmp(['add', pkg], r)).stdout);
+  }
+  const image = () =>
+    Buffer.concat([
+      cpioArchive({ 'kernel/x86/microcode/AuthenticAMD.bin': 'microcode' }),
+      compress(
+        ['gzip', '-c'],
+        cpioArchive({ [`usr/lib/modules/${K}/kernel/lib/libfoo.ko`]: 'elf', init: 'sh' }),
+      ),
+    ]);
+
+  it("reads Debian's /boot/initrd.img-K without being told", async () => {
+    const r = root();
+    installKernel(r);
+    put(join(r, 'boot', `initrd.img-${K}`), image());
+    const added = await kmp(['add-kernel', K], r);
+    expect(added.stderr).toBe('');
+    expect(JSON.parse(added.stdout).kernelRead).toMatchObject({
+      initrd: ['libfoo'],
+      initrdFile: join(r, 'boot', `initrd.img-${K}`),
+    });
+    expect((await addFooKmp(r)).kernels[0].gaps).toEqual([
+      { kernel: K, package: 'foo-kmp', because: 'initrd', had: false },
+    ]);
+  });
+
+  it('takes --initrd, refuses it beside --initrd-modules, and names a corrupt image', async () => {
+    const r = root();
+    installKernel(r);
+    const given = join(r, 'elsewhere', 'initramfs.img');
+    put(given, image());
+    const text = await runCli(['kmp', 'add-kernel', K, '--root', r, '--no-depmod', '--initrd', given]);
+    expect(text.stdout).toContain(`1 initrd module from ${given}`);
+    const both = await kmp(['add-kernel', K, '--initrd', given, '--initrd-modules', given], r);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give one of them');
+    put(join(r, 'boot', `initramfs-${K}.img`), 'not an image at all');
+    const corrupt = await kmp(['add-kernel', K], r);
+    expect(corrupt.code).toBe(2);
+    expect(corrupt.stderr).toBe(
+      `klpm: ${join(r, 'boot', `initramfs-${K}.img`)}: offset 0x0: neither a cpio archive (070701) nor a compressed one (gzip, zstd, xz, lz4, lzma, bzip2, lzo): not an initramfs image\n`,
+    );
   });
 });
 
