@@ -36,31 +36,10 @@ export interface InitrdImage {
  * microcode) then one compressed archive to the end of the file. Something else there is bad input.
  */
 export function readInitrdImage(bytes: Uint8Array, source: string): InitrdImage {
-  const entries: CpioEntry[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    if (bytes[at] === 0) {
-      at++;
-      continue;
-    }
-    if (isCpioAt(bytes, at)) {
-      const archive = parseCpio(bytes, at, source);
-      entries.push(...archive.entries);
-      at = archive.end;
-      continue;
-    }
-    const compression = compressionAt(bytes, at);
-    if (compression === undefined)
-      throw new InputError(
-        'neither a cpio archive (070701) nor a compressed one (gzip, zstd, xz, lz4, lzma, bzip2, lzo): not an initramfs image',
-        source,
-        `offset 0x${at.toString(16)}`,
-      );
-    return { entries, compressed: { compression, offset: at } };
-  }
-  if (entries.length === 0)
+  const image = walk(bytes, source, 0, true);
+  if (image.entries.length === 0 && image.compressed === undefined)
     throw new InputError('empty initramfs image: no cpio archive', source, 'offset 0x0');
-  return { entries };
+  return image;
 }
 
 /**
@@ -68,6 +47,10 @@ export function readInitrdImage(bytes: Uint8Array, source: string): InitrdImage 
  * compressed part may hold several). `base` is where the part starts in the image, for errors.
  */
 export function readArchives(bytes: Uint8Array, source: string, base: number): CpioEntry[] {
+  return [...walk(bytes, source, base, false).entries];
+}
+
+function walk(bytes: Uint8Array, source: string, base: number, compressedRest: boolean): InitrdImage {
   const entries: CpioEntry[] = [];
   let at = 0;
   while (at < bytes.length) {
@@ -75,11 +58,19 @@ export function readArchives(bytes: Uint8Array, source: string, base: number): C
       at++;
       continue;
     }
+    const compression = compressedRest && !isCpioAt(bytes, at) ? compressionAt(bytes, at) : undefined;
+    if (compression !== undefined) return { entries, compressed: { compression, offset: base + at } };
+    if (compressedRest && !isCpioAt(bytes, at))
+      throw new InputError(
+        'neither a cpio archive (070701) nor a compressed one (gzip, zstd, xz, lz4, lzma, bzip2, lzo): not an initramfs image',
+        source,
+        `offset 0x${(base + at).toString(16)}`,
+      );
     const archive = parseCpio(bytes, at, source, base);
     entries.push(...archive.entries);
     at = archive.end;
   }
-  return entries;
+  return { entries };
 }
 
 const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
