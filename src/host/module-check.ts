@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { type ModuleImports, readModuleImportsElf } from '../elf/index.js';
 import { type CheckResult, CheckStream, checkModuleImports, type Symvers } from '../kabi/index.js';
-import { eachModuleFile } from './module-files.js';
+import { eachModuleFile, readModuleFiles } from './module-files.js';
 import { type FileStat, ModuleImportsCache } from './module-imports-cache.js';
 
 /**
@@ -34,14 +34,6 @@ export async function checkModuleFiles(
     },
   );
   if (cache !== undefined && fresh.length > 0) await cache.save(fresh);
-  return stream.result() ?? checkModuleImports(symvers, await readAll(paths));
-}
-
-/** Every module whole, for the rare set CheckStream cannot answer alone. */
-async function readAll(paths: ReadonlyArray<string>): Promise<ModuleImports[]> {
-  const modules: ModuleImports[] = new Array(paths.length);
-  await eachModuleFile(paths, readModuleImportsElf, (index, module) => {
-    modules[index] = module;
-  });
-  return modules;
+  // the rare set CheckStream cannot answer alone: every module whole
+  return stream.result() ?? checkModuleImports(symvers, await readModuleFiles(paths, readModuleImportsElf));
 }

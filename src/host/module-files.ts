@@ -162,11 +162,19 @@ async function uncompress(bytes: Uint8Array, path: string): Promise<Uint8Array> 
   }
 }
 
-/** Reads many module files into ModuleInfo, in path order (see eachModuleFile). */
-export async function readModuleFiles(paths: ReadonlyArray<string>): Promise<ModuleInfo[]> {
-  const results: ModuleInfo[] = new Array(paths.length);
-  await eachModuleFile(paths, readModuleElf, (index, info) => {
-    results[index] = info;
+/** Reads many module files with `read` (ModuleInfo by default), in path order (see eachModuleFile). */
+export async function readModuleFiles<T>(
+  paths: ReadonlyArray<string>,
+  read: (elf: ElfFile) => T,
+): Promise<T[]>;
+export async function readModuleFiles(paths: ReadonlyArray<string>): Promise<ModuleInfo[]>;
+export async function readModuleFiles<T>(
+  paths: ReadonlyArray<string>,
+  read: (elf: ElfFile) => T = readModuleElf as (elf: ElfFile) => T,
+): Promise<T[]> {
+  const results: T[] = new Array(paths.length);
+  await eachModuleFile(paths, read, (index, value) => {
+    results[index] = value;
   });
   return results;
 }

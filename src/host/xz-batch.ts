@@ -55,7 +55,7 @@ export async function decodeXzFiles(
       const files = batches[next++]!;
       const total = files.reduce((sum, file) => sum + file.size, 0);
       if (buffer.length < total) buffer = new Uint8Array(total);
-      const decoded = missing ? false : await decodeBatch(files, buffer, xzCommand);
+      const decoded = missing ? false : await decodeBatch(files, buffer.subarray(0, total), xzCommand);
       if (decoded === 'missing') missing = true;
       if (decoded !== true) {
         for (const file of files) left.push(file.path);
@@ -94,15 +94,15 @@ function uncompressedSize(path: string): number | undefined {
 }
 
 /**
- * One `xz -dc` over the batch into `buffer` (at least the batch's total size): true when xz
- * succeeded and wrote exactly the sizes from the indexes.
+ * One `xz -dc` over the batch into `buffer` (exactly the batch's total size): true when xz
+ * succeeded and filled it exactly, as the sizes from the indexes said.
  */
 function decodeBatch(
   files: ReadonlyArray<XzFile>,
   buffer: Uint8Array,
   xzCommand: string,
 ): Promise<boolean | 'missing'> {
-  const total = files.reduce((sum, file) => sum + file.size, 0);
+  const total = buffer.length;
   return new Promise((resolve) => {
     let filled = 0;
     let overflow = false;

@@ -50,9 +50,20 @@ export function checkModules(symvers: Symvers, modules: ReadonlyArray<ModuleSymb
 export function checkModuleImports(symvers: Symvers, modules: ReadonlyArray<ModuleImports>): CheckResult {
   const provided = kernelExports(symvers);
   for (const module of modules) for (const exp of module.exports) provided.set(exp.name, exp.crc ?? 0);
+  return answer(
+    modules.map((module) => ({ path: module.path, name: module.name, open: module.imports })),
+    provided,
+  );
+}
+
+/** Each module's problems among its `open` imports, once everything `provided` is known. */
+function answer(
+  modules: ReadonlyArray<{ path: string; name: string; open: ImportList }>,
+  provided: ReadonlyMap<string, number>,
+): CheckResult {
   let problemCount = 0;
-  const checked = modules.map((module) => {
-    const problems = problemsOf(failing(module.imports, provided), provided);
+  const checked = Array.from(modules, (module) => {
+    const problems = problemsOf(module.open, provided);
     problemCount += problems.length;
     return { path: module.path, name: module.name, problems };
   });
@@ -85,7 +96,7 @@ function failing(imports: ImportList, provided: ReadonlyMap<string, number>): Im
   return { names, crcs };
 }
 
-/** Failed imports as depmod prints them: once per symbol and kind. */
+/** The imports `provided` does not settle, as depmod prints them: once per symbol and kind. */
 function problemsOf(failed: ImportList, provided: ReadonlyMap<string, number>): CheckProblem[] {
   const seen = new Set<string>();
   const problems: CheckProblem[] = [];
@@ -107,8 +118,8 @@ function problemsOf(failed: ImportList, provided: ReadonlyMap<string, number>): 
  * of thousands of modules: an import the kernel's own exports settle is dropped at once, so only
  * what may still fail is kept, not every module's imports (holding those cost more than reading the
  * files). A module exporting a symbol the kernel exports with another CRC would unsettle imports
- * already dropped; then `result` gives undefined and the caller runs checkModules over the whole
- * set. A well-built tree never does that (modpost refuses a symbol exported twice).
+ * already dropped; then `result` gives undefined and the caller runs checkModuleImports over the
+ * whole set. A well-built tree never does that (modpost refuses a symbol exported twice).
  */
 export class CheckStream {
   private readonly kernel: ReadonlyMap<string, number>;
@@ -141,12 +152,6 @@ export class CheckStream {
     if (this.shadowed) return undefined;
     const provided = new Map(this.kernel);
     for (const [name, { crc }] of this.exports) provided.set(name, crc);
-    let problemCount = 0;
-    const modules = Array.from(this.modules, (module) => {
-      const problems = problemsOf(module.open, provided);
-      problemCount += problems.length;
-      return { path: module.path, name: module.name, problems };
-    });
-    return { modules, problemCount };
+    return answer(this.modules, provided);
   }
 }

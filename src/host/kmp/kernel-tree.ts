@@ -79,7 +79,8 @@ export async function readKernelTree(
       exports: info.exports,
     });
   }
-  const initrdFile = options.initrdModules ?? options.initrd ?? (await findInitrd(root, release));
+  const initrdFile =
+    options.initrdModules ?? options.initrd ?? (await firstFile(root, initrdPlaces(release)));
   const initrd =
     initrdFile === undefined
       ? []
@@ -94,9 +95,9 @@ export async function readKernelTree(
   };
 }
 
-/** The kernel's initramfs image under the root, when a package manager has made one yet. */
-async function findInitrd(root: string, release: string): Promise<string | undefined> {
-  for (const place of initrdPlaces(release)) {
+/** The first of `places` (relative to the root) that is a file. */
+async function firstFile(root: string, places: ReadonlyArray<string>): Promise<string | undefined> {
+  for (const place of places) {
     const path = join(root, place);
     if ((await stat(path).catch(() => undefined))?.isFile()) return path;
   }
@@ -105,10 +106,8 @@ async function findInitrd(root: string, release: string): Promise<string | undef
 
 async function findSymvers(root: string, release: string): Promise<string> {
   const places = symversPlaces(release);
-  for (const place of places) {
-    const path = join(root, place);
-    if ((await stat(path).catch(() => undefined))?.isFile()) return path;
-  }
+  const found = await firstFile(root, places);
+  if (found !== undefined) return found;
   throw new InputError(
     `no symvers for kernel ${release} in ${places.join(', ')}: install the kernel's headers (or devel) package, or give --symvers FILE`,
     join(root, 'lib/modules', release),
