@@ -1,5 +1,6 @@
 import type { ModuleInfo } from '../elf/types.js';
 import { rpmvercmp as compareVersions } from '../repo/rpmvercmp.js';
+import { loadRefusal } from './load-check.js';
 import { importsOf } from './resolve-module.js';
 import type { InstalledKernel, KmpBuild, RejectReason, ResolveFields } from './resolve-types.js';
 
@@ -10,6 +11,10 @@ export interface Candidate {
 
 /** A kernel's own exports, read once: vmlinux from symvers, the in-tree modules from their files. */
 export interface KernelSymbols {
+  readonly release: string;
+  readonly vermagic: string | undefined;
+  /** module names the kernel's initrd holds */
+  readonly initrd: ReadonlySet<string>;
   /** as depmod_load_symvers in kmod's tools/depmod.c: only the vmlinux lines are the kernel's */
   readonly vmlinux: ReadonlyMap<string, number>;
   readonly inTree: ReadonlyMap<string, Pick<ModuleInfo, ResolveFields>>;
@@ -50,7 +55,15 @@ export function kernelSymbols(kernel: InstalledKernel): KernelSymbols {
       list.push({ module: module.name, symbol: symbol.name, crc: symbol.crc });
       consumers.set(owner.module, list);
     }
-  return { vmlinux, inTree, inTreeExports, consumers };
+  return {
+    release: kernel.release,
+    vermagic: kernel.vermagic,
+    initrd: new Set(kernel.initrd),
+    vmlinux,
+    inTree,
+    inTreeExports,
+    consumers,
+  };
 }
 
 /**
@@ -96,6 +109,15 @@ export function tryCandidate(
   const build = list[at]?.build;
   if (!build) return undefined;
   const reasons: RejectReason[] = [];
+  // the loader's checks before any symbol: nothing another package chooses can cure them
+  const guard = {
+    own: build.kernel === symbols.release,
+    bootCritical: build.bootCritical || build.modules.some((m) => symbols.initrd.has(m.name)),
+  };
+  for (const m of build.modules) {
+    const refusal = loadRefusal(m, symbols.vermagic, guard);
+    if (refusal) reasons.push(refusal);
+  }
   let dependent = false;
   const others = [...chosen.entries()].filter(([other]) => other !== pkg);
   const moduleOwner = new Map<string, string>();

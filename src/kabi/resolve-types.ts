@@ -12,7 +12,7 @@ export interface KmpSymbol {
  * relative to where the module lives: the build directory (`foo.ko`, `extra/foo.ko`) or the
  * kernel's module directory (`kernel/drivers/net/foo.ko`).
  */
-export type ResolveFields = 'name' | 'path' | 'versions' | 'undefinedSymbols' | 'exports';
+export type ResolveFields = 'name' | 'path' | 'vermagic' | 'versions' | 'undefinedSymbols' | 'exports';
 
 /** An installed kernel as the resolver sees it. */
 export interface InstalledKernel {
@@ -20,6 +20,11 @@ export interface InstalledKernel {
   readonly release: string;
   /** for example `amd64`, `default`, `rt`: builds of another flavor are never used */
   readonly flavor: string;
+  /**
+   * the vermagic its modules must match (same_magic), read from its in-tree modules; undefined for a
+   * kernel registered before klpm read it
+   */
+  readonly vermagic: string | undefined;
   readonly symvers: Symvers;
   readonly modules: ReadonlyArray<Pick<ModuleInfo, ResolveFields>>;
   /** module names the kernel's initrd holds: a KMP shipping one of them is boot-critical there */
@@ -67,6 +72,23 @@ export type RejectReason =
       readonly neededBy: string;
       readonly wanted: number | undefined;
       readonly found: number | undefined;
+    }
+  | {
+      /** the module loader refuses the module's vermagic (same_magic in kernel/module/version.c) */
+      readonly kind: 'vermagic';
+      readonly module: string;
+      readonly vermagic: string;
+      readonly kernelVermagic: string;
+    }
+  | {
+      /** the module has no `__versions` and the kernel has modversions: try_to_force_load refuses it */
+      readonly kind: 'no-versions';
+      readonly module: string;
+    }
+  | {
+      /** the kernel's vermagic is not known (registered before klpm read it): a boot-critical module is not risked */
+      readonly kind: 'kernel-vermagic-unknown';
+      readonly module: string;
     }
   | {
       /** a module of the same name is already chosen from another package (`owner`) */

@@ -23,6 +23,7 @@ export function modOf(name: string, exports: KmpSymbol[], imports: KmpSymbol[]):
   return {
     name,
     path: `${name}.ko`,
+    vermagic: undefined,
     exports: exports.map((e) => ({ name: e.name, crc: e.crc, gpl: false })),
     versions: imports.flatMap((i) => (i.crc === undefined ? [] : [{ name: i.name, crc: i.crc }])),
     undefinedSymbols: imports.map((i) => ({ name: i.name, weak: false })),
@@ -55,7 +56,12 @@ export function kernel(
         exportType: 'EXPORT_SYMBOL',
         namespace: undefined,
       });
-  return { release, flavor, symvers: { entries }, modules, initrd };
+  return { release, flavor, vermagic: vermagicOf(release), symvers: { entries }, modules, initrd };
+}
+
+/** The vermagic of a Debian amd64 kernel of that release (built with modversions). */
+export function vermagicOf(release: string, flags = 'SMP preempt mod_unload modversions '): string {
+  return `${release} ${flags}`;
 }
 
 export function build(

@@ -91,6 +91,12 @@ export function renderOutcome(outcome: KmpOutcome): string {
 }
 
 export function reasonText(r: RejectReason): string {
+  if (r.kind === 'vermagic')
+    return `${r.module}: version magic '${r.vermagic}' should be '${r.kernelVermagic}'`;
+  if (r.kind === 'no-versions')
+    return `${r.module} has no symbol versions and the kernel has modversions: the kernel refuses it`;
+  if (r.kind === 'kernel-vermagic-unknown')
+    return `the kernel's vermagic is not known, so boot-critical ${r.module} is not linked: run klpm kmp add-kernel again`;
   if (r.kind === 'duplicate') return `module ${r.module} already comes from ${r.owner}`;
   if (r.kind === 'export-clash') return `${r.module} exports ${r.symbol}, which ${r.owner} already exports`;
   if (r.kind === 'unknown') return `${r.module} needs unknown symbol ${r.symbol}`;

@@ -29,6 +29,8 @@ const module = z.strictObject({
     .refine((f) => !f.split('/').includes('..'), 'expected a path inside the build directory'),
   /** `.modinfo` name; with exports and imports, the module need not be read from its file */
   name: z.string().min(1).optional(),
+  /** `.modinfo` vermagic of a described module; without it the loader's vermagic check is skipped */
+  vermagic: z.string().min(1).optional(),
   exports: z.array(symbol).optional(),
   imports: z.array(symbol).optional(),
 });
@@ -48,6 +50,8 @@ export type KmpBuildDescription = z.output<typeof kmpBuildSchema>;
 export const kernelSchema = z.strictObject({
   release: name,
   flavor: name.optional(),
+  /** the vermagic its modules carry; without it boot-critical builds for other kernels are refused */
+  vermagic: z.string().min(1).optional(),
   initrd: z.array(z.string()).default([]),
   symvers: z.array(
     z.strictObject({

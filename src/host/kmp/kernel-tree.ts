@@ -74,6 +74,7 @@ export async function readKernelTree(
     modules.push({
       name: info.name,
       path: file,
+      vermagic: info.vermagic,
       versions: info.versions,
       undefinedSymbols: info.undefinedSymbols,
       exports: info.exports,
@@ -88,11 +89,31 @@ export async function readKernelTree(
         ? parseInitrdList(await readText(options.initrdModules), release)
         : await readInitrdModules(initrdFile, release);
   return {
-    kernel: { release, flavor: options.flavor ?? flavorOf(release), symvers, modules, initrd },
+    kernel: {
+      release,
+      flavor: options.flavor ?? flavorOf(release),
+      vermagic: kernelVermagic(modules),
+      symvers,
+      modules,
+      initrd,
+    },
     symversFile,
     moduleCount: modules.length,
     initrdFile,
   };
+}
+
+/**
+ * A kernel's vermagic as its own modules carry it (VERMAGIC_STRING, include/linux/vermagic.h): the
+ * one most of its in-tree modules have, so a stray module built elsewhere does not decide it.
+ */
+export function kernelVermagic(modules: ReadonlyArray<Pick<ModuleInfo, 'vermagic'>>): string | undefined {
+  const counts = new Map<string, number>();
+  for (const m of modules)
+    if (m.vermagic !== undefined) counts.set(m.vermagic, (counts.get(m.vermagic) ?? 0) + 1);
+  let best: string | undefined;
+  for (const [magic, n] of counts) if (best === undefined || n > (counts.get(best) ?? 0)) best = magic;
+  return best;
 }
 
 /** The first of `places` (relative to the root) that is a file. */

@@ -16,6 +16,8 @@ interface Registered {
   readonly format: 'klpm-kernel-3';
   readonly release: string;
   readonly flavor: string;
+  /** absent in registrations written before klpm read it */
+  readonly vermagic?: string;
   readonly initrd: ReadonlyArray<string>;
   readonly vmlinux: { readonly symbols: string; readonly crcs: ReadonlyArray<number> };
   readonly modules: {
@@ -53,6 +55,7 @@ export function registeredText(kernel: InstalledKernel): string {
     format: 'klpm-kernel-3',
     release: kernel.release,
     flavor: kernel.flavor,
+    ...(kernel.vermagic === undefined ? {} : { vermagic: kernel.vermagic }),
     initrd: kernel.initrd,
     vmlinux: { symbols: vmSymbols.join(' '), crcs: vmCrcs },
     modules: {
@@ -158,6 +161,7 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
     return {
       name: names[i]!,
       path: paths[i] ?? '',
+      vermagic: undefined,
       exports: exportsOf(i).map((name, k) => ({
         name,
         crc: m.exportCrcs[exportAt[i]! + k] ?? undefined,
@@ -167,7 +171,14 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
       undefinedSymbols: imports.map(({ name }) => ({ name, weak: false })),
     };
   });
-  return { release: data.release, flavor: data.flavor, initrd: data.initrd, symvers: { entries }, modules };
+  return {
+    release: data.release,
+    flavor: data.flavor,
+    vermagic: data.vermagic,
+    initrd: data.initrd,
+    symvers: { entries },
+    modules,
+  };
 }
 
 /** Indexes of the modules `readRegistered` keeps for `relevant`. */

@@ -81,6 +81,7 @@ export function kernelFromDescription(d: ReturnType<typeof parseKernel>): Instal
   return {
     release: d.release,
     flavor: d.flavor ?? flavorOf(d.release),
+    vermagic: d.vermagic,
     initrd: d.initrd,
     symvers: { entries },
     modules: d.modules.map((m) => describedModule(m.name, m.file, m.exports, m.imports)),
@@ -99,10 +100,12 @@ export function describedModule(
   path: string,
   exports: ReadonlyArray<Described>,
   imports: ReadonlyArray<Described>,
+  vermagic?: string,
 ): Pick<ModuleInfo, ResolveFields> {
   return {
     name,
     path,
+    vermagic,
     exports: exports.map((s) => ({ name: s.name, crc: s.crc, gpl: false })),
     versions: imports.flatMap((s) => (s.crc === undefined ? [] : [{ name: s.name, crc: s.crc }])),
     undefinedSymbols: imports.map((s) => ({ name: s.name, weak: false })),
@@ -137,12 +140,13 @@ export async function buildFromDescription(
           linkName(m.file)
             .replace(/\.ko(\.\w+)?$/, '')
             .replaceAll('-', '_');
-        return describedModule(name, m.file, m.exports, m.imports);
+        return describedModule(name, m.file, m.exports, m.imports, m.vermagic);
       }
       const info = await reader(join(dir, m.file));
       return {
         name: info.name,
         path: m.file,
+        vermagic: info.vermagic,
         versions: info.versions,
         undefinedSymbols: info.undefinedSymbols,
         exports: info.exports,

@@ -79,7 +79,11 @@ function packageDir(kmp: Kmp): string {
   writeFileSync(
     join(dir, `${name}.ko`),
     writeModule({
-      modinfo: [`name=${name}`, 'license=GPL', `vermagic=${kmp.builtFor} SMP preempt mod_unload modversions`],
+      modinfo: [
+        `name=${name}`,
+        'license=GPL',
+        `vermagic=${kmp.builtFor} SMP preempt mod_unload modversions `,
+      ],
       versions: kmp.imports.map(([symbol, crc]) => ({ name: symbol, crc })),
       imports: kmp.imports
         .filter(([symbol]) => symbol !== 'module_layout')

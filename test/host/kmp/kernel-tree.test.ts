@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ function module(
   imports: Array<[string, number]>,
 ) {
   return writeModule({
-    modinfo: [`name=${name}`, `vermagic=${K} SMP preempt mod_unload modversions`],
+    modinfo: [`name=${name}`, `vermagic=${K} SMP preempt mod_unload modversions `],
     versions: imports.map(([n, crc]) => ({ name: n, crc })),
     imports: imports.map(([n]) => ({ name: n })),
     exports,
@@ -91,6 +91,70 @@ describe('klpm kmp add-kernel from the installed files', () => {
     ]);
     // and libfoo is in the initrd: the kernel being added would boot without it
     expect(add.kernels[0].gaps).toEqual([{ kernel: K, package: 'foo-kmp', because: 'initrd', had: false }]);
+  });
+
+  it("records the kernel's vermagic, and refuses boot-critical builds for a kernel registered without one", async () => {
+    const r = root();
+    installKernel(r);
+    expect((await kmp(['add-kernel', K], r)).code).toBe(0);
+    const file = join(r, 'var/lib/klpm/kmp/kernels', `${K}.json`);
+    const registered = JSON.parse(readFileSync(file, 'utf8'));
+    expect(registered.vermagic).toBe(`${K} SMP preempt mod_unload modversions `);
+    // a build for another release whose flags differ (preempt_rt) is refused by same_magic
+    const other = '6.1.0-6-amd64';
+    const pkg = join(r, 'pkg');
+    put(
+      join(pkg, 'acme.ko'),
+      writeModule({
+        modinfo: ['name=acme', `vermagic=${other} SMP preempt_rt mod_unload modversions `],
+        versions: [{ name: 'printk', crc: 1 }],
+        imports: [{ name: 'printk' }],
+      }),
+    );
+    writeFileSync(
+      join(pkg, 'kmp.json'),
+      JSON.stringify({
+        package: 'acme',
+        version: '1',
+        kernel: other,
+        bootCritical: true,
+        modules: [{ file: 'acme.ko' }],
+      }),
+    );
+    const refused = JSON.parse((await kmp(['add', pkg], r)).stdout);
+    expect(refused.kernels[0].rejected[0].reasons).toEqual([
+      {
+        kind: 'vermagic',
+        module: 'acme',
+        vermagic: `${other} SMP preempt_rt mod_unload modversions `,
+        kernelVermagic: `${K} SMP preempt mod_unload modversions `,
+      },
+    ]);
+    // a registration from before klpm read the vermagic: the boot-critical build is not risked
+    delete registered.vermagic;
+    writeFileSync(file, JSON.stringify(registered));
+    put(
+      join(pkg, 'acme.ko'),
+      writeModule({
+        modinfo: ['name=acme', `vermagic=${other} SMP preempt mod_unload modversions `],
+        versions: [{ name: 'printk', crc: 1 }],
+        imports: [{ name: 'printk' }],
+      }),
+    );
+    writeFileSync(
+      join(pkg, 'kmp.json'),
+      JSON.stringify({
+        package: 'acme',
+        version: '2',
+        kernel: other,
+        bootCritical: true,
+        modules: [{ file: 'acme.ko' }],
+      }),
+    );
+    const unknown = JSON.parse((await kmp(['add', pkg], r)).stdout);
+    const acme2 = unknown.kernels[0].rejected.find((b: { version: string }) => b.version === '2');
+    expect(acme2.reasons).toEqual([{ kind: 'kernel-vermagic-unknown', module: 'acme' }]);
+    expect(unknown.kernels[0].chosen).toEqual([]);
   });
 
   it('finds /boot/symvers-K.gz first, takes --symvers and --flavor, and says where it looked when none is there', async () => {
