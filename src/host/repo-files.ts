@@ -8,6 +8,7 @@ import {
   type Repository,
   updateinfoLocation,
 } from '../repo/index.js';
+import { statePath } from './paths.js';
 
 /**
  * Loads a repository from what `--repo` names: a yum repository root (holding repodata/), a
@@ -63,4 +64,20 @@ async function readBytes(path: string): Promise<Buffer> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`, path);
   }
+}
+
+/**
+ * The repository a request is planned with: `--repo`, else `<root>/var/lib/klpm/repo` when it is
+ * there. A request that needs none (P-NEEDS: an unload) does without when neither is given; the
+ * others get the located error of the missing default.
+ */
+export async function readRepositoryFor(
+  root: string,
+  repo: string | undefined,
+  needed: boolean,
+): Promise<Repository | undefined> {
+  if (repo !== undefined) return loadRepository(repo);
+  const place = statePath(root, 'repository');
+  if (!needed && !(await exists(place))) return undefined;
+  return loadRepository(place);
 }

@@ -6,6 +6,7 @@ import { type Applicability, type EvaluationTime, indexRepository, type Reposito
 import { type BlockingTask, type JournalRun, openJournal, SysfsControl } from './apply/index.js';
 import { readRunningBuildId } from './build-id.js';
 import { readLivepatchView } from './livepatch-state.js';
+import { statePath } from './paths.js';
 
 /** Everything `klpm status` reports about livepatches on one machine. */
 export interface LivepatchStatus extends HostLivepatchView {
@@ -30,14 +31,11 @@ export interface LivepatchStatus extends HostLivepatchView {
   readonly reboot: boolean;
 }
 
-export function journalPath(root: string): string {
-  return join(root, 'var/lib/klpm/journal.db');
-}
-
 /** The journal run a killed klpm left unfinished on the machine under `root`, if any. */
 export function readUnfinishedRun(root: string): JournalRun | undefined {
-  if (!existsSync(journalPath(root))) return undefined;
-  const journal = openJournal(journalPath(root));
+  const path = statePath(root, 'journal');
+  if (!existsSync(path)) return undefined;
+  const journal = openJournal(path);
   try {
     return journal.findUnfinishedRun();
   } finally {

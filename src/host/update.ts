@@ -1,23 +1,18 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
-  assemblePlan,
-  type Goal,
-  goalsFor,
-  hostStateFromObserved,
+  type HostLivepatchView,
   isRefused,
-  knownPatches,
+  isSameHostState,
+  observeHost,
   type Plan,
-  type RefusedPlan,
+  planUpdate,
+  type SetPlan,
+  type UpdateOutcome,
   type UpdateRequest,
+  updateOutcome,
 } from '../plan/index.js';
-import {
-  type Applicability,
-  type EvaluationTime,
-  indexRepository,
-  type Repository,
-  rpmvercmp,
-} from '../repo/index.js';
+import { type EvaluationTime, indexRepository, type Repository, rpmvercmp } from '../repo/index.js';
 import {
   acquireLock,
   type ExecuteOptions,
@@ -28,25 +23,12 @@ import {
 } from './apply/index.js';
 import type { LiveKernel } from './live-kernel.js';
 import { PatchFileRefused, verifyPatchFile } from './patch-file.js';
-import { journalPath, readUnfinishedRun } from './status.js';
-
-/** One replace set's goal and the plan for it (refused plans say why). */
-export interface SetPlan {
-  readonly replaceSet: number;
-  readonly goal: Goal;
-  readonly plan: Plan | RefusedPlan;
-  readonly applicability?: Applicability | undefined;
-}
-
-/**
- * How an update ended. `refused`: nothing was changed (the simulator or a rule refused the plan, or a
- * file failed verification); `failed`: a step failed and the host is as the reason says; `reboot`:
- * no livepatch applies to the running build.
- */
-export type UpdateOutcome = 'done' | 'nothing' | 'dry-run' | 'refused' | 'failed' | 'reboot';
+import { statePath } from './paths.js';
+import { readUnfinishedRun } from './status.js';
 
 export interface UpdateReport {
-  readonly kernel: { readonly release: string | undefined; readonly buildId: string };
+  /** the build ID is null where it could not be read (an unload needs none) */
+  readonly kernel: { readonly release: string | undefined; readonly buildId: string | null };
   /** the journal run an earlier, killed klpm left unfinished and this one carried on */
   readonly resumed: { readonly runId: number; readonly result: ExecutionResult } | null;
   /** a dry run's note: the unfinished journal run a real run would resume before anything else */
@@ -58,6 +40,15 @@ export interface UpdateReport {
   readonly reason: string;
 }
 
+/**
+ * What an update came to: a report, or the input it could not be planned without (the build ID,
+ * the repository), or a request the repository cannot answer (a version it does not offer).
+ */
+export type UpdateResult =
+  | { readonly kind: 'report'; readonly report: UpdateReport }
+  | { readonly kind: 'input'; readonly missing: 'build-id' | 'repository' }
+  | { readonly kind: 'bad-request'; readonly reason: string };
+
 export interface UpdateOptions
   extends Pick<
     ExecuteOptions,
@@ -65,7 +56,8 @@ export interface UpdateOptions
   > {
   /** the machine's root: the journal and lock live under <root>/var/lib/klpm */
   readonly root: string;
-  readonly repository: Repository;
+  /** undefined: there is none (an unload can do without, P-NEEDS) */
+  readonly repository: Repository | undefined;
   readonly request: UpdateRequest;
   readonly dryRun: boolean;
   readonly time: EvaluationTime;
@@ -76,15 +68,6 @@ export interface UpdateOptions
   readonly onResume: (runId: number, plan: Plan) => void;
 }
 
-/** The running kernel's build ID cannot be read, so the repository cannot be asked. */
-export class BuildIdUnknown extends Error {
-  override readonly name = 'BuildIdUnknown';
-}
-
-export function lockPath(root: string): string {
-  return join(root, 'var/lib/klpm/klpm.lock');
-}
-
 /**
  * Carries a request (apply the newest livepatch, roll back, unload one) out on a running kernel:
  * resumes a plan a killed klpm left unfinished, reads the kernel, asks the repository, plans each
@@ -92,15 +75,22 @@ export function lockPath(root: string): string {
  * then runs the plan through the journal. One klpm at a time (the lock); a dry run takes no lock
  * and changes nothing.
  */
-export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Promise<UpdateReport> {
+export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Promise<UpdateResult> {
   if (options.dryRun) {
-    const report = await update(kernel, options, undefined);
+    const result = await update(kernel, options, undefined);
+    if (result.kind !== 'report') return result;
     const run = readUnfinishedRun(options.root);
-    return { ...report, pending: run === undefined ? null : { runId: run.id, kind: run.plan.kind } };
+    return {
+      kind: 'report',
+      report: {
+        ...result.report,
+        pending: run === undefined ? null : { runId: run.id, kind: run.plan.kind },
+      },
+    };
   }
-  mkdirSync(dirname(lockPath(options.root)), { recursive: true });
-  const lock = acquireLock(lockPath(options.root));
-  const journal = openJournal(journalPath(options.root));
+  mkdirSync(dirname(statePath(options.root, 'lock')), { recursive: true });
+  const lock = acquireLock(statePath(options.root, 'lock'));
+  const journal = openJournal(statePath(options.root, 'journal'));
   try {
     return await update(kernel, options, journal);
   } finally {
@@ -109,114 +99,120 @@ export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Pro
   }
 }
 
+/** How often the sets are planned again when the kernel changed under klpm between two sets. */
+const REPLANS = 3;
+
 async function update(
   kernel: LiveKernel,
   options: UpdateOptions,
   journal: Journal | undefined,
-): Promise<UpdateReport> {
+): Promise<UpdateResult> {
   const view0 = await kernel.readView();
-  const execute = (plan: Plan, resume?: Parameters<typeof executePlan>[4]) =>
+  const buildId = await kernel.readBuildId();
+  const index = options.repository === undefined ? undefined : indexRepository(options.repository);
+  const plan = (view: HostLivepatchView) =>
+    planUpdate({ request: options.request, view, index, buildId, time: options.time, compare: rpmvercmp });
+  const kernelFacts = { release: view0.release, buildId: buildId ?? null };
+  const report = (
+    rest: Pick<UpdateReport, 'plans' | 'result' | 'outcome' | 'reason'>,
+    resumed: UpdateReport['resumed'] = null,
+  ): UpdateResult => ({ kind: 'report', report: { kernel: kernelFacts, resumed, pending: null, ...rest } });
+
+  let planned = plan(view0);
+  if (planned.kind !== 'planned') return planned;
+  const execute = (p: Plan, resume?: Parameters<typeof executePlan>[4]) =>
     executePlan(
-      plan,
+      p,
       kernel,
       journal!,
-      {
-        ...options,
-        now: options.now,
-        verifyBeforeLoad: (step) => verifyPatchFile(step, view0.release),
-      },
+      { ...options, verifyBeforeLoad: (step) => verifyPatchFile(step, view0.release) },
       resume,
     );
 
   let resumed: UpdateReport['resumed'] = null;
   const unfinished = journal?.findUnfinishedRun();
-  // Unloading needs no repository answer, so it works where the build ID cannot be read.
-  const buildId = (await kernel.readBuildId()) ?? (options.request.type === 'unload' ? '' : undefined);
-  if (buildId === undefined)
-    throw new BuildIdUnknown(
-      `cannot read the running kernel's build ID from ${join(options.root, 'sys/kernel/notes')}: klpm cannot tell which livepatches apply`,
-    );
-  const kernelFacts = { release: view0.release, buildId };
   if (unfinished !== undefined) {
     options.onResume(unfinished.id, unfinished.plan);
     const result = await execute(unfinished.plan, unfinished);
     resumed = { runId: unfinished.id, result };
     if (!result.ok)
       return report(
-        kernelFacts,
+        { plans: [], result, outcome: 'failed', reason: result.failed?.reason ?? 'the resumed plan failed' },
         resumed,
-        [],
-        result,
-        'failed',
-        result.failed?.reason ?? 'the resumed plan failed',
       );
+    // the resumed plan changed the kernel: plan from what it shows now
+    planned = plan(await kernel.readView());
+    if (planned.kind !== 'planned') return planned;
   }
 
-  const index = indexRepository(options.repository);
-  const known = knownPatches(index, buildId);
-  const targets = new Set([...known.values()].flatMap((k) => k.manifest.objects.map((o) => o.name)));
-  const observe = async () => hostStateFromObserved(await kernel.readView(), known, targets);
-  // the view read first is still current unless a resumed plan changed the kernel since
-  let host = resumed === null ? hostStateFromObserved(view0, known, targets) : await observe();
-  const { goals, reason } = goalsFor(options.request, host.state, index, buildId, options.time);
-  if (goals.length === 0)
-    return report(kernelFacts, resumed, [], null, resumed === null ? 'nothing' : 'done', reason);
-
-  const plans: SetPlan[] = [];
   let result: ExecutionResult | null = null;
-  let rebootReason: string | undefined;
-  for (const { replaceSet, goal, applicability } of goals) {
-    const plan = planFor(host, goal);
-    const setPlan: SetPlan = { replaceSet, goal, plan, applicability };
-    plans.push(setPlan);
-    options.onPlan(setPlan);
-    if (isRefused(plan)) return report(kernelFacts, resumed, plans, result, 'refused', plan.reason);
-    if (plan.kind === 'reboot') {
-      rebootReason ??= plan.notes.join('; ');
-      continue;
-    }
-    if (plan.kind === 'nothing') continue;
+  for (let attempt = 0; ; attempt++) {
+    for (const setPlan of planned.plans) options.onPlan(setPlan);
+    const decided = updateOutcome(planned, { dryRun: journal === undefined, resumed: resumed !== null });
+    if (decided.outcome === 'refused') return report({ plans: planned.plans, result, ...decided }, resumed);
     // Every file is checked before the first change, so a bad file never leaves a plan half done.
-    try {
-      for (const step of plan.steps) if (step.op === 'load') await verifyPatchFile(step, view0.release);
-    } catch (error) {
-      if (error instanceof PatchFileRefused)
-        return report(kernelFacts, resumed, plans, result, 'refused', error.message);
-      throw error;
-    }
-    if (journal === undefined) continue;
-    result = await execute(plan);
-    if (!result.ok)
-      return report(kernelFacts, resumed, plans, result, 'failed', result.failed?.reason ?? 'a step failed');
-    host = await observe();
+    const refusal = await verifyFiles(planned.plans, view0.release);
+    if (refusal !== undefined)
+      return report({ plans: planned.plans, result, outcome: 'refused', reason: refusal }, resumed);
+    if (journal === undefined) return report({ plans: planned.plans, result: null, ...decided }, resumed);
+    const ran = await runSets(planned.plans);
+    if (ran.kind === 'failed')
+      return report(
+        { plans: planned.plans, result: ran.result, outcome: 'failed', reason: ran.reason },
+        resumed,
+      );
+    result = ran.result ?? result;
+    if (ran.kind === 'done') return report({ plans: planned.plans, result, ...decided }, resumed);
+    // the kernel no longer shows what the next set was planned from (P-SAME): plan the rest again
+    if (attempt === REPLANS)
+      return report(
+        {
+          plans: planned.plans,
+          result,
+          outcome: 'failed',
+          reason:
+            'the kernel kept changing under klpm between two replace sets; run klpm status and try again',
+        },
+        resumed,
+      );
+    planned = plan(await kernel.readView());
+    if (planned.kind !== 'planned') return planned;
   }
-  if (rebootReason !== undefined) return report(kernelFacts, resumed, plans, result, 'reboot', rebootReason);
-  const ran = plans.some((p) => !isRefused(p.plan) && p.plan.steps.length > 0);
-  if (journal === undefined)
-    return report(kernelFacts, resumed, plans, null, ran ? 'dry-run' : 'nothing', '');
-  return report(kernelFacts, resumed, plans, result, ran || resumed !== null ? 'done' : 'nothing', '');
 
-  function planFor(state: typeof host, goal: Goal): Plan | RefusedPlan {
-    // On a kernel with only the boolean replace, a patch klpm does not know could belong to any set:
-    // a cumulative replace=1 build would silently replace it.
-    if (goal.type === 'apply' && state.state.kind === 'replace-bool' && state.unknown.length > 0)
-      return {
-        refused: true,
-        reason: `${state.unknown.map((n) => `'${n}'`).join(', ')} ${state.unknown.length > 1 ? 'are' : 'is'} loaded but not in the repository: klpm cannot tell which replace set it belongs to; take it out first (klpm unload ${state.unknown[0]})`,
-        steps: [],
-        predictedLog: [],
-      };
-    return assemblePlan(state.state, goal, rpmvercmp);
+  async function runSets(
+    plans: ReadonlyArray<SetPlan>,
+  ): Promise<
+    | { kind: 'done'; result: ExecutionResult | null }
+    | { kind: 'changed'; result: ExecutionResult | null }
+    | { kind: 'failed'; result: ExecutionResult; reason: string }
+  > {
+    let last: ExecutionResult | null = null;
+    for (const setPlan of plans) {
+      const p = setPlan.plan;
+      if (isRefused(p) || p.steps.length === 0) continue;
+      const now = observeHost(await kernel.readView(), index, buildId).state;
+      if (!isSameHostState(now, setPlan.expected)) return { kind: 'changed', result: last };
+      last = await execute(p);
+      if (!last.ok) return { kind: 'failed', result: last, reason: last.failed?.reason ?? 'a step failed' };
+    }
+    return { kind: 'done', result: last };
   }
 }
 
-function report(
-  kernel: UpdateReport['kernel'],
-  resumed: UpdateReport['resumed'],
-  plans: SetPlan[],
-  result: ExecutionResult | null,
-  outcome: UpdateOutcome,
-  reason: string,
-): UpdateReport {
-  return { kernel, resumed, pending: null, plans, result, outcome, reason };
+/** The first load of any set whose file fails its checks, as the refusal's reason. */
+async function verifyFiles(
+  plans: ReadonlyArray<SetPlan>,
+  release: string | undefined,
+): Promise<string | undefined> {
+  for (const { plan } of plans)
+    for (const step of plan.steps) {
+      if (step.op !== 'load') continue;
+      try {
+        await verifyPatchFile(step, release);
+      } catch (error) {
+        if (error instanceof PatchFileRefused) return error.message;
+        throw error;
+      }
+    }
+  return undefined;
 }

@@ -16,7 +16,6 @@ export {
   type GoalsResult,
   goalsFor,
   knownPatches,
-  RequestError,
   type SetGoal,
   type UpdateRequest,
 } from './request.js';
@@ -31,3 +30,14 @@ export type {
   PlanStep,
   RefusedPlan,
 } from './types.js';
+export {
+  isSameHostState,
+  observeHost,
+  planUpdate,
+  requestNeeds,
+  type SetPlan,
+  type UpdateInput,
+  type UpdateOutcome,
+  type UpdatePlan,
+  updateOutcome,
+} from './update.js';

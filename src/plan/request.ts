@@ -26,16 +26,20 @@ export interface SetGoal {
   readonly applicability?: Applicability;
 }
 
-export interface GoalsResult {
-  readonly goals: ReadonlyArray<SetGoal>;
-  /** why nothing is to be done, when `goals` is empty */
-  readonly reason: string;
-}
+/**
+ * The goals of a request, or why it cannot have any: a version the repository does not offer, or
+ * an entry klpm cannot tell the module of.
+ */
+export type GoalsResult =
+  | {
+      readonly kind: 'goals';
+      readonly goals: ReadonlyArray<SetGoal>;
+      /** why nothing is to be done, when `goals` is empty */
+      readonly reason: string;
+    }
+  | { readonly kind: 'bad-request'; readonly reason: string };
 
-/** A request that cannot be turned into goals (a version the repository does not offer). */
-export class RequestError extends Error {
-  override readonly name = 'RequestError';
-}
+const badRequest = (reason: string): GoalsResult => ({ kind: 'bad-request', reason });
 
 /** Every livepatch the repository publishes for this kernel build, by module name. */
 export function knownPatches(index: RepositoryIndex, buildId: string): Map<string, KnownPatch> {
@@ -58,15 +62,17 @@ export function knownPatches(index: RepositoryIndex, buildId: string): Map<strin
 export function goalsFor(
   request: UpdateRequest,
   host: HostLivepatchState,
-  index: RepositoryIndex,
+  index: RepositoryIndex | undefined,
   buildId: string,
   time: EvaluationTime,
 ): GoalsResult {
   if (request.type === 'unload')
     return {
+      kind: 'goals',
       goals: [{ replaceSet: setOf(host, request.patch), goal: { type: 'remove', patch: request.patch } }],
       reason: '',
     };
+  if (index === undefined) return badRequest(`klpm ${request.type} needs a repository`);
   if (request.type === 'rollback') return rollbackGoals(request.to, host, index, buildId);
   const goals: SetGoal[] = [];
   const reasons: string[] = [];
@@ -75,6 +81,7 @@ export function goalsFor(
       goals.push({ replaceSet, goal: { type: 'reboot', reason: answer.reason }, applicability: answer });
     } else if (answer.apply !== null) {
       const offer = offerFor(index, replaceSet, buildId, answer.apply.to);
+      if (typeof offer === 'string') return badRequest(offer);
       goals.push({ replaceSet, goal: { type: 'apply', patch: offer }, applicability: answer });
     } else if (answer.reboot === 'yes') {
       goals.push({ replaceSet, goal: { type: 'reboot', reason: answer.reason }, applicability: answer });
@@ -82,7 +89,7 @@ export function goalsFor(
       reasons.push(answer.reason);
     }
   }
-  return { goals, reason: reasons.join('; ') };
+  return { kind: 'goals', goals, reason: reasons.join('; ') };
 }
 
 /**
@@ -115,13 +122,13 @@ function rollbackGoals(
 ): GoalsResult {
   if (to !== undefined) {
     for (const replaceSet of replaceSetsFor(index, 'kernel', buildId)) {
-      if (livepatchesFor(index, 'kernel', replaceSet, buildId).some((e) => e.livepatch.to === to))
-        return {
-          goals: [{ replaceSet, goal: { type: 'apply', patch: offerFor(index, replaceSet, buildId, to) } }],
-          reason: '',
-        };
+      if (livepatchesFor(index, 'kernel', replaceSet, buildId).some((e) => e.livepatch.to === to)) {
+        const offer = offerFor(index, replaceSet, buildId, to);
+        if (typeof offer === 'string') return badRequest(offer);
+        return { kind: 'goals', goals: [{ replaceSet, goal: { type: 'apply', patch: offer } }], reason: '' };
+      }
     }
-    throw new RequestError(
+    return badRequest(
       `the repository offers no livepatch ${to} for kernel build ${buildId}: pick a version \`klpm status\` lists`,
     );
   }
@@ -135,29 +142,38 @@ function rollbackGoals(
         : livepatchesFor(index, 'kernel', replaceSet, buildId).find(
             (e) => compareVersionRelease(parseVersionRelease(e.livepatch.to)!, version) < 0,
           );
-    goals.push({
-      replaceSet,
-      goal:
-        older === undefined
-          ? { type: 'remove', patch: loaded.manifest.name }
-          : { type: 'apply', patch: offerFor(index, replaceSet, buildId, older.livepatch.to) },
-    });
+    if (older === undefined) {
+      goals.push({ replaceSet, goal: { type: 'remove', patch: loaded.manifest.name } });
+      continue;
+    }
+    const offer = offerFor(index, replaceSet, buildId, older.livepatch.to);
+    if (typeof offer === 'string') return badRequest(offer);
+    goals.push({ replaceSet, goal: { type: 'apply', patch: offer } });
   }
-  return { goals, reason: goals.length === 0 ? 'no livepatch is loaded: nothing to roll back' : '' };
+  return {
+    kind: 'goals',
+    goals,
+    reason: goals.length === 0 ? 'no livepatch is loaded: nothing to roll back' : '',
+  };
 }
 
 function setOf(host: HostLivepatchState, patch: string): number {
   return host.patches.find((p) => p.manifest.name === patch)?.manifest.replaceSet ?? 0;
 }
 
-function offerFor(index: RepositoryIndex, replaceSet: number, buildId: string, to: string): OfferedPatch {
-  const entry = livepatchesFor(index, 'kernel', replaceSet, buildId).find((e) => e.livepatch.to === to)!;
+/** The offer of the published livepatch `to`, or why klpm cannot offer it. */
+function offerFor(
+  index: RepositoryIndex,
+  replaceSet: number,
+  buildId: string,
+  to: string,
+): OfferedPatch | string {
+  const entry = livepatchesFor(index, 'kernel', replaceSet, buildId).find((e) => e.livepatch.to === to);
+  if (entry === undefined) return `the repository offers no livepatch ${to} for kernel build ${buildId}`;
   const { livepatch } = entry;
   const manifest = manifestOf(livepatch);
   if (manifest === undefined)
-    throw new RequestError(
-      `livepatch ${to} of update ${entry.update.id} has neither a manifest nor a name: klpm cannot tell which module it loads`,
-    );
+    return `livepatch ${to} of update ${entry.update.id} has neither a manifest nor a name: klpm cannot tell which module it loads`;
   return {
     manifest,
     version: livepatch.to,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/host/apply/index.js';
-import { journalPath, readLivepatchStatus } from '../../src/host/status.js';
+import { statePath } from '../../src/host/paths.js';
+import { readLivepatchStatus } from '../../src/host/status.js';
 import { runCli } from '../support/run-cli.js';
 
 /**
@@ -77,7 +78,7 @@ describe('klpm status', () => {
 
   it('reports an interrupted plan from the journal, and prints text and JSON', async () => {
     const root = rootFromRealListing('6.12/upgrade-v2.sysfs');
-    const journal = openJournal(journalPath(root));
+    const journal = openJournal(statePath(root, 'journal'));
     journal.startRun(
       { kind: 'upgrade-atomic', steps: [], notes: [], predictedLog: [], predictedSysfs: [] },
       new Date('2026-11-22T10:00:00Z'),

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LockBusyError, openJournal } from '../../src/host/apply/index.js';
-import { journalPath } from '../../src/host/status.js';
-import { lockPath, runUpdate, type UpdateOptions } from '../../src/host/update.js';
+import { statePath } from '../../src/host/paths.js';
+import { runUpdate, type UpdateOptions } from '../../src/host/update.js';
 import { type PatchManifestInput, patchManifestSchema } from '../../src/klp/index.js';
 import type { UpdateRequest } from '../../src/plan/index.js';
 import { parseRepositoryIndex } from '../../src/repo/index.js';
@@ -83,13 +83,14 @@ function repository(
   );
 }
 
-function run(
+/** The report of an update; a request the repository cannot answer or plan throws its reason. */
+async function run(
   m: Machine,
   repo: ReturnType<typeof repository>,
   request: UpdateRequest,
   more: Partial<UpdateOptions> = {},
 ) {
-  return runUpdate(m.kernel, {
+  const result = await runUpdate(m.kernel, {
     root: m.dir,
     repository: repo,
     request,
@@ -106,6 +107,8 @@ function run(
     onProgress: () => {},
     ...more,
   });
+  if (result.kind === 'report') return result.report;
+  throw new Error(result.kind === 'bad-request' ? result.reason : `missing ${result.missing}`);
 }
 
 const loaded = (m: Machine) => m.kernel.system.patches.map((p) => `${p.name}:${p.enabled ? 'on' : 'off'}`);
@@ -121,7 +124,7 @@ describe('runUpdate: apply', () => {
     expect(report.plans.map((p) => ('kind' in p.plan ? p.plan.kind : 'refused'))).toEqual(['first-load']);
     expect(m.kernel.calls).toEqual([`insmod ${join(m.dir, 'repo/lp_v2.ko')}`]);
     expect(loaded(m)).toEqual(['lp_v2:on']);
-    const journal = openJournal(journalPath(m.dir));
+    const journal = openJournal(statePath(m.dir, 'journal'));
     expect(journal.lastRuns(1)[0]?.state).toBe('done');
     journal.close();
   });
@@ -207,7 +210,7 @@ describe('runUpdate: apply', () => {
   it('another klpm holding the lock stops this one', async () => {
     const m = machine();
     mkdirSync(join(m.dir, 'var/lib/klpm'), { recursive: true });
-    writeFileSync(lockPath(m.dir), `${process.ppid}\n`);
+    writeFileSync(statePath(m.dir, 'lock'), `${process.ppid}\n`);
     await expect(run(m, repository(m, [V1]), { type: 'apply' })).rejects.toBeInstanceOf(LockBusyError);
   });
 
@@ -218,7 +221,7 @@ describe('runUpdate: apply', () => {
     void run(m, repository(m, [V1, V2]), { type: 'apply' }); // never returns: klpm "dies" after insmod
     await new Promise((resolve) => setTimeout(resolve, 50));
     // the dead klpm's lock names a pid that no longer exists
-    writeFileSync(lockPath(m.dir), '4194000\n');
+    writeFileSync(statePath(m.dir, 'lock'), '4194000\n');
     const dry = await run(m, repository(m, [V1, V2]), { type: 'apply' }, { dryRun: true });
     expect(dry.pending).toEqual({ runId: 2, kind: 'upgrade-atomic' });
     const resumed: number[] = [];

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { patchManifestSchema } from '../../src/klp/index.js';
-import { goalsFor, type HostLivepatchState, knownPatches, RequestError } from '../../src/plan/index.js';
+import { type GoalsResult, goalsFor, type HostLivepatchState, knownPatches } from '../../src/plan/index.js';
+
 import { indexRepository, parseRepositoryIndex } from '../../src/repo/index.js';
 
 const BUILD = '0011223344556677';
 const TIME = { now: Date.parse('2026-11-22T00:00:00Z'), expiryWindowDays: 30 };
+
+/** The goals of a result that must have some. */
+function goalsOf(result: GoalsResult) {
+  if (result.kind !== 'goals') throw new Error(`expected goals, got: ${result.reason}`);
+  return result;
+}
 
 /** Two replace sets for BUILD: set 0 (the vendor's cumulative patch) and set 1 (a hotfix line). */
 const index = indexRepository(
@@ -87,7 +94,7 @@ describe('knownPatches', () => {
 
 describe('goalsFor', () => {
   it('apply: one goal per replace set the repository publishes for the build, newest first', () => {
-    const { goals } = goalsFor({ type: 'apply' }, host([]), index, BUILD, TIME);
+    const { goals } = goalsOf(goalsFor({ type: 'apply' }, host([]), index, BUILD, TIME));
     expect(
       goals.map((g) => [g.replaceSet, g.goal.type === 'apply' ? g.goal.patch.version : g.goal.type]),
     ).toEqual([
@@ -98,13 +105,13 @@ describe('goalsFor', () => {
   });
 
   it('apply: a set already at its newest version has no goal, and says so', () => {
-    const result = goalsFor({ type: 'apply' }, newestLoaded, index, BUILD, TIME);
+    const result = goalsOf(goalsFor({ type: 'apply' }, newestLoaded, index, BUILD, TIME));
     expect(result.goals).toEqual([]);
     expect(result.reason).toContain('already runs the newest livepatch (6.1.0-56.2)');
   });
 
   it('apply: a build the repository never built for is a reboot goal', () => {
-    const { goals } = goalsFor({ type: 'apply' }, host([]), index, 'ffff', TIME);
+    const { goals } = goalsOf(goalsFor({ type: 'apply' }, host([]), index, 'ffff', TIME));
     expect(goals).toEqual([
       expect.objectContaining({
         replaceSet: 0,
@@ -114,7 +121,7 @@ describe('goalsFor', () => {
   });
 
   it('rollback: per loaded patch, the newest older version of its set, or removal', () => {
-    const { goals } = goalsFor({ type: 'rollback' }, newestLoaded, index, BUILD, TIME);
+    const { goals } = goalsOf(goalsFor({ type: 'rollback' }, newestLoaded, index, BUILD, TIME));
     expect(goals.map((g) => g.goal)).toEqual([
       expect.objectContaining({ type: 'apply', patch: expect.objectContaining({ version: '6.1.0-56.1' }) }),
       { type: 'remove', patch: 'hotfix_10' },
@@ -122,8 +129,9 @@ describe('goalsFor', () => {
   });
 
   it('rollback --to a version the repository does not publish for this build is an error', () => {
-    expect(() => goalsFor({ type: 'rollback', to: '6.1.0-56.3' }, host([]), index, BUILD, TIME)).toThrow(
-      RequestError,
-    );
+    expect(goalsFor({ type: 'rollback', to: '6.1.0-56.3' }, host([]), index, BUILD, TIME)).toEqual({
+      kind: 'bad-request',
+      reason: `the repository offers no livepatch 6.1.0-56.3 for kernel build ${BUILD}: pick a version \`klpm status\` lists`,
+    });
   });
 });

@@ -1,11 +1,16 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LockBusyError, type ProgressEvent } from '../../host/apply/index.js';
 import { SysfsKernel } from '../../host/live-kernel.js';
-import { loadRepository } from '../../host/repo-files.js';
-import { BuildIdUnknown, runUpdate, type SetPlan, type UpdateReport } from '../../host/update.js';
-import { isRefused, type PlanStep, RequestError, type UpdateRequest } from '../../plan/index.js';
+import { readRepositoryFor } from '../../host/repo-files.js';
+import { runUpdate, type UpdateReport } from '../../host/update.js';
+import {
+  isRefused,
+  type PlanStep,
+  requestNeeds,
+  type SetPlan,
+  type UpdateRequest,
+} from '../../plan/index.js';
 import { type CliContext, ExitCode } from '../context.js';
 import { UsageError } from '../usage-error.js';
 import { readTime } from './check.js';
@@ -72,19 +77,15 @@ export async function runUpdateCommand(
     signalTimeoutMs: seconds(flags.signalTimeout, '--signal-timeout'),
     settleTimeoutMs: seconds(flags.settleTimeout, '--settle-timeout'),
   };
-  const defaultRepo = join(flags.root, 'var/lib/klpm/repo');
-  // Taking a patch out needs no repository; when one is there it names the patch's version.
-  const repository =
-    request.type === 'unload' && flags.repo === undefined && !existsSync(defaultRepo)
-      ? { source: defaultRepo, updates: [], warnings: [] }
-      : await loadRepository(flags.repo ?? defaultRepo);
-  for (const warning of repository.warnings) ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
+  const repository = await readRepositoryFor(flags.root, flags.repo, requestNeeds(request).repository);
+  for (const warning of repository?.warnings ?? [])
+    ctx.stderr(`klpm: ${repository?.source}: warning: ${warning}\n`);
   const say = (text: string) => {
     if (!flags.json) ctx.stdout(text);
   };
-  let report: UpdateReport;
+  let result: Awaited<ReturnType<typeof runUpdate>>;
   try {
-    report = await runUpdate(new SysfsKernel(flags.root), {
+    result = await runUpdate(new SysfsKernel(flags.root), {
       root: flags.root,
       repository,
       request,
@@ -105,9 +106,16 @@ export async function runUpdateCommand(
       setExit(ExitCode.busy);
       return;
     }
-    if (error instanceof BuildIdUnknown || error instanceof RequestError) throw new UsageError(error.message);
     throw error;
   }
+  if (result.kind === 'input')
+    throw new UsageError(
+      result.missing === 'build-id'
+        ? `cannot read the running kernel's build ID from ${join(flags.root, 'sys/kernel/notes')}: klpm cannot tell which livepatches apply`
+        : `klpm ${command} needs a repository: pass --repo`,
+    );
+  if (result.kind === 'bad-request') throw new UsageError(result.reason);
+  const { report } = result;
   const exitCode = {
     done: ExitCode.ok,
     nothing: ExitCode.ok,
