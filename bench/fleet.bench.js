@@ -6,13 +6,8 @@
 // shares one answer among hosts with the same build and applied livepatch; the figure without that
 // sharing is printed too.
 import { performance } from 'node:perf_hooks';
-import {
-  compareVersionRelease,
-  evaluateFleet,
-  evaluateHost,
-  indexRepository,
-  parseVersionRelease,
-} from '../dist/repo/index.js';
+import { evaluateFleet, evaluateHost, indexRepository } from '../dist/repo/index.js';
+import { compareVersionRelease, parseVersionRelease } from '../dist/version/index.js';
 import { seededRandom } from './seeded-random.js';
 
 const HOSTS = 100_000;

@@ -1,3 +1,4 @@
+import { Command } from 'commander';
 import type { CommandFactory } from './context.js';
 
 /**
@@ -22,4 +23,16 @@ export async function loadCommands(
   const named = entries.find((entry) => entry.name === args[0]);
   if (named !== undefined) return [await named.load(args.slice(1))];
   return Promise.all(entries.map((entry) => entry.load([])));
+}
+
+/** A command group (`klpm kmp`, `klpm fleet`) whose subcommand `args` name is loaded alone. */
+export function groupCommand(name: string, description: string, entries: ReadonlyArray<CommandEntry>) {
+  return async (args: ReadonlyArray<string>): Promise<CommandFactory> => {
+    const factories = await loadCommands(entries, args);
+    return (ctx, setExit) => {
+      const group = new Command(name).description(description);
+      for (const sub of factories) group.addCommand(sub(ctx, setExit));
+      return group;
+    };
+  };
 }

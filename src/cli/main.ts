@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 import { loadCommands } from './command-loader.js';
 import { commands } from './commands/index.js';
 import { type CliContext, ExitCode, processContext } from './context.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 
 /** Reads a file named on the command line; a missing or unreadable file is bad input. */
 export async function readInputFile(path: string): Promise<Buffer> {

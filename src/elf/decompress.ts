@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 
 /** How a module file is compressed, from its first bytes (kmod's kmod_file_open does the same). */
 export type ModuleCompression = 'none' | 'gzip' | 'xz' | 'zstd';

@@ -1,4 +1,4 @@
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 
 /** One section header of an ELF file, with its name resolved from the section name table. */
 export interface ElfSection {

@@ -9,6 +9,7 @@ export {
   sectionNamesRange,
 } from './elf-file.js';
 export { ImportCollector, type ImportList, importListOf, type ModuleImports } from './imports.js';
+export { decodeImports, type EncodedImports, ImportsEncoder, isEncodedImports } from './imports-codec.js';
 export { readBuildId } from './module-notes.js';
 export { type ElfNote, findBuildId, NT_GNU_BUILD_ID, parseElfNotes } from './notes.js';
 export { moduleRanges, readModule, readModuleElf, readModuleImportsElf } from './read-module.js';

@@ -1,4 +1,4 @@
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 import { decodeText, type ElfFile, findSection, sectionBytes, stringTable } from './elf-file.js';
 import type { ModuleExport, ModuleUndefinedSymbol } from './types.js';
 

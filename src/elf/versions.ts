@@ -1,4 +1,4 @@
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 import { decodeText, type ElfFile, findSection, sectionBytes } from './elf-file.js';
 import type { ModuleVersion } from './types.js';
 

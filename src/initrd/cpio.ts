@@ -1,4 +1,4 @@
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 
 /** One file of a cpio archive. */
 export interface CpioEntry {

@@ -1,4 +1,4 @@
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 import { type CpioEntry, isCpioAt, parseCpio } from './cpio.js';
 
 /** The compressors the kernel can unpack an initramfs with, by magic (lib/decompress.c). */

@@ -9,3 +9,4 @@ export {
   readArchives,
   readInitrdImage,
 } from './image.js';
+export { parseInitrdList } from './list.js';

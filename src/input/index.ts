@@ -1,4 +1,3 @@
-/** Reading external input once, at the edge: located errors and schema validation. */
+/** Located errors: what every reader of external input throws for bad input (file, line or offset). */
 
-export { formatPath, parseSourceDocument, parseWithSchema, type SourceDocument } from './document.js';
 export { InputError, withSource } from './input-error.js';

@@ -1,5 +1,5 @@
-import type { ModuleInfo } from '../elf/types.js';
-import { rpmvercmp as compareVersions } from '../repo/rpmvercmp.js';
+import type { ModuleInfo } from '../elf/index.js';
+import { rpmvercmp as compareVersions } from '../version/index.js';
 import { loadRefusal } from './load-check.js';
 import { importsOf } from './resolve-module.js';
 import type { InstalledKernel, KmpBuild, RejectReason, ResolveFields } from './resolve-types.js';

@@ -1,4 +1,4 @@
-import type { ModuleInfo } from '../elf/types.js';
+import type { ModuleInfo } from '../elf/index.js';
 import type { KmpSymbol } from './resolve-types.js';
 
 const computed = new WeakMap<object, ReadonlyArray<KmpSymbol>>();

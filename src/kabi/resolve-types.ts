@@ -1,4 +1,4 @@
-import type { ModuleInfo } from '../elf/types.js';
+import type { ModuleInfo } from '../elf/index.js';
 import type { Symvers } from './types.js';
 
 /** A symbol a module imports, with the CRC it was built against (undefined: built without modversions). */

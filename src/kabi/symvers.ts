@@ -1,4 +1,4 @@
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 import type { Symvers, SymversEntry } from './types.js';
 
 const CRC = /^0x[0-9a-fA-F]{1,16}$/;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSourceDocument, parseWithSchema } from '../input/index.js';
+import { parseSourceDocument, parseWithSchema } from '../document/index.js';
 import { type PatchManifest, patchManifestSchema } from './manifest.js';
 import type { KernelKind } from './types.js';
 

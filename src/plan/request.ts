@@ -1,15 +1,14 @@
 import type { PatchManifest } from '../klp/index.js';
 import {
   type Applicability,
-  compareVersionRelease,
   type EvaluationTime,
   evaluateHost,
   type Livepatch,
   livepatchesFor,
-  parseVersionRelease,
   type RepositoryIndex,
   replaceSetsFor,
 } from '../repo/index.js';
+import { compareVersionRelease, parseVersionRelease } from '../version/index.js';
 import type { KnownPatch } from './observed.js';
 import type { Goal, HostLivepatchState, OfferedPatch } from './types.js';
 

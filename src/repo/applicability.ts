@@ -1,6 +1,6 @@
+import { compareVersionRelease, parseVersionRelease, type VersionRelease } from '../version/index.js';
 import { mergeGuidance, type PrunedGuidance } from './guidance.js';
 import { issuedTime } from './livepatch.js';
-import { compareVersionRelease, parseVersionRelease, type VersionRelease } from './rpmvercmp.js';
 import type { Component, Livepatch, Repository, Update } from './types.js';
 
 /** A livepatch with its update and what ordering needs, computed once when the index is built. */

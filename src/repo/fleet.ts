@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { InputError, parseSourceDocument, parseWithSchema } from '../input/index.js';
+import { parseSourceDocument, parseWithSchema } from '../document/index.js';
+import { InputError } from '../input/index.js';
+import { parseVersionRelease } from '../version/index.js';
 import {
   type Applicability,
   type EvaluationTime,
   evaluateHost,
   type RepositoryIndex,
 } from './applicability.js';
-import { parseVersionRelease } from './rpmvercmp.js';
 import { COMPONENTS } from './types.js';
 
 const buildId = z

@@ -21,7 +21,6 @@ export {
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
 export { readBuildId, readVersionRelease } from './livepatch.js';
-export { compareVersionRelease, parseVersionRelease, rpmvercmp, type VersionRelease } from './rpmvercmp.js';
 export {
   COMPONENTS,
   type Component,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { parseSourceDocument, parseWithSchema } from '../input/index.js';
+import { parseSourceDocument, parseWithSchema } from '../document/index.js';
 import { patchManifestSchema } from '../klp/index.js';
+import { parseVersionRelease } from '../version/index.js';
 import { readGuidance } from './guidance.js';
 import { issuedTime } from './livepatch.js';
-import { parseVersionRelease } from './rpmvercmp.js';
 import type { Repository } from './types.js';
 
 const versionRelease = z

@@ -1,5 +1,5 @@
-import { InputError } from '../input/input-error.js';
-import { parseVersionRelease } from './rpmvercmp.js';
+import { InputError } from '../input/index.js';
+import { parseVersionRelease } from '../version/index.js';
 
 const BUILD_ID = /^[0-9a-fA-F]{2,}$/;
 

@@ -1,5 +1,5 @@
 import type { PatchManifest } from '../klp/index.js';
-import type { VersionRelease } from './rpmvercmp.js';
+import type { VersionRelease } from '../version/index.js';
 
 /** What a livepatch patches: the Linux kernel or the Xen hypervisor (xapi's two components). */
 export type Component = 'kernel' | 'xen';

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 import { readGuidance } from './guidance.js';
 import { issuedTime, readBuildId, readVersionRelease } from './livepatch.js';
 import type { Component, Guidance, Livepatch, Repository, Update, UpdateGuidance } from './types.js';

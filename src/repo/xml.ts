@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { InputError } from '../input/input-error.js';
+import { InputError } from '../input/index.js';
 
 /** An XML element as fast-xml-parser gives it: attributes without prefix, text under `#text`. */
 export type XmlNode = Record<string, unknown>;

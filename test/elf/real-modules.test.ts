@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readModule } from '../../src/elf/index.js';
-import { listModuleFiles, readModuleFile } from '../../src/host/module-files.js';
-import { readSymversFile } from '../../src/host/symvers-file.js';
+import { listModuleFiles, readModuleFile } from '../../src/host/modules/module-files.js';
+import { readSymversFile } from '../../src/host/modules/symvers-file.js';
 import { InputError } from '../../src/input/index.js';
 import { kabiPairFile, readKabiPair } from '../support/kabi-pair.js';
 

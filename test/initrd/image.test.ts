@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readInitrdModules } from '../../src/host/initrd-file.js';
+import { readInitrdModules } from '../../src/host/modules/initrd-file.js';
 import { initrdModules, parseCpio, readArchives, readInitrdImage } from '../../src/initrd/index.js';
 import { InputError } from '../../src/input/input-error.js';
 import { compress, cpioArchive, cpioList, hasCommand, type Tree } from '../support/initramfs.js';

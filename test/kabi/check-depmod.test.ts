@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listModuleFiles, readModuleFiles } from '../../src/host/module-files.js';
-import { readSymversFile } from '../../src/host/symvers-file.js';
+import { listModuleFiles, readModuleFiles } from '../../src/host/modules/module-files.js';
+import { readSymversFile } from '../../src/host/modules/symvers-file.js';
 import { checkModules } from '../../src/kabi/index.js';
 import { kabiPairFile, readKabiPair } from '../support/kabi-pair.js';
 

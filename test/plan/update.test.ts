@@ -9,7 +9,8 @@ import {
   type UpdatePlan,
   updateOutcome,
 } from '../../src/plan/index.js';
-import { indexRepository, parseRepositoryIndex, rpmvercmp } from '../../src/repo/index.js';
+import { indexRepository, parseRepositoryIndex } from '../../src/repo/index.js';
+import { rpmvercmp } from '../../src/version/index.js';
 
 // docs/plan.md, "Planning an update": P-NEEDS, P-UNKNOWN, P-SEQUENCE, P-SAME, P-OUTCOME.
 const BUILD = '0011223344556677';

@@ -1,6 +1,6 @@
-import type { BlockingTask, PatchStatus } from '../../src/host/apply/index.js';
-import { KernelOpError } from '../../src/host/apply/index.js';
-import type { LiveKernel } from '../../src/host/live-kernel.js';
+import type { BlockingTask, PatchStatus } from '../../src/host/livepatch/index.js';
+import { KernelOpError } from '../../src/host/livepatch/index.js';
+import type { LiveKernel } from '../../src/host/livepatch/live-kernel.js';
 import {
   applyStep,
   createSystem,

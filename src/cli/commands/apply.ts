@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { CommandFactory } from '../context.js';
-import { runUpdateCommand, type UpdateFlags, withUpdateFlags } from './livepatch-update.js';
+import { runUpdateCommand, type UpdateFlags, withUpdateFlags } from '../update-command.js';
 
 /** klpm apply: the newest cumulative livepatch the repository offers for the running kernel build. */
 export const applyCommand: CommandFactory = (ctx, setExit) =>

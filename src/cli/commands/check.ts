@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import { readRunningBuildId } from '../../host/build-id.js';
-import { loadRepository } from '../../host/repo-files.js';
+import { loadRepository, readRunningBuildId } from '../../host/livepatch/index.js';
 import {
   type Applicability,
   type Component,
@@ -10,7 +9,7 @@ import {
   readVersionRelease,
 } from '../../repo/index.js';
 import type { CommandFactory } from '../context.js';
-import { UsageError } from '../usage-error.js';
+import { readCount, readTime } from '../time-flags.js';
 
 interface CheckOptions {
   repo: string;
@@ -58,18 +57,6 @@ export const checkCommand: CommandFactory = (ctx) =>
       );
       ctx.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheck(result));
     });
-
-/** `--now` and `--expiry-window` as the evaluation time; the clock is read here, in the shell. */
-export function readTime(opts: { now?: string | undefined; expiryWindow: string }) {
-  const now = opts.now === undefined ? Date.now() : Date.parse(opts.now);
-  if (Number.isNaN(now)) throw new UsageError(`--now '${opts.now}' is not an ISO date such as 2026-01-31`);
-  return { now, expiryWindowDays: readCount(opts.expiryWindow, '--expiry-window') };
-}
-
-function readCount(text: string, flag: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} '${text}' is not a whole number`);
-  return Number(text);
-}
 
 function renderCheck(r: Applicability): string {
   const lines = [

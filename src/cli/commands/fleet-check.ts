@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadRepository } from '../../host/repo-files.js';
+import { loadRepository } from '../../host/livepatch/index.js';
 import {
   type ApplicabilityStatus,
   evaluateFleet,
@@ -8,7 +8,7 @@ import {
 } from '../../repo/index.js';
 import type { CommandFactory } from '../context.js';
 import { readInputText } from '../read-input.js';
-import { readTime } from './check.js';
+import { readTime } from '../time-flags.js';
 
 const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
   'supported',

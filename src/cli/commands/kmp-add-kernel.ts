@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { type KernelSource, kmpAddKernel } from '../../host/kmp/index.js';
 import type { CommandFactory } from '../context.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 import { UsageError } from '../usage-error.js';
-import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
 
 interface AddKernelFlags extends KmpFlags {
   readonly symvers?: string;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { kmpAdd } from '../../host/kmp/index.js';
 import type { CommandFactory } from '../context.js';
-import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp add PACKAGE-DIR: stores a build (kmp.json + modules) and links it where it fits. */
 export const kmpAddCommand: CommandFactory = (ctx, setExit) =>

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { checkModuleFiles } from '../../host/module-check.js';
-import { listModuleFiles } from '../../host/module-files.js';
-import { readSymversFile } from '../../host/symvers-file.js';
+import { checkModuleFiles, listModuleFiles, readSymversFile } from '../../host/modules/index.js';
 import type { CheckResult } from '../../kabi/index.js';
 import { type CliContext, type CommandFactory, ExitCode } from '../context.js';
 import { UsageError } from '../usage-error.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { kmpLink } from '../../host/kmp/index.js';
 import type { CommandFactory } from '../context.js';
-import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp link: applies the link plan, then runs depmod for each kernel whose links changed. */
 export const kmpLinkCommand: CommandFactory = (ctx, setExit) =>

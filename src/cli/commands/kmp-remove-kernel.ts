@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { kmpRemoveKernel } from '../../host/kmp/index.js';
 import type { CommandFactory } from '../context.js';
-import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp remove-kernel K: what a package manager calls before removing a kernel. */
 export const kmpRemoveKernelCommand: CommandFactory = (ctx, setExit) =>

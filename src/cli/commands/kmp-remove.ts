@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { kmpRemove } from '../../host/kmp/index.js';
 import type { CommandFactory } from '../context.js';
-import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp remove PACKAGE [VERSION]: unlinks the builds, relinks what remains, drops them from the store. */
 export const kmpRemoveCommand: CommandFactory = (ctx, setExit) =>

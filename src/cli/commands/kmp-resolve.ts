@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { kmpLink } from '../../host/kmp/index.js';
 import type { CommandFactory } from '../context.js';
-import { type KmpFlags, kmpOptions, report, withKmpFlags } from './kmp-output.js';
+import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp resolve: the chosen builds and the link plan, changing nothing. */
 export const kmpResolveCommand: CommandFactory = (ctx, setExit) =>

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { type KmpOutcome, kmpLink } from '../../host/kmp/index.js';
 import { type CommandFactory, ExitCode } from '../context.js';
-import { type KmpFlags, kmpOptions, outcomeJson, withKmpFlags } from './kmp-output.js';
+import { type KmpFlags, kmpOptions, outcomeJson, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp status: kernels x KMPs, which build serves which kernel, and the gaps. */
 export const kmpStatusCommand: CommandFactory = (ctx, setExit) =>

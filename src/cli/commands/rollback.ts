@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { CommandFactory } from '../context.js';
-import { runUpdateCommand, type UpdateFlags, withUpdateFlags } from './livepatch-update.js';
+import { runUpdateCommand, type UpdateFlags, withUpdateFlags } from '../update-command.js';
 
 /** klpm rollback: back to an older cumulative livepatch (disable, unload, load: never a backwards replace). */
 export const rollbackCommand: CommandFactory = (ctx, setExit) =>

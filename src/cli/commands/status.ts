@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadRepository } from '../../host/repo-files.js';
-import { type LivepatchStatus, readLivepatchStatus } from '../../host/status.js';
+import { type LivepatchStatus, loadRepository, readLivepatchStatus } from '../../host/livepatch/index.js';
 import type { CommandFactory } from '../context.js';
-import { readTime } from './check.js';
-import { blockingTaskLine } from './livepatch-update.js';
+import { readTime } from '../time-flags.js';
+import { blockingTaskLine } from '../update-command.js';
 
 interface StatusFlags {
   root: string;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { CommandFactory } from '../context.js';
-import { runUpdateCommand, type UpdateFlags, withUpdateFlags } from './livepatch-update.js';
+import { runUpdateCommand, type UpdateFlags, withUpdateFlags } from '../update-command.js';
 
 /** klpm unload PATCH: disable the patch, wait for its sysfs directory to go, remove its module. */
 export const unloadCommand: CommandFactory = (ctx, setExit) =>

@@ -1,9 +1,8 @@
 /** Kernel module packages on disk: the store, weak-updates/ links, the journal, depmod. */
 
-export { flavorOf, kernelSchema, kmpBuildSchema } from './describe.js';
 export { type DepmodFailure, executeLinkPlan } from './execute.js';
 export { owedDepmods } from './journal.js';
-export { type KernelTreeOptions, parseInitrdList, readKernelTree, symversPlaces } from './kernel-tree.js';
+export { type KernelTreeOptions, readKernelTree, symversPlaces } from './kernel-tree.js';
 export { elfModuleReader, type ModuleReader } from './module-reader.js';
 export {
   type KernelRead,

@@ -1,12 +1,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModuleInfo } from '../../elf/index.js';
-import { InputError } from '../../input/input-error.js';
+import { parseInitrdList } from '../../initrd/index.js';
+import { InputError } from '../../input/index.js';
 import type { InstalledKernel, ResolveFields } from '../../kabi/index.js';
 import { weakUpdatesDir } from '../../kabi/index.js';
-import { initrdPlaces, readInitrdModules } from '../initrd-file.js';
-import { readSymversFile } from '../symvers-file.js';
-import { flavorOf } from './describe.js';
+import { flavorOf } from '../../kmp/index.js';
+import { initrdPlaces, readInitrdModules, readSymversFile } from '../modules/index.js';
 import type { ModuleReader } from './module-reader.js';
 
 /** What `klpm kmp add-kernel` may be told instead of finding it. */
@@ -153,26 +153,6 @@ async function listKernelModules(modulesDir: string, release: string): Promise<s
     files.push(rel);
   }
   return files.sort();
-}
-
-/**
- * An initrd module list: one module per line, as a name (`nvme`, `dm-mod`) or a path
- * (`usr/lib/modules/<K>/kernel/drivers/nvme/host/nvme.ko.xz`, what lsinitramfs and lsinitrd print);
- * names take the kernel's form (`-` becomes `_`). Blank lines, `#` comments and lines that name no
- * module (other files of the initrd) are skipped, so a whole lsinitramfs listing can be given.
- */
-export function parseInitrdList(text: string, release: string): string[] {
-  const names = new Set<string>();
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    if (line.includes('/')) {
-      if (!MODULE_FILE.test(line) || !line.includes(`/${release}/`)) continue;
-    } else if (!/^[A-Za-z0-9_-]+(\.ko(\.(gz|xz|zst))?)?$/.test(line)) continue;
-    const base = line.slice(line.lastIndexOf('/') + 1).replace(MODULE_FILE, '');
-    names.add(base.replaceAll('-', '_'));
-  }
-  return [...names].sort();
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
-import type { ModuleInfo } from '../../elf/types.js';
-import { readModuleFile } from '../module-files.js';
+import type { ModuleInfo } from '../../elf/index.js';
+import { readModuleFile } from '../modules/index.js';
 
 /** Reads one module file's metadata. Tests pass their own. */
 export type ModuleReader = (path: string) => Promise<ModuleInfo>;

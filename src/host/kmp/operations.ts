@@ -1,23 +1,20 @@
 import { cp, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InputError } from '../../input/input-error.js';
+import { InputError } from '../../input/index.js';
 import type { BootCriticalGap, InstalledKernel, KmpBuild, KmpLink, Resolution } from '../../kabi/index.js';
 import { blockingGaps, kmpBuildDir, type LinkOperation, planLinks, resolveKmps } from '../../kabi/index.js';
-import { parseKernel, parseKmpBuild } from './describe.js';
+import {
+  kernelFromDescription,
+  parseKernel,
+  parseKmpBuild,
+  registeredText,
+  servedBefore,
+} from '../../kmp/index.js';
 import { type DepmodFailure, executeLinkPlan } from './execute.js';
 import { owedDepmods } from './journal.js';
 import { type KernelTreeOptions, readKernelTree } from './kernel-tree.js';
 import type { ModuleReader } from './module-reader.js';
-import { registeredText } from './registry.js';
-import {
-  buildFromDescription,
-  journalPath,
-  type KmpState,
-  kernelFromDescription,
-  kernelsDir,
-  readState,
-  servedBefore,
-} from './state.js';
+import { buildFromDescription, journalPath, type KmpState, kernelsDir, readState } from './state.js';
 
 export interface KmpOptions {
   readonly root: string;

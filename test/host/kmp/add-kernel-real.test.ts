@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listModuleFiles } from '../../../src/host/module-files.js';
+import { listModuleFiles } from '../../../src/host/modules/module-files.js';
 import { writeModule } from '../../support/elf-writer.js';
 import { kabiPairFile, readKabiPair } from '../../support/kabi-pair.js';
 import { runCli } from '../../support/run-cli.js';

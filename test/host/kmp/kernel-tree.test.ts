@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseInitrdList } from '../../../src/host/kmp/kernel-tree.js';
+import { parseInitrdList } from '../../../src/initrd/index.js';
 import { writeModule } from '../../support/elf-writer.js';
 import { compress, cpioArchive } from '../../support/initramfs.js';
 import { runCli } from '../../support/run-cli.js';

@@ -11,9 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseKernel } from '../../../src/host/kmp/describe.js';
-import { registeredText } from '../../../src/host/kmp/registry.js';
-import { kernelFromDescription } from '../../../src/host/kmp/state.js';
+import { kernelFromDescription } from '../../../src/kmp/index.js';
+import { registeredText } from '../../../src/kmp/registration.js';
+import { parseKernel } from '../../../src/kmp/schema.js';
 
 /** A symbol as `name:crc-hex`. */
 function sym(spec: string) {

@@ -1,0 +1,3 @@
+/** Reading YAML and JSON documents once, at the edge: line numbers kept, zod validation, located errors. */
+
+export { formatPath, parseSourceDocument, parseWithSchema, type SourceDocument } from './document.js';

@@ -1,0 +1,10 @@
+/**
+ * The imperative shell's face: everything that touches a real machine, under a root. Livepatches on
+ * the running kernel, kernel module files, the KMP store and weak-updates links, klpm's own places
+ * (paths) and its lock.
+ */
+export * from './kmp/index.js';
+export * from './livepatch/index.js';
+export { acquireLock, type Lock, LockBusyError } from './lock.js';
+export * from './modules/index.js';
+export { statePath, statePaths } from './paths.js';

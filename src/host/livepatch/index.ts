@@ -1,0 +1,21 @@
+/**
+ * Livepatches on a running kernel: its sysfs view and build ID, `klpm status`, updates (read, plan
+ * with src/plan, verify, execute), livepatch module files, and the executor with its journal.
+ */
+export { readRunningBuildId } from './build-id.js';
+export {
+  type ExecuteOptions,
+  type ExecutionResult,
+  executePlan,
+  type ProgressEvent,
+  StepFailure,
+} from './execute.js';
+export { type Journal, type JournalRun, openJournal, type RunState, type StepPhase } from './journal.js';
+export { type BlockingTask, type KernelControl, KernelOpError, type PatchStatus } from './kernel-control.js';
+export { type LiveKernel, SysfsKernel } from './live-kernel.js';
+export { PatchFileRefused, verifyPatchFile } from './patch-file.js';
+export { loadRepository, readRepositoryFor } from './repo-files.js';
+export { type LivepatchStatus, readLivepatchStatus, readUnfinishedRun } from './status.js';
+export { SysfsControl, toKernelOpError } from './sysfs-control.js';
+export { readLivepatchView } from './sysfs-view.js';
+export { runUpdate, type UpdateOptions, type UpdateReport, type UpdateResult } from './update.js';

@@ -1,0 +1,83 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { InputError } from '../../input/index.js';
+import {
+  decodeXmlBytes,
+  parseRepositoryIndex,
+  parseUpdateinfo,
+  type Repository,
+  updateinfoLocation,
+} from '../../repo/index.js';
+import { statePath } from '../paths.js';
+
+/**
+ * Loads a repository from what `--repo` names: a yum repository root (holding repodata/), a
+ * directory holding klpm's index.json (when it has no repodata/), its repomd.xml, an updateinfo.xml or .xml.gz, or klpm's JSON
+ * index (*.json). A livepatch's relative `file` is made absolute: relative to the directory of the
+ * JSON index, or to the yum repository's root.
+ */
+export async function loadRepository(path: string): Promise<Repository> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) throw new InputError('no such file or directory', path);
+  if (info.isDirectory()) {
+    const repomd = join(path, 'repodata', 'repomd.xml');
+    const index = join(path, 'index.json');
+    const useIndex = !(await exists(repomd)) && (await exists(index));
+    return loadRepository(useIndex ? index : repomd);
+  }
+  const bytes = await readBytes(path);
+  if (path.endsWith('.json'))
+    return withAbsoluteFiles(parseRepositoryIndex(bytes.toString('utf8'), path), dirname(resolve(path)));
+  const text = decodeXmlBytes(bytes, path);
+  if (basename(path) === 'repomd.xml' || /<repomd[\s>]/.test(text.slice(0, 4096))) {
+    // hrefs in repomd.xml are relative to the repository root, the parent of repodata/
+    const root = dirname(dirname(resolve(path)));
+    const location = join(root, updateinfoLocation(text, path));
+    const updateinfo = await readBytes(location);
+    return withAbsoluteFiles(parseUpdateinfo(decodeXmlBytes(updateinfo, location), location), root);
+  }
+  return withAbsoluteFiles(parseUpdateinfo(text, path), dirname(resolve(path)));
+}
+
+function withAbsoluteFiles(repository: Repository, base: string): Repository {
+  return {
+    ...repository,
+    updates: repository.updates.map((update) => ({
+      ...update,
+      livepatches: update.livepatches.map((lp) =>
+        lp.file === undefined || isAbsolute(lp.file) ? lp : { ...lp, file: join(base, lp.file) },
+      ),
+    })),
+  };
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`, path);
+  }
+}
+
+/**
+ * The repository a request is planned with: `--repo`, else `<root>/var/lib/klpm/repo` when it is
+ * there. A request that needs none (P-NEEDS: an unload) does without when neither is given; the
+ * others get the located error of the missing default.
+ */
+export async function readRepositoryFor(
+  root: string,
+  repo: string | undefined,
+  needed: boolean,
+): Promise<Repository | undefined> {
+  if (repo !== undefined) return loadRepository(repo);
+  const place = statePath(root, 'repository');
+  if (!needed && !(await exists(place))) return undefined;
+  return loadRepository(place);
+}

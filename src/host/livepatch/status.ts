@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostLivepatchView } from '../../plan/index.js';
+import { answersFor, hostStateFromObserved, knownPatches } from '../../plan/index.js';
+import {
+  type Applicability,
+  type EvaluationTime,
+  indexRepository,
+  type Repository,
+} from '../../repo/index.js';
+import { statePath } from '../paths.js';
+import { readRunningBuildId } from './build-id.js';
+import { type JournalRun, openJournal } from './journal.js';
+import type { BlockingTask } from './kernel-control.js';
+import { SysfsControl } from './sysfs-control.js';
+import { readLivepatchView } from './sysfs-view.js';
+
+/** Everything `klpm status` reports about livepatches on one machine. */
+export interface LivepatchStatus extends HostLivepatchView {
+  /** GNU build ID of the running kernel (/sys/kernel/notes) */
+  readonly buildId: string | undefined;
+  /** whether a livepatch can be applied now, and why not */
+  readonly livepatchable: { readonly ok: boolean; readonly reason: string };
+  /** tasks holding back the transition in progress */
+  readonly blocking: ReadonlyArray<BlockingTask>;
+  /** a plan that never finished: klpm was killed while it ran (`klpm apply` resumes it) */
+  readonly interrupted:
+    | (Pick<JournalRun, 'id' | 'startedAt' | 'steps'> & { readonly kind: string })
+    | undefined;
+  /** the repository's answer for the running build, per replace set; undefined without a repository */
+  readonly repository:
+    | {
+        readonly source: string;
+        readonly answers: ReadonlyArray<{ replaceSet: number; answer: Applicability }>;
+      }
+    | undefined;
+  /** whether the machine must reboot: the build is end of life, or an update makes a reboot mandatory */
+  readonly reboot: boolean;
+}
+
+/** The journal run a killed klpm left unfinished on the machine under `root`, if any. */
+export function readUnfinishedRun(root: string): JournalRun | undefined {
+  const path = statePath(root, 'journal');
+  if (!existsSync(path)) return undefined;
+  const journal = openJournal(path);
+  try {
+    return journal.findUnfinishedRun();
+  } finally {
+    journal.close();
+  }
+}
+
+/** Reads the livepatch status of the machine under `root`; needs no write access. */
+export async function readLivepatchStatus(
+  root: string,
+  repository?: { repository: Repository; time: EvaluationTime },
+): Promise<LivepatchStatus> {
+  const view = await readLivepatchView(root);
+  const buildId = await readRunningBuildId(root, 'kernel');
+  const blocking = view.patches.some((p) => p.transition) ? await new SysfsControl(root).blockingTasks() : [];
+  const run = readUnfinishedRun(root);
+  const interrupted: LivepatchStatus['interrupted'] = run && {
+    id: run.id,
+    startedAt: run.startedAt,
+    steps: run.steps,
+    kind: run.plan.kind,
+  };
+  let answers: NonNullable<LivepatchStatus['repository']>['answers'] = [];
+  if (repository !== undefined && buildId !== undefined) {
+    const index = indexRepository(repository.repository);
+    const known = knownPatches(index, buildId);
+    const { state } = hostStateFromObserved(view, known, new Set());
+    answers = answersFor(state, index, buildId, repository.time);
+  }
+  const reboot = answers.some(({ answer }) => answer.reboot === 'yes' || answer.eol);
+  return {
+    ...view,
+    buildId,
+    livepatchable: livepatchable(root, view, answers),
+    blocking,
+    interrupted,
+    repository: repository && { source: repository.repository.source, answers },
+    reboot,
+  };
+}
+
+/**
+ * /sys/kernel/livepatch exists from boot on a kernel built with CONFIG_LIVEPATCH (klp_init in
+ * kernel/livepatch/core.c); a new patch waits while a transition runs (klp_enable_patch answers EBUSY).
+ */
+function livepatchable(
+  root: string,
+  view: HostLivepatchView,
+  answers: ReadonlyArray<{ answer: Applicability }>,
+): LivepatchStatus['livepatchable'] {
+  if (!existsSync(join(root, 'sys/kernel/livepatch')))
+    return {
+      ok: false,
+      reason: 'the kernel has no livepatch support (no /sys/kernel/livepatch: CONFIG_LIVEPATCH)',
+    };
+  const busy = view.patches.find((p) => p.transition);
+  if (busy)
+    return {
+      ok: false,
+      reason: `'${busy.name}' is in transition: a new patch waits until it completes or is reversed`,
+    };
+  const eol = answers.find(({ answer }) => answer.eol || answer.status === 'unsupported');
+  if (eol) return { ok: false, reason: eol.answer.reason };
+  return { ok: true, reason: 'livepatches can be applied' };
+}

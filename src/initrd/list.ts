@@ -1,0 +1,22 @@
+/** A kernel module file's name, as lsinitramfs and lsinitrd print it. */
+const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
+
+/**
+ * An initrd module list: one module per line, as a name (`nvme`, `dm-mod`) or a path
+ * (`usr/lib/modules/<K>/kernel/drivers/nvme/host/nvme.ko.xz`, what lsinitramfs and lsinitrd print);
+ * names take the kernel's form (`-` becomes `_`). Blank lines, `#` comments and lines that name no
+ * module (other files of the initrd) are skipped, so a whole lsinitramfs listing can be given.
+ */
+export function parseInitrdList(text: string, release: string): string[] {
+  const names = new Set<string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.includes('/')) {
+      if (!MODULE_FILE.test(line) || !line.includes(`/${release}/`)) continue;
+    } else if (!/^[A-Za-z0-9_-]+(\.ko(\.(gz|xz|zst))?)?$/.test(line)) continue;
+    const base = line.slice(line.lastIndexOf('/') + 1).replace(MODULE_FILE, '');
+    names.add(base.replaceAll('-', '_'));
+  }
+  return [...names].sort();
+}
