@@ -81,5 +81,6 @@ function renderStatus(status: LivepatchStatus): string {
       `interrupted: plan ${status.interrupted.id} (${status.interrupted.kind}) started ${status.interrupted.startedAt} never finished; klpm apply resumes it`,
     );
   }
+  for (const p of status.problems) out.push(`could not read ${p.path}: ${p.problem}`);
   return `${out.join('\n')}\n`;
 }

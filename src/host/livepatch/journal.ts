@@ -1,12 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Plan, PlanStep } from '../../plan/index.js';
 
 /**
  * The apply journal: every plan run and every step, written before and after the step runs, so a
- * klpm killed mid-plan is seen by the next one (`klpm status`, `klpm apply` resumes). SQLite in WAL
- * mode with synchronous=FULL: a record is on disk before the step it announces starts.
+ * klpm killed mid-plan is seen by the next one (`klpm status`, `klpm apply` resumes). SQLite with a
+ * rollback journal (journal_mode=DELETE) and synchronous=FULL: a record is on disk before the step it
+ * announces starts. Not WAL: a WAL database cannot be read without creating or writing its `-shm`
+ * file, so `klpm status` as an ordinary user would fail on a root-owned /var/lib/klpm; a rollback
+ * journal database is read with read access alone.
  */
 
 export type RunState = 'running' | 'done' | 'failed';
@@ -51,12 +55,54 @@ create table if not exists steps (
 create index if not exists steps_run on steps(run_id, idx);
 `;
 
+/** Opens the journal for writing (the executor's), creating it, and turning a WAL journal of an older klpm into a rollback one. */
 export function openJournal(path: string): Journal {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
+  db.pragma('journal_mode = DELETE');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
+  return journalOf(db);
+}
+
+/**
+ * The run a killed klpm left unfinished, read without write access to the journal or its directory
+ * (`klpm status` as any user). A journal still in WAL mode (written by an older klpm, or one whose
+ * writer was killed before it switched) cannot be opened read-only without its `-shm`: then a copy
+ * of the database and its `-wal` is read in a private temporary directory. Returns the problem in
+ * words when neither can be read; the caller reports it.
+ */
+export function readUnfinishedRunAt(path: string): { run: JournalRun | undefined } | { problem: string } {
+  if (!existsSync(path)) return { run: undefined };
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return { run: journalOf(db).findUnfinishedRun() };
+    } finally {
+      db.close();
+    }
+  } catch {
+    // read-only open of a WAL database, or a journal SQLite cannot read: try a private copy
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'klpm-journal-'));
+  try {
+    const copy = join(dir, basename(path));
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    const db = new Database(copy, { fileMustExist: true });
+    try {
+      return { run: journalOf(db).findUnfinishedRun() };
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    return { problem: `not a klpm journal SQLite can read (${(error as Error).message})` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function journalOf(db: Database.Database): Journal {
   const insertRun = db.prepare('insert into runs (started_at, state, plan) values (?, ?, ?)');
   const insertStep = db.prepare(
     'insert into steps (run_id, idx, op, patch, phase, detail, at) values (?, ?, ?, ?, ?, ?, ?)',

@@ -10,7 +10,7 @@ import {
 } from '../../repo/index.js';
 import { statePath } from '../paths.js';
 import { readRunningBuildId } from './build-id.js';
-import { type JournalRun, openJournal } from './journal.js';
+import { type JournalRun, readUnfinishedRunAt } from './journal.js';
 import type { BlockingTask } from './kernel-control.js';
 import { SysfsControl } from './sysfs-control.js';
 import { readLivepatchView } from './sysfs-view.js';
@@ -36,18 +36,24 @@ export interface LivepatchStatus extends HostLivepatchView {
     | undefined;
   /** whether the machine must reboot: the build is end of life, or an update makes a reboot mandatory */
   readonly reboot: boolean;
+  /** what could not be read (the rest of the status stands) */
+  readonly problems: ReadonlyArray<ReadProblem>;
 }
 
-/** The journal run a killed klpm left unfinished on the machine under `root`, if any. */
-export function readUnfinishedRun(root: string): JournalRun | undefined {
+/** What a reader could not read, for the operator (and an agent) to act on. */
+export interface ReadProblem {
+  readonly path: string;
+  readonly problem: string;
+}
+
+/**
+ * The journal run a killed klpm left unfinished on the machine under `root`, if any; read without
+ * write access. An unreadable journal is a problem to report, not a crash.
+ */
+export function readUnfinishedRun(root: string): { run: JournalRun | undefined; problem?: ReadProblem } {
   const path = statePath(root, 'journal');
-  if (!existsSync(path)) return undefined;
-  const journal = openJournal(path);
-  try {
-    return journal.findUnfinishedRun();
-  } finally {
-    journal.close();
-  }
+  const read = readUnfinishedRunAt(path);
+  return 'problem' in read ? { run: undefined, problem: { path, problem: read.problem } } : read;
 }
 
 /** Reads the livepatch status of the machine under `root`; needs no write access. */
@@ -58,7 +64,7 @@ export async function readLivepatchStatus(
   const view = await readLivepatchView(root);
   const buildId = await readRunningBuildId(root, 'kernel');
   const blocking = view.patches.some((p) => p.transition) ? await new SysfsControl(root).blockingTasks() : [];
-  const run = readUnfinishedRun(root);
+  const { run, problem } = readUnfinishedRun(root);
   const interrupted: LivepatchStatus['interrupted'] = run && {
     id: run.id,
     startedAt: run.startedAt,
@@ -81,6 +87,7 @@ export async function readLivepatchStatus(
     interrupted,
     repository: repository && { source: repository.repository.source, answers },
     reboot,
+    problems: problem === undefined ? [] : [problem],
   };
 }
 

@@ -75,7 +75,7 @@ export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Pro
   if (options.dryRun) {
     const result = await update(kernel, options, undefined);
     if (result.kind !== 'report') return result;
-    const run = readUnfinishedRun(options.root);
+    const { run } = readUnfinishedRun(options.root);
     return {
       kind: 'report',
       report: {

@@ -1,4 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +8,8 @@ import { openJournal } from '../../../src/host/livepatch/index.js';
 import { readLivepatchStatus } from '../../../src/host/livepatch/status.js';
 import { statePath } from '../../../src/host/paths.js';
 import { runCli } from '../../support/run-cli.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Builds a root from a listing a real kernel printed (e2e/fixtures/<series>/*.sysfs: `dir/`,
@@ -109,3 +113,97 @@ describe('klpm status', () => {
     );
   });
 });
+
+// `klpm status` as an ordinary user on a host where root ran klpm before: reading state never needs
+// write access, whatever journal mode an older klpm left behind. Runs the built CLI as `nobody`.
+const BIN = join(import.meta.dirname, '../../../bin/klpm.js');
+const canSwitchUser =
+  process.getuid?.() === 0 && existsSync(join(import.meta.dirname, '../../../dist/cli/main.js'));
+
+describe.skipIf(!canSwitchUser)(
+  'klpm status as an unprivileged user (needs root to switch, and npm run build)',
+  () => {
+    function asNobody(args: string[]) {
+      return spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args],
+        {
+          encoding: 'utf8',
+        },
+      );
+    }
+
+    /** A root-owned /var/lib/klpm the user may read but not write, holding a journal with one unfinished run. */
+    function rootOwnedJournal(mode: 'wal' | 'delete'): string {
+      const root = rootFromRealListing('6.12/upgrade-v2.sysfs');
+      chmodSync(root, 0o755);
+      const path = statePath(root, 'journal');
+      const journal = openJournal(path);
+      journal.startRun(
+        { kind: 'upgrade-atomic', steps: [], notes: [], predictedLog: [], predictedSysfs: [] },
+        new Date('2026-11-22T10:00:00Z'),
+      );
+      journal.close();
+      if (mode === 'wal') {
+        // as a killed writer of an older klpm left it: WAL mode, the newest run only in the -wal file
+        const killed = spawnSync(process.execPath, [
+          '-e',
+          `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+         const db = new Database(${JSON.stringify(path)});
+         db.pragma('journal_mode = WAL');
+         db.prepare("insert into runs (started_at, state, plan) values ('2026-11-22T11:00:00.000Z', 'running', ?)")
+           .run(JSON.stringify({ kind: 'downgrade', steps: [], notes: [], predictedLog: [], predictedSysfs: [] }));
+         process.kill(process.pid, 'SIGKILL');`,
+        ]);
+        expect(killed.signal).toBe('SIGKILL');
+        expect(existsSync(`${path}-wal`)).toBe(true);
+        rmSync(`${path}-shm`, { force: true });
+      }
+      for (let dir = dirname(path); dir.startsWith(root); dir = dirname(dir)) chmodSync(dir, 0o755);
+      chmodSync(path, 0o644);
+      if (existsSync(`${path}-wal`)) chmodSync(`${path}-wal`, 0o644);
+      return root;
+    }
+
+    it('reads a root-owned journal left in WAL mode, with its last runs in the -wal file', () => {
+      const root = rootOwnedJournal('wal');
+      const run = asNobody(['status', '--root', root, '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout).interrupted).toMatchObject({ kind: 'downgrade' });
+    });
+
+    it('reads a root-owned journal in rollback mode, and a host with no journal', () => {
+      const root = rootOwnedJournal('delete');
+      const run = asNobody(['status', '--root', root, '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout).interrupted).toMatchObject({ kind: 'upgrade-atomic' });
+      const empty = rootFromRealListing('6.12/upgrade-v2.sysfs');
+      chmodSync(empty, 0o755);
+      const none = asNobody(['status', '--root', empty, '--json']);
+      expect(none.status).toBe(0);
+      expect(JSON.parse(none.stdout).interrupted).toBeUndefined();
+      expect(existsSync(statePath(empty, 'journal'))).toBe(false);
+    });
+
+    it('names a journal that is not a database, and still shows the rest', () => {
+      const root = rootFromRealListing('6.12/upgrade-v2.sysfs');
+      chmodSync(root, 0o755);
+      mkdirSync(dirname(statePath(root, 'journal')), { recursive: true });
+      writeFileSync(statePath(root, 'journal'), 'not sqlite at all, just text\n'.repeat(40));
+      for (let dir = dirname(statePath(root, 'journal')); dir.startsWith(root); dir = dirname(dir))
+        chmodSync(dir, 0o755);
+      const run = asNobody(['status', '--root', root, '--json']);
+      expect(run.status).toBe(0);
+      const json = JSON.parse(run.stdout);
+      expect(json.patches.map((p: { name: string }) => p.name)).toEqual(['klpm_e2e_v2']);
+      expect(json.problems).toEqual([
+        {
+          path: statePath(root, 'journal'),
+          problem: expect.stringContaining('not a klpm journal SQLite can read'),
+        },
+      ]);
+    });
+  },
+);
