@@ -11,6 +11,11 @@ export interface CliContext {
 }
 
 export function processContext(): CliContext {
+  // Output closed early (`klpm status | head`): end quietly instead of dying on EPIPE.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      process.exit(error.code === 'EPIPE' ? ExitCode.ok : ExitCode.internal);
+    });
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -33,6 +38,8 @@ export const ExitCode = {
   reboot: 4,
   /** another klpm holds the lock */
   busy: 5,
+  /** a bug in klpm (EX_SOFTWARE of sysexits.h): one line on stderr, the stack with --debug */
+  internal: 70,
 } as const;
 
 /** Builds one command; `setExit` records the exit code the command wants (default 0). */

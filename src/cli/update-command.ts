@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
-  LockBusyError,
   type ProgressEvent,
   readRepositoryFor,
   runUpdate,
@@ -81,31 +80,22 @@ export async function runUpdateCommand(
   const say = (text: string) => {
     if (!flags.json) ctx.stdout(text);
   };
-  let result: Awaited<ReturnType<typeof runUpdate>>;
-  try {
-    result = await runUpdate(new SysfsKernel(flags.root), {
-      root: flags.root,
-      repository,
-      request,
-      dryRun,
-      force: flags.force === true,
-      ...timeouts,
-      pollMs: 200,
-      time: readTime(flags),
-      now: () => new Date(),
-      onPlan: (plan) => say(renderPlan(plan)),
-      onResume: (runId, plan) =>
-        say(`resuming plan ${runId} (${plan.kind}), which an interrupted klpm left unfinished\n`),
-      onProgress: (event) => say(renderProgress(event)),
-    });
-  } catch (error) {
-    if (error instanceof LockBusyError) {
-      ctx.stderr(`klpm: ${error.message}\n`);
-      setExit(ExitCode.busy);
-      return;
-    }
-    throw error;
-  }
+  // another klpm holding the lock (LockBusyError) is exit 5 by the table in cli/main.ts
+  const result = await runUpdate(new SysfsKernel(flags.root), {
+    root: flags.root,
+    repository,
+    request,
+    dryRun,
+    force: flags.force === true,
+    ...timeouts,
+    pollMs: 200,
+    time: readTime(flags),
+    now: () => new Date(),
+    onPlan: (plan) => say(renderPlan(plan)),
+    onResume: (runId, plan) =>
+      say(`resuming plan ${runId} (${plan.kind}), which an interrupted klpm left unfinished\n`),
+    onProgress: (event) => say(renderProgress(event)),
+  });
   if (result.kind === 'input')
     throw new UsageError(
       result.missing === 'build-id'
