@@ -4,8 +4,9 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, symlinkS
 import { join, relative } from 'node:path';
 import type { LinkOperation } from '../../kabi/index.js';
 import { weakUpdatesDir } from '../../kabi/index.js';
+import { statePath } from '../paths.js';
 import { LinkJournal } from './journal.js';
-import { journalPath, tempPrefix } from './state.js';
+import { tempPrefix } from './state.js';
 
 export interface ExecuteOptions {
   /** run `depmod -b <root> -a <kernel>` after a kernel's links changed */
@@ -38,7 +39,7 @@ export function executeLinkPlan(
       .map((kernel): LinkOperation => ({ op: 'depmod', kernel })),
   ];
   if (all.length === 0) return [];
-  const journal = new LinkJournal(join(root, journalPath));
+  const journal = new LinkJournal(statePath(root, 'kmpJournal'));
   const run = randomUUID();
   const failures: DepmodFailure[] = [];
   try {

@@ -15,4 +15,4 @@ export {
   kmpRemove,
   kmpRemoveKernel,
 } from './operations.js';
-export { journalPath, kernelsDir, readLinks, readState } from './state.js';
+export { readLinks, readState } from './state.js';

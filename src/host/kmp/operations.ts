@@ -10,11 +10,12 @@ import {
   registeredText,
   servedBefore,
 } from '../../kmp/index.js';
+import { statePath } from '../paths.js';
 import { type DepmodFailure, executeLinkPlan } from './execute.js';
 import { owedDepmods } from './journal.js';
 import { type KernelTreeOptions, readKernelTree } from './kernel-tree.js';
 import type { ModuleReader } from './module-reader.js';
-import { buildFromDescription, journalPath, type KmpState, kernelsDir, readState } from './state.js';
+import { buildFromDescription, type KmpState, readState } from './state.js';
 
 export interface KmpOptions {
   readonly root: string;
@@ -117,7 +118,7 @@ export async function kmpAddKernel(
   const state = await readState(options.root, options.reader);
   const kernels = [...state.kernels.filter((k) => k.release !== release), kernel];
   const outcome = await change(options, state, kernels, state.builds, [release], async () => {
-    const dir = join(options.root, kernelsDir);
+    const dir = statePath(options.root, 'kmpKernels');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `${release}.json.klpm-new`), registeredText(kernel));
     await rename(join(dir, `${release}.json.klpm-new`), join(dir, `${release}.json`));
@@ -173,7 +174,8 @@ export async function kmpRemoveKernel(options: KmpOptions, release: string): Pro
     throw new InputError(`kernel ${release} is not registered: see klpm kmp status`, 'KERNEL');
   const kernels = state.kernels.filter((k) => k.release !== release);
   const outcome = await change(options, state, kernels, state.builds, []);
-  if (outcome.applied) await rm(join(options.root, kernelsDir, `${release}.json`), { force: true });
+  if (outcome.applied)
+    await rm(join(statePath(options.root, 'kmpKernels'), `${release}.json`), { force: true });
   return outcome;
 }
 
@@ -192,7 +194,7 @@ async function change(
   if (blocked.length > 0 || !options.apply) return { ...outcome, applied: false, depmodFailures: [] };
   await before?.();
   const registered = new Set(kernels.map((k) => k.release));
-  const owed = owedDepmods(join(options.root, journalPath)).filter((k) => registered.has(k));
+  const owed = owedDepmods(statePath(options.root, 'kmpJournal')).filter((k) => registered.has(k));
   const depmodFailures = executeLinkPlan(options.root, operations, {
     depmod: options.depmod,
     owedDepmods: owed,

@@ -12,12 +12,9 @@ import {
   readRegistered,
   relevantTo,
 } from '../../kmp/index.js';
+import { statePath } from '../paths.js';
 import type { ModuleReader } from './module-reader.js';
 
-/** The registered kernel descriptions, relative to the root. */
-export const kernelsDir = '/var/lib/klpm/kmp/kernels';
-/** The journal of link changes, relative to the root. */
-export const journalPath = '/var/lib/klpm/kmp-journal.jsonl';
 /** Prefix of a link being created, before it is renamed into place. */
 export const tempPrefix = '.klpm-new-';
 
@@ -43,7 +40,7 @@ export async function readState(
 }
 
 export async function readKernels(root: string, relevant?: Relevant): Promise<InstalledKernel[]> {
-  const dir = join(root, kernelsDir);
+  const dir = statePath(root, 'kmpKernels');
   const files = (await listDir(dir)).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (file) => {
