@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, parseSourceDocument, parseWithSchema } from '../input/index.js';
 import {
   type Applicability,
