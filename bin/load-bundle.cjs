@@ -1,7 +1,7 @@
 // Loads dist/klpm.cjs, the bundled CLI (scripts/build.js), through node:vm with V8's code cache
 // dist/klpm.cjs.cache when there is one: compiling the bundle's source costs more than reading it.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { readFileSync, statSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname } = require('node:path');
 const vm = require('node:vm');
@@ -10,7 +10,11 @@ const vm = require('node:vm');
 function compileBundle(file) {
   let cachedData;
   try {
-    cachedData = readFileSync(`${file}.cache`);
+    // V8 checks a cache against the source's length, not its content: a bundle newer than its cache
+    // is compiled from the source. The build writes the cache after the bundle; npm packs both
+    // with the same time.
+    if (statSync(`${file}.cache`).mtimeMs >= statSync(file).mtimeMs)
+      cachedData = readFileSync(`${file}.cache`);
   } catch {
     // no cache: compile from the source
   }
