@@ -14,7 +14,8 @@ export interface CommandEntry {
 
 /**
  * The factories to register for `args`: the named command's alone when `args` name one, so only
- * its imports load; otherwise (help, a typo, --version) all of them, so commander can list them.
+ * its imports load; none for `--version`, which commander answers before looking at commands;
+ * otherwise (help, a typo) all of them, so commander can list them.
  */
 export async function loadCommands(
   entries: ReadonlyArray<CommandEntry>,
@@ -22,6 +23,7 @@ export async function loadCommands(
 ): Promise<CommandFactory[]> {
   const named = entries.find((entry) => entry.name === args[0]);
   if (named !== undefined) return [await named.load(args.slice(1))];
+  if (args[0] === '--version' || args[0] === '-V') return [];
   return Promise.all(entries.map((entry) => entry.load([])));
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The patch manifest: a livepatch as klpm knows it. One schema for the simulator, the repository index

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSourceDocument, parseWithSchema } from '../document/index.js';
 import { InputError } from '../input/index.js';
 import { parseVersionRelease } from '../version/index.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSourceDocument, parseWithSchema } from '../document/index.js';
 import { patchManifestSchema } from '../klp/index.js';
 import { parseVersionRelease } from '../version/index.js';

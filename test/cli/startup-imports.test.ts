@@ -1,35 +1,81 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { openJournal } from '../../src/host/apply/index.js';
+import { journalPath } from '../../src/host/status.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const klpm = join(root, 'bin/klpm.js');
-const hook = join(root, 'test/support/log-imports.mjs');
-const built = existsSync(join(root, 'dist/cli/main.js'));
+const bundle = join(root, 'dist/klpm.cjs');
+const built = existsSync(bundle);
 
-/** The npm packages a klpm process loads to run `args` (from the built dist/, as users run it). */
-function packagesLoaded(args: string[]): string[] {
-  const log = join(mkdtempSync(join(tmpdir(), 'klpm-imports-')), 'imports.log');
-  const run = spawnSync(process.execPath, ['--import', hook, klpm, ...args], {
-    env: { ...process.env, KLPM_IMPORT_LOG: log },
+interface ScriptCoverage {
+  readonly url: string;
+  readonly functions: ReadonlyArray<{ functionName: string; ranges: ReadonlyArray<{ count: number }> }>;
+}
+
+const packageOf = (path: string): string | undefined => /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
+
+/**
+ * The npm packages whose code a klpm process runs for `args`, as users run it: bin/klpm.js and the
+ * bundle dist/klpm.cjs (npm run build). The bundle inlines most packages, so a package counts when
+ * the process runs its module body: esbuild wraps each bundled module in a function named by the
+ * module's path (node_modules/zod/...), run once when something first imports it; V8's precise
+ * coverage (NODE_V8_COVERAGE) says which functions ran. A package left out of the bundle counts when
+ * a file of it ran at all.
+ */
+function packagesRun(args: string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'klpm-coverage-'));
+  const run = spawnSync(process.execPath, [klpm, ...args], {
+    env: { ...process.env, NODE_V8_COVERAGE: dir },
     encoding: 'utf8',
   });
   expect(run.status, run.stderr).toBe(0);
-  const urls = readFileSync(log, 'utf8').split('\n');
-  return [...new Set(urls.flatMap((url) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? []))].sort();
+  const scripts = readdirSync(dir).flatMap(
+    (name) => (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { result: ScriptCoverage[] }).result,
+  );
+  const bundled = scripts.filter((script) => script.url === pathToFileURL(bundle).href);
+  expect(bundled, 'bin/klpm.js runs the bundle').toHaveLength(1);
+  const ran = bundled[0]!.functions.filter((fn) => (fn.ranges[0]?.count ?? 0) > 0);
+  const packages = [
+    ...ran.map((fn) => packageOf(fn.functionName)),
+    ...scripts.map((script) => packageOf(script.url)),
+  ];
+  return [...new Set(packages.filter((name) => name !== undefined))].sort();
 }
 
 // `kmp check`'s benchmark target is a fraction of depmod's wall time: zod, yaml and the XML parser
-// alone take about 140 ms to load (src/cli/commands/index.ts).
-describe.skipIf(!built)('what a klpm process loads (needs npm run build)', () => {
-  it('loads neither zod, yaml, the XML parser nor SQLite for kmp check', () => {
-    expect(packagesLoaded(['kmp', 'check', '--help'])).toEqual(['commander', 'fzstd']);
+// alone take about 140 ms to load unbundled (src/cli/commands/index.ts); the other commands' start-up
+// targets are in bench/startup.bench.js (docs/operations.md, "Start-up").
+describe.skipIf(!built)('what a klpm process runs (needs npm run build)', () => {
+  it('runs neither zod, yaml, the XML parser nor SQLite for kmp check', () => {
+    expect(packagesRun(['kmp', 'check', '--help'])).toEqual(['commander', 'fzstd']);
   });
 
-  it('loads every command for the overall help', () => {
-    expect(packagesLoaded(['--help'])).toEqual(expect.arrayContaining(['commander', 'yaml', 'zod']));
+  it('runs no command for --version', () => {
+    expect(packagesRun(['--version'])).toEqual(['commander']);
+  });
+
+  it('opens no SQLite for status on a machine without a journal', () => {
+    const machine = mkdtempSync(join(tmpdir(), 'klpm-root-'));
+    expect(packagesRun(['status', '--json', '--root', machine])).not.toContain('better-sqlite3');
+  });
+
+  it('opens the journal through the bundle when there is one (SQLite required when first used)', () => {
+    const machine = mkdtempSync(join(tmpdir(), 'klpm-root-'));
+    const journal = openJournal(journalPath(machine));
+    journal.startRun(
+      { kind: 'first-load', steps: [], notes: [], predictedLog: [], predictedSysfs: [] },
+      new Date('2026-01-01T00:00:00Z'),
+    );
+    journal.close();
+    expect(packagesRun(['status', '--json', '--root', machine])).toContain('better-sqlite3');
+  });
+
+  it('runs every command for the overall help', () => {
+    expect(packagesRun(['--help'])).toEqual(expect.arrayContaining(['commander', 'yaml', 'zod']));
   });
 });
