@@ -54,7 +54,15 @@ describe('the top-level error table', () => {
 
   it('bad input is exit 2 in one line; another klpm holding the lock is exit 5', async () => {
     let stderr = '';
-    const ctx = { stdout: () => {}, stderr: (t: string) => void (stderr += t), env: {}, cwd: ROOT, uid: 0 };
+    const ctx = {
+      stdout: () => {},
+      stderr: (t: string) => {
+        stderr += t;
+      },
+      env: {},
+      cwd: ROOT,
+      uid: 0,
+    };
     expect(await main(['simulate', join(ROOT, 'no-such-scenario.yaml')], ctx)).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     const root = mkdtempSync(join(tmpdir(), 'klpm-lock-'));

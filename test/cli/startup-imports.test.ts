@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { openJournal } from '../../src/host/apply/index.js';
-import { journalPath } from '../../src/host/status.js';
+import { openJournal, statePath } from '../../src/host/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const klpm = join(root, 'bin/klpm.js');
@@ -66,7 +65,7 @@ describe.skipIf(!built)('what a klpm process runs (needs npm run build)', () => 
 
   it('opens the journal through the bundle when there is one (SQLite required when first used)', () => {
     const machine = mkdtempSync(join(tmpdir(), 'klpm-root-'));
-    const journal = openJournal(journalPath(machine));
+    const journal = openJournal(statePath(machine, 'journal'));
     journal.startRun(
       { kind: 'first-load', steps: [], notes: [], predictedLog: [], predictedSysfs: [] },
       new Date('2026-01-01T00:00:00Z'),
