@@ -7,6 +7,7 @@ import {
   type Report,
   type SummaryHost,
 } from '../fleet/index.js';
+import { InputError } from '../input/index.js';
 import { newCredential, secretMatches, splitCredential } from './credentials.js';
 import type {
   EnrollResult,
@@ -46,7 +47,12 @@ const rowOf = (h: HostColumns): HostRow => ({
 
 /** Opens (and migrates) the SQLite fleet database at `path`, in WAL mode. */
 export function openSqliteStore(path: string): FleetStore {
-  const db = new Database(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    throw new InputError(`cannot open the fleet database: ${(error as Error).message}`, path);
+  }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
