@@ -286,3 +286,50 @@ describe('reports, hosts and the summary', () => {
     expect(logs.every((l) => typeof JSON.parse(l).status === 'number')).toBe(true);
   });
 });
+
+describe('bad input never gets a 500', () => {
+  it('random bodies and mutated reports get 200 or 400; random query strings 200 or 400', async () => {
+    const fc = await import('fast-check');
+    const field = fc.constantFrom(
+      'schemaVersion',
+      'machineId',
+      'bootId',
+      'buildId',
+      'seq',
+      'interval',
+      'status',
+      'kmp',
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.tuple(field, fc.jsonValue())), async (input) => {
+        const body =
+          Array.isArray(input) &&
+          input.length === 2 &&
+          typeof input[0] === 'string' &&
+          input[0] in reportBody()
+            ? { ...reportBody({ seq: 1 }), [input[0] as string]: input[1] }
+            : input;
+        const { status } = await call('POST', `/v1/hosts/${hostA}/report`, { token: tokens.hostA, body });
+        return status === 200 || status === 400;
+      }),
+      { numRuns: 300 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('status', 'label', 'limit', 'cursor', 'checkinAge', 'silent', 'x'),
+            fc.string(),
+          ),
+        ),
+        async (pairs) => {
+          const { status } = await call('GET', `/v1/hosts?${new URLSearchParams(pairs)}`, {
+            token: tokens.viewer,
+          });
+          return status === 200 || status === 400;
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
