@@ -27,12 +27,21 @@ export async function loadCommands(
   return Promise.all(entries.map((entry) => entry.load([])));
 }
 
-/** A command group (`klpm kmp`, `klpm fleet`) whose subcommand `args` name is loaded alone. */
-export function groupCommand(name: string, description: string, entries: ReadonlyArray<CommandEntry>) {
+/**
+ * A command group (`klpm kmp`, `klpm fleet`) whose subcommand `args` name is loaded alone. With
+ * `own`, the group is also a command of its own (`klpm serve` runs; `klpm serve token` is a group).
+ */
+export function groupCommand(
+  name: string,
+  description: string,
+  entries: ReadonlyArray<CommandEntry>,
+  own?: () => Promise<CommandFactory>,
+) {
   return async (args: ReadonlyArray<string>): Promise<CommandFactory> => {
     const factories = await loadCommands(entries, args);
+    const base = own === undefined ? undefined : await own();
     return (ctx, setExit) => {
-      const group = new Command(name).description(description);
+      const group = base === undefined ? new Command(name).description(description) : base(ctx, setExit);
       for (const sub of factories) group.addCommand(sub(ctx, setExit));
       return group;
     };

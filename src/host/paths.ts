@@ -15,6 +15,10 @@ export const statePaths = {
   kmpKernels: '/var/lib/klpm/kmp/kernels',
   /** the weak-updates link journal (JSON lines) */
   kmpJournal: '/var/lib/klpm/kmp-journal.jsonl',
+  /** the fleet agent's host id, token and report sequence (mode 0600) */
+  agent: '/var/lib/klpm/agent/state.json',
+  /** the fleet server's SQLite database when `klpm serve` is given no --db */
+  fleetDb: '/var/lib/klpm/fleet.db',
 } as const;
 
 /** The path of one of klpm's places on the machine under `root`. */

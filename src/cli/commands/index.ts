@@ -18,6 +18,33 @@ const kmpCommands: ReadonlyArray<CommandEntry> = [
 /** `klpm fleet`: commands over many hosts at once. */
 const fleetCommands: ReadonlyArray<CommandEntry> = [
   { name: 'check', load: async () => (await import('./fleet-check.js')).fleetCheckCommand },
+  { name: 'hosts', load: async () => (await import('./fleet-hosts.js')).fleetHostsCommand },
+  { name: 'host', load: async () => (await import('./fleet-host.js')).fleetHostCommand },
+  { name: 'summary', load: async () => (await import('./fleet-summary.js')).fleetSummaryCommand },
+];
+
+/** `klpm serve` runs the fleet server; its groups make tokens and secrets in its database. */
+const serveCommands: ReadonlyArray<CommandEntry> = [
+  {
+    name: 'token',
+    load: groupCommand('token', 'admin and viewer tokens of the fleet API', [
+      { name: 'create', load: async () => (await import('./serve-token-create.js')).serveTokenCreateCommand },
+    ]),
+  },
+  {
+    name: 'enroll',
+    load: groupCommand('enroll', 'enrollment secrets agents trade for a host token', [
+      {
+        name: 'create',
+        load: async () => (await import('./serve-enroll-create.js')).serveEnrollCreateCommand,
+      },
+    ]),
+  },
+];
+
+/** `klpm agent`: the host side of the fleet. */
+const agentCommands: ReadonlyArray<CommandEntry> = [
+  { name: 'once', load: async () => (await import('./agent-once.js')).agentOnceCommand },
 ];
 
 /** Every klpm command, in the order `klpm --help` lists them; a command's module loads only when it runs. */
@@ -28,7 +55,20 @@ export const commands: ReadonlyArray<CommandEntry> = [
   { name: 'rollback', load: async () => (await import('./rollback.js')).rollbackCommand },
   { name: 'unload', load: async () => (await import('./unload.js')).unloadCommand },
   { name: 'check', load: async () => (await import('./check.js')).checkCommand },
-  { name: 'fleet', load: groupCommand('fleet', 'evaluate many hosts at once', fleetCommands) },
+  {
+    name: 'fleet',
+    load: groupCommand('fleet', 'evaluate many hosts at once, offline or over a fleet server', fleetCommands),
+  },
+  {
+    name: 'serve',
+    load: groupCommand(
+      'serve',
+      'the fleet server',
+      serveCommands,
+      async () => (await import('./serve.js')).serveCommand,
+    ),
+  },
+  { name: 'agent', load: groupCommand('agent', 'report this host to a fleet server', agentCommands) },
   {
     name: 'kmp',
     load: groupCommand(

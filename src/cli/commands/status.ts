@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { type LivepatchStatus, loadRepository, readLivepatchStatus } from '../../host/livepatch/index.js';
+import {
+  type LivepatchStatus,
+  loadRepository,
+  readLivepatchStatus,
+  statusDocument,
+} from '../../host/livepatch/index.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from '../time-flags.js';
 import { blockingTaskLine } from '../update-command.js';
@@ -34,9 +39,7 @@ export const statusCommand: CommandFactory = (ctx) =>
           : { repository: await loadRepository(repoPath), time: readTime(opts) };
       const status = await readLivepatchStatus(opts.root, repository);
       if (opts.json) {
-        ctx.stdout(
-          `${JSON.stringify({ ...status, interrupted: status.interrupted && { ...status.interrupted, steps: Object.fromEntries(status.interrupted.steps) } }, null, 2)}\n`,
-        );
+        ctx.stdout(`${JSON.stringify(statusDocument(status), null, 2)}\n`);
       } else {
         ctx.stdout(renderStatus(status));
       }

@@ -15,7 +15,7 @@ export { type BlockingTask, type KernelControl, KernelOpError, type PatchStatus 
 export { type LiveKernel, SysfsKernel } from './live-kernel.js';
 export { PatchFileRefused, verifyPatchFile } from './patch-file.js';
 export { loadRepository, readRepositoryFor } from './repo-files.js';
-export { type LivepatchStatus, readLivepatchStatus, readUnfinishedRun } from './status.js';
+export { type LivepatchStatus, readLivepatchStatus, readUnfinishedRun, statusDocument } from './status.js';
 export { SysfsControl, toKernelOpError } from './sysfs-control.js';
 export { readLivepatchView } from './sysfs-view.js';
 export { runUpdate, type UpdateOptions, type UpdateReport, type UpdateResult } from './update.js';

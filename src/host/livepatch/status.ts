@@ -115,3 +115,17 @@ function livepatchable(
   if (eol) return { ok: false, reason: eol.answer.reason };
   return { ok: true, reason: 'livepatches can be applied' };
 }
+
+/**
+ * The document `klpm status --json` prints, and the one `klpm agent` sends as a report's `status`:
+ * the status with the interrupted run's steps as an object (a Map does not survive JSON).
+ */
+export function statusDocument(status: LivepatchStatus): Record<string, unknown> {
+  return {
+    ...status,
+    interrupted: status.interrupted && {
+      ...status.interrupted,
+      steps: Object.fromEntries(status.interrupted.steps),
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { isIP } from 'node:net';
+import { Command } from 'commander';
+import { statePath } from '../../host/index.js';
+import { startFleetServer } from '../../server/index.js';
+import { openSqliteStore } from '../../store/index.js';
+import type { CommandFactory } from '../context.js';
+import { readCount } from '../time-flags.js';
+import { UsageError } from '../usage-error.js';
+
+interface ServeFlags {
+  db?: string;
+  root: string;
+  repo?: string;
+  listen: string;
+  insecure?: boolean;
+  expiryWindow: string;
+  json?: boolean;
+}
+
+/** klpm serve: the fleet API over a SQLite database, until SIGINT or SIGTERM (docs/fleet.md). */
+export const serveCommand: CommandFactory = (ctx) =>
+  new Command('serve')
+    .description('run the fleet server: the HTTP API over a SQLite database (docs/fleet.md)')
+    .option('--db <file>', 'the SQLite database (default <root>/var/lib/klpm/fleet.db)')
+    .option('--root <dir>', 'the machine the default --db is under', '/')
+    .option('--repo <path>', 'the livepatch repository, in the formats `klpm check` reads (required)')
+    .option(
+      '--listen <addr:port>',
+      'where to listen; an address off loopback needs --insecure',
+      '127.0.0.1:7470',
+    )
+    .option('--insecure', 'allow a non-loopback --listen address without TLS (TLS is not built yet)')
+    .option(
+      '--expiry-window <days>',
+      'count coverage ending within this many days as kernel-upgrade-required',
+      '30',
+    )
+    .option('--json', 'print the listening address as JSON')
+    .action(async (opts: ServeFlags) => {
+      if (opts.repo === undefined)
+        throw new UsageError('klpm serve needs --repo PATH: the repository to plan from');
+      const { host, port } = parseListen(opts.listen);
+      if (!isLoopback(host) && !opts.insecure)
+        throw new UsageError(
+          `--listen ${opts.listen} is off loopback: without TLS tokens would cross the network in clear; pass --insecure to do it anyway`,
+        );
+      const expiryWindowDays = readCount(opts.expiryWindow, '--expiry-window');
+      const store = openSqliteStore(opts.db ?? statePath(opts.root, 'fleetDb'));
+      const server = await startFleetServer({
+        store,
+        repoPath: opts.repo,
+        host,
+        port,
+        expiryWindowDays,
+      }).catch(async (error: NodeJS.ErrnoException) => {
+        await store.close();
+        if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL')
+          throw new UsageError(`cannot listen on ${opts.listen}: ${error.code}`);
+        throw error;
+      });
+      ctx.stdout(
+        opts.json ? `${JSON.stringify({ listening: server.url })}\n` : `klpm: serving on ${server.url}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+      await store.close();
+    });
+
+/** `ADDR:PORT`, `[V6]:PORT`, or a port alone (loopback). */
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))?:?(\d{1,5})$/.exec(text);
+  const host = match?.[1] ?? match?.[2] ?? '127.0.0.1';
+  const port = Number(match?.[3]);
+  if (match === null || port > 65535 || (host !== 'localhost' && isIP(host) === 0))
+    throw new UsageError(`--listen '${text}' is not ADDR:PORT, such as 127.0.0.1:7470 or [::1]:7470`);
+  return { host, port };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

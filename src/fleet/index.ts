@@ -1,0 +1,41 @@
+/**
+ * The fleet's pure rules: the report an agent sends, a host's status and plan from it, the summary,
+ * durations and silence, and the host list's filters. The server and store are shell (docs/fleet.md).
+ */
+export { isSilent, parseDuration } from './duration.js';
+export {
+  canonicalJson,
+  type FleetPlan,
+  type FleetPlanStep,
+  type FleetSetPlan,
+  planForHost,
+  planHash,
+} from './host-plan.js';
+export {
+  evaluateReport,
+  type HostEvaluation,
+  REBOOT_ORDER,
+  STATUS_ORDER,
+  viewOfStatus,
+  worstReboot,
+  worstStatus,
+} from './host-status.js';
+export {
+  DEFAULT_PAGE,
+  encodeCursor,
+  type HostFilter,
+  labelSchema,
+  MAX_PAGE,
+  parseHostQuery,
+} from './query.js';
+export {
+  type EnrollRequest,
+  enrollRequestSchema,
+  firstIssue,
+  REPORT_SCHEMA_VERSION,
+  type Report,
+  reportSchema,
+  type StatusDocument,
+  statusDocumentSchema,
+} from './report.js';
+export { type FleetSummary, type SummaryHost, summarize } from './summary.js';

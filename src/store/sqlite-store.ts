@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import {
+  encodeCursor,
+  type FleetPlan,
+  type HostFilter,
+  type Report,
+  type SummaryHost,
+} from '../fleet/index.js';
+import { InputError } from '../input/index.js';
+import { newCredential, secretMatches, splitCredential } from './credentials.js';
+import type {
+  EnrollResult,
+  EnrollTerms,
+  FleetStore,
+  HostDetail,
+  HostRow,
+  Principal,
+  ReportRecord,
+  Role,
+} from './fleet-store.js';
+import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+
+interface HostColumns {
+  id: string;
+  hostname: string;
+  build_id: string | null;
+  release: string | null;
+  status: HostRow['status'];
+  reboot: HostRow['reboot'];
+  last_seen: number | null;
+  labels: string;
+}
+
+const HOST_COLUMNS = 'id, hostname, build_id, release, status, reboot, last_seen, labels';
+
+const rowOf = (h: HostColumns): HostRow => ({
+  id: h.id,
+  hostname: h.hostname,
+  buildId: h.build_id,
+  release: h.release,
+  status: h.status,
+  reboot: h.reboot,
+  lastSeen: h.last_seen === null ? null : new Date(h.last_seen).toISOString(),
+  labels: JSON.parse(h.labels) as string[],
+});
+
+/** Opens (and migrates) the SQLite fleet database at `path`, in WAL mode. */
+export function openSqliteStore(path: string): FleetStore {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    throw new InputError(`cannot open the fleet database: ${(error as Error).message}`, path);
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => (r as { version: number }).version),
+  );
+  for (const m of migrations) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(m.version);
+    })();
+  }
+}
+
+class SqliteStore implements FleetStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async createToken(role: Role): Promise<string> {
+    const credential = newCredential();
+    this.db
+      .prepare('INSERT INTO api_tokens (id, role, hash, created_at) VALUES (?, ?, ?, ?)')
+      .run(credential.id, role, credential.hash, Date.now());
+    return credential.text;
+  }
+
+  async createEnrollSecret(terms: EnrollTerms): Promise<string> {
+    const credential = newCredential();
+    this.db
+      .prepare(
+        'INSERT INTO enroll_secrets (id, hash, expires_at, max_hosts, labels, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        credential.id,
+        credential.hash,
+        terms.expires ?? null,
+        terms.maxHosts ?? null,
+        JSON.stringify(terms.labels),
+        Date.now(),
+      );
+    return credential.text;
+  }
+
+  async authenticate(token: string): Promise<Principal | undefined> {
+    const parts = splitCredential(token);
+    if (parts === undefined) return undefined;
+    const api = this.db.prepare('SELECT role, hash FROM api_tokens WHERE id = ?').get(parts.id) as
+      | { role: Role; hash: Buffer }
+      | undefined;
+    if (api !== undefined)
+      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role } : undefined;
+    const host = this.db.prepare('SELECT token_hash FROM hosts WHERE id = ?').get(parts.id) as
+      | { token_hash: Buffer }
+      | undefined;
+    if (host !== undefined && secretMatches(parts.secret, host.token_hash))
+      return { kind: 'host', hostId: parts.id };
+    return undefined;
+  }
+
+  async enroll(request: {
+    secret: string;
+    machineId: string;
+    hostname: string;
+    now: number;
+  }): Promise<EnrollResult> {
+    const parts = splitCredential(request.secret);
+    if (parts === undefined) return { kind: 'refused', reason: 'unknown' };
+    return this.db.transaction((): EnrollResult => {
+      const secret = this.db
+        .prepare('SELECT hash, expires_at, max_hosts, used, labels FROM enroll_secrets WHERE id = ?')
+        .get(parts.id) as
+        | { hash: Buffer; expires_at: number | null; max_hosts: number | null; used: number; labels: string }
+        | undefined;
+      if (secret === undefined || !secretMatches(parts.secret, secret.hash))
+        return { kind: 'refused', reason: 'unknown' };
+      if (secret.expires_at !== null && request.now >= secret.expires_at)
+        return { kind: 'refused', reason: 'expired' };
+      const existing = this.db.prepare('SELECT id FROM hosts WHERE machine_id = ?').get(request.machineId) as
+        | { id: string }
+        | undefined;
+      if (existing === undefined && secret.max_hosts !== null && secret.used >= secret.max_hosts)
+        return { kind: 'refused', reason: 'exhausted' };
+      const id = existing?.id ?? randomUUID();
+      const credential = newCredential(id);
+      const labels = JSON.parse(secret.labels) as string[];
+      if (existing === undefined) {
+        this.db
+          .prepare(
+            'INSERT INTO hosts (id, machine_id, hostname, token_hash, labels, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(id, request.machineId, request.hostname, credential.hash, JSON.stringify(labels), request.now);
+        const label = this.db.prepare('INSERT OR IGNORE INTO host_labels (host_id, label) VALUES (?, ?)');
+        for (const l of labels) label.run(id, l);
+        this.db.prepare('UPDATE enroll_secrets SET used = used + 1 WHERE id = ?').run(parts.id);
+      } else {
+        this.db
+          .prepare('UPDATE hosts SET hostname = ?, token_hash = ? WHERE id = ?')
+          .run(request.hostname, credential.hash, id);
+      }
+      this.event(id, request.now, 'enroll', { hostname: request.hostname, again: existing !== undefined });
+      return { kind: 'enrolled', id, token: credential.text };
+    })();
+  }
+
+  async saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+    const { report, evaluation, plan, receivedAt } = record;
+    return this.db.transaction((): 'stored' | 'stale' => {
+      const before = this.db.prepare('SELECT seq, boot_id, build_id FROM hosts WHERE id = ?').get(hostId) as
+        | { seq: number | null; boot_id: string | null; build_id: string | null }
+        | undefined;
+      if (before === undefined) throw new Error(`no host ${hostId}`);
+      if (before.seq !== null && report.seq <= before.seq) return 'stale';
+      const buildId = report.buildId?.toLowerCase() ?? null;
+      if (before.boot_id !== null && (before.boot_id !== report.bootId || before.build_id !== buildId))
+        this.event(hostId, receivedAt, 'boot', {
+          bootId: report.bootId,
+          buildId,
+          previousBootId: before.boot_id,
+          previousBuildId: before.build_id,
+        });
+      const text = JSON.stringify(report);
+      this.db
+        .prepare(
+          `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
+             last_seen = ?, interval_s = ?, report = ?, plan = ? WHERE id = ?`,
+        )
+        .run(
+          report.seq,
+          report.bootId,
+          buildId,
+          report.status.release ?? null,
+          evaluation.status,
+          evaluation.reboot,
+          evaluation.expires,
+          receivedAt,
+          report.interval,
+          text,
+          JSON.stringify(plan),
+          hostId,
+        );
+      this.db
+        .prepare('INSERT INTO report_history (host_id, seq, received_at, report) VALUES (?, ?, ?, ?)')
+        .run(hostId, report.seq, receivedAt, text);
+      this.db
+        .prepare(
+          `DELETE FROM report_history WHERE host_id = ? AND seq NOT IN
+             (SELECT seq FROM report_history WHERE host_id = ? ORDER BY seq DESC LIMIT ?)`,
+        )
+        .run(hostId, hostId, HISTORY_PER_HOST);
+      return 'stored';
+    })();
+  }
+
+  async hostPlan(hostId: string): Promise<FleetPlan | null | undefined> {
+    const row = this.db.prepare('SELECT plan FROM hosts WHERE id = ?').get(hostId) as
+      | { plan: string | null }
+      | undefined;
+    if (row === undefined) return undefined;
+    return row.plan === null ? null : (JSON.parse(row.plan) as FleetPlan);
+  }
+
+  async host(hostId: string): Promise<HostDetail | undefined> {
+    const row = this.db.prepare(`SELECT ${HOST_COLUMNS}, report, plan FROM hosts WHERE id = ?`).get(hostId) as
+      | (HostColumns & { report: string | null; plan: string | null })
+      | undefined;
+    if (row === undefined) return undefined;
+    const events = this.db
+      .prepare(
+        'SELECT at, kind, detail FROM host_events WHERE host_id = ? ORDER BY at DESC, rowid DESC LIMIT ?',
+      )
+      .all(hostId, EVENTS_SHOWN) as Array<{ at: number; kind: string; detail: string }>;
+    return {
+      host: rowOf(row),
+      report: row.report === null ? null : (JSON.parse(row.report) as Report),
+      plan: row.plan === null ? null : (JSON.parse(row.plan) as FleetPlan),
+      events: events.map((e) => ({
+        at: new Date(e.at).toISOString(),
+        kind: e.kind,
+        detail: JSON.parse(e.detail),
+      })),
+    };
+  }
+
+  async listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (filter.status !== undefined) add('status = ?', filter.status);
+    if (filter.reboot !== undefined) add('reboot = ?', filter.reboot);
+    if (filter.buildId !== undefined) add('build_id = ?', filter.buildId);
+    if (filter.release !== undefined) add('release = ?', filter.release);
+    for (const label of filter.labels)
+      add('EXISTS (SELECT 1 FROM host_labels l WHERE l.host_id = hosts.id AND l.label = ?)', label);
+    if (filter.silent) add('last_seen IS NOT NULL AND last_seen < ? - 2000 * interval_s', now);
+    if (filter.checkinAgeMs !== undefined) add('last_seen >= ?', now - filter.checkinAgeMs);
+    if (filter.after !== undefined) add('id > ?', filter.after);
+    const sql = `SELECT ${HOST_COLUMNS} FROM hosts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params, filter.limit + 1) as HostColumns[];
+    const page = rows.slice(0, filter.limit);
+    return {
+      hosts: page.map(rowOf),
+      nextAfter: rows.length > filter.limit ? encodeCursor(page[page.length - 1]!.id) : null,
+    };
+  }
+
+  async summaryHosts(): Promise<SummaryHost[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
+      )
+      .all() as Array<{
+      build_id: string | null;
+      release: string | null;
+      status: SummaryHost['status'];
+      reboot: SummaryHost['reboot'];
+      expires: string | null;
+      last_seen: number;
+      interval_s: number;
+    }>;
+    return rows.map((r) => ({
+      buildId: r.build_id,
+      release: r.release,
+      status: r.status,
+      reboot: r.reboot,
+      expires: r.expires,
+      lastSeen: r.last_seen,
+      interval: r.interval_s,
+    }));
+  }
+
+  async ready(): Promise<boolean> {
+    return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private event(hostId: string, at: number, kind: string, detail: Record<string, unknown>): void {
+    this.db
+      .prepare('INSERT INTO host_events (host_id, at, kind, detail) VALUES (?, ?, ?, ?)')
+      .run(hostId, at, kind, JSON.stringify(detail));
+  }
+}

@@ -1,0 +1,230 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FleetPlan, type HostEvaluation, reportSchema } from '../../src/fleet/index.js';
+import { type FleetStore, HISTORY_PER_HOST, openSqliteStore } from '../../src/store/index.js';
+import { reportBody } from '../support/fleet-fixtures.js';
+
+/**
+ * One suite for every engine: a factory opens a fresh, empty store. PostgreSQL will add its factory
+ * here (skipping, and saying so, when no server is there).
+ */
+interface Engine {
+  readonly name: string;
+  readonly open: () => { store: FleetStore; file?: string };
+}
+
+const engines: Engine[] = [
+  {
+    name: 'sqlite',
+    open: () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'klpm-store-')), 'fleet.db');
+      return { store: openSqliteStore(file), file };
+    },
+  },
+];
+
+const PLAN: FleetPlan = { outcome: 'planned', reason: '', sets: [], steps: [], planHash: 'h'.repeat(64) };
+const EVAL = (status: HostEvaluation['status'], reboot: HostEvaluation['reboot'] = 'no'): HostEvaluation => ({
+  status,
+  reboot,
+  expires: null,
+  answers: [],
+});
+const report = (more: Parameters<typeof reportBody>[0] = {}) => reportSchema.parse(reportBody(more));
+const machine = (n: number) => n.toString(16).padStart(32, '0');
+
+for (const engine of engines) {
+  describe(`FleetStore on ${engine.name}`, () => {
+    let opened: { store: FleetStore; file?: string } | undefined;
+    const open = () => {
+      opened = engine.open();
+      return opened.store;
+    };
+    afterEach(async () => {
+      await opened?.store.close();
+      opened = undefined;
+    });
+
+    it('a token names its role; a wrong secret, a wrong shape or an unknown id names nobody', async () => {
+      const store = open();
+      const admin = await store.createToken('admin');
+      const viewer = await store.createToken('viewer');
+      expect(await store.authenticate(admin)).toEqual({ kind: 'role', role: 'admin' });
+      expect(await store.authenticate(viewer)).toEqual({ kind: 'role', role: 'viewer' });
+      const [id, secret] = admin.split('.');
+      const flipped = `${id}.${secret!.slice(0, -1)}${secret!.endsWith('A') ? 'B' : 'A'}`;
+      for (const bad of [flipped, `${id}.`, 'garbage', '', `nobody.${secret}`, `${admin}x`])
+        expect(await store.authenticate(bad)).toBeUndefined();
+    });
+
+    it('a secret enrolls up to its host limit; a machine enrolled before keeps its id and gets a new token', async () => {
+      const store = open();
+      const secret = await store.createEnrollSecret({ maxHosts: 2, labels: ['site:ams1'] });
+      const a = await store.enroll({ secret, machineId: machine(1), hostname: 'a', now: 1 });
+      const b = await store.enroll({ secret, machineId: machine(2), hostname: 'b', now: 1 });
+      const c = await store.enroll({ secret, machineId: machine(3), hostname: 'c', now: 1 });
+      expect(a.kind).toBe('enrolled');
+      expect(b.kind).toBe('enrolled');
+      expect(c).toEqual({ kind: 'refused', reason: 'exhausted' });
+      if (a.kind !== 'enrolled') return;
+      expect(await store.authenticate(a.token)).toEqual({ kind: 'host', hostId: a.id });
+      const again = await store.enroll({ secret, machineId: machine(1), hostname: 'a2', now: 2 });
+      expect(again).toMatchObject({ kind: 'enrolled', id: a.id });
+      expect(await store.authenticate(a.token)).toBeUndefined();
+      expect((await store.host(a.id))?.host).toMatchObject({
+        hostname: 'a2',
+        labels: ['site:ams1'],
+        lastSeen: null,
+      });
+    });
+
+    it('an expired or unknown secret enrolls nobody', async () => {
+      const store = open();
+      const secret = await store.createEnrollSecret({ expires: 1000, labels: [] });
+      expect(await store.enroll({ secret, machineId: machine(1), hostname: 'a', now: 999 })).toMatchObject({
+        kind: 'enrolled',
+      });
+      expect(await store.enroll({ secret, machineId: machine(2), hostname: 'b', now: 1000 })).toEqual({
+        kind: 'refused',
+        reason: 'expired',
+      });
+      expect(await store.enroll({ secret: 'x.y', machineId: machine(3), hostname: 'c', now: 0 })).toEqual({
+        kind: 'refused',
+        reason: 'unknown',
+      });
+    });
+
+    it('keeps the latest report; a resent seq is stale; a new boot id is an event', async () => {
+      const store = open();
+      const secret = await store.createEnrollSecret({ labels: [] });
+      const host = await store.enroll({ secret, machineId: machine(1), hostname: 'a', now: 0 });
+      if (host.kind !== 'enrolled') throw new Error('not enrolled');
+      const plan2 = { ...PLAN, planHash: '2'.repeat(64) };
+      expect(
+        await store.saveReport(host.id, {
+          report: report({ seq: 1 }),
+          evaluation: EVAL('supported'),
+          plan: PLAN,
+          receivedAt: 10,
+        }),
+      ).toBe('stored');
+      expect(
+        await store.saveReport(host.id, {
+          report: report({ seq: 1 }),
+          evaluation: EVAL('unknown'),
+          plan: plan2,
+          receivedAt: 20,
+        }),
+      ).toBe('stale');
+      expect(await store.hostPlan(host.id)).toEqual(PLAN);
+      await store.saveReport(host.id, {
+        report: report({ seq: 2, bootId: 'boot-2' }),
+        evaluation: EVAL('kernel-end-of-life', 'yes'),
+        plan: plan2,
+        receivedAt: 30,
+      });
+      const detail = await store.host(host.id);
+      expect(detail?.host).toMatchObject({
+        status: 'kernel-end-of-life',
+        reboot: 'yes',
+        lastSeen: new Date(30).toISOString(),
+      });
+      expect(detail?.report?.seq).toBe(2);
+      expect(detail?.plan).toEqual(plan2);
+      expect(detail?.events.map((e) => e.kind)).toEqual(['boot', 'enroll']);
+      expect(detail?.events[0]?.detail).toMatchObject({ bootId: 'boot-2', previousBootId: 'boot-1' });
+      expect(await store.hostPlan('no-such-host')).toBeUndefined();
+    });
+
+    it('filters and pages the host list', async () => {
+      const store = open();
+      const ams = await store.createEnrollSecret({ labels: ['site:ams1', 'tier:web'] });
+      const fra = await store.createEnrollSecret({ labels: ['site:fra1', 'tier:web'] });
+      const ids: string[] = [];
+      for (let n = 0; n < 5; n++) {
+        const host = await store.enroll({
+          secret: n < 3 ? ams : fra,
+          machineId: machine(n),
+          hostname: `h${n}`,
+          now: 0,
+        });
+        if (host.kind !== 'enrolled') throw new Error('not enrolled');
+        ids.push(host.id);
+        await store.saveReport(host.id, {
+          report: report({ interval: 60, buildId: n === 4 ? 'ab'.repeat(20) : undefined }),
+          evaluation: EVAL(n % 2 === 0 ? 'supported' : 'unknown'),
+          plan: PLAN,
+          // host n was last seen n minutes before now = 600_000
+          receivedAt: 600_000 - n * 60_000,
+        });
+      }
+      const list = async (filter: object) =>
+        (await store.listHosts({ labels: [], limit: 100, ...filter }, 600_000)).hosts
+          .map((h) => h.hostname)
+          .sort();
+      expect(await list({ status: 'supported' })).toEqual(['h0', 'h2', 'h4']);
+      expect(await list({ labels: ['site:ams1', 'tier:web'] })).toEqual(['h0', 'h1', 'h2']);
+      expect(await list({ labels: ['site:ams1', 'site:fra1'] })).toEqual([]);
+      expect(await list({ buildId: 'ab'.repeat(20) })).toEqual(['h4']);
+      // silent: more than 2 × 60 s since the last report
+      expect(await list({ silent: true })).toEqual(['h3', 'h4']);
+      expect(await list({ checkinAgeMs: 60_000 })).toEqual(['h0', 'h1']);
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 5; page++) {
+        const cursor = after === undefined ? {} : { after: Buffer.from(after, 'base64url').toString() };
+        const answer = await store.listHosts({ labels: [], limit: 2, ...cursor }, 600_000);
+        seen.push(...answer.hosts.map((h) => h.id));
+        if (answer.nextAfter === null) break;
+        after = answer.nextAfter;
+      }
+      expect(seen).toEqual([...ids].sort());
+      expect((await store.summaryHosts()).length).toBe(5);
+    });
+
+    it.runIf(engine.name === 'sqlite')(
+      'keeps a bounded history and no raw token or secret in the file',
+      async () => {
+        const store = open();
+        const admin = await store.createToken('admin');
+        const secret = await store.createEnrollSecret({ labels: [] });
+        const host = await store.enroll({ secret, machineId: machine(1), hostname: 'a', now: 0 });
+        if (host.kind !== 'enrolled') throw new Error('not enrolled');
+        for (let seq = 1; seq <= HISTORY_PER_HOST + 5; seq++)
+          await store.saveReport(host.id, {
+            report: report({ seq }),
+            evaluation: EVAL('supported'),
+            plan: PLAN,
+            receivedAt: seq,
+          });
+        await store.close();
+        const file = opened!.file!;
+        opened = undefined;
+        const db = new Database(file);
+        const rows = db.prepare('SELECT seq FROM report_history ORDER BY seq').all() as Array<{
+          seq: number;
+        }>;
+        db.close();
+        expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: HISTORY_PER_HOST }, (_, i) => i + 6));
+        const bytes = Buffer.concat(
+          ['', '-wal', '-shm'].map((suffix) => {
+            try {
+              return readFileSync(`${file}${suffix}`);
+            } catch {
+              return Buffer.alloc(0);
+            }
+          }),
+        );
+        for (const raw of [admin, secret, host.token]) {
+          expect(bytes.includes(Buffer.from(raw.split('.')[1]!))).toBe(false);
+          expect(bytes.includes(Buffer.from(raw))).toBe(false);
+        }
+        // the check can fail: the file does hold what is not secret, such as the host's id
+        expect(bytes.includes(Buffer.from(host.id))).toBe(true);
+      },
+    );
+  });
+}
