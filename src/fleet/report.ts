@@ -41,6 +41,8 @@ export const statusDocumentSchema = z.object({
   interrupted: z.unknown().optional(),
   repository: z.unknown().optional(),
   reboot: z.boolean(),
+  /** what the host's klpm could not read (`klpm status --json` `problems`); older agents send none */
+  problems: z.array(z.object({ path: z.string(), problem: z.string() })).default([]),
 });
 export type StatusDocument = z.infer<typeof statusDocumentSchema>;
 
