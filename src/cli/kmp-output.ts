@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { elfModuleReader, type KmpOptions, type KmpOutcome } from '../host/kmp/index.js';
-import type { RejectReason } from '../kabi/index.js';
+import { crcHex, type RejectReason } from '../kabi/index.js';
 import { type CliContext, ExitCode } from './context.js';
 
 /** Flags every `klpm kmp` subcommand shares. */
@@ -108,5 +108,5 @@ export function reasonText(r: RejectReason): string {
 }
 
 function hex(crc: number | undefined): string {
-  return crc === undefined ? 'none' : `0x${crc.toString(16).padStart(8, '0')}`;
+  return crc === undefined ? 'none' : crcHex(crc);
 }

@@ -1,13 +1,13 @@
 import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
-import { InputError } from '../input/index.js';
+import { InputError, isGzip } from '../input/index.js';
 
 /** How a module file is compressed, from its first bytes (kmod's kmod_file_open does the same). */
 export type ModuleCompression = 'none' | 'gzip' | 'xz' | 'zstd';
 
 /** Recognises the gzip, xz and zstd magic numbers. */
 export function compressionOf(bytes: Uint8Array): ModuleCompression {
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip';
+  if (isGzip(bytes)) return 'gzip';
   if (
     bytes[0] === 0xfd &&
     bytes[1] === 0x37 &&

@@ -39,15 +39,3 @@ export function modinfoName(bytes: Uint8Array): string | undefined {
   }
   return undefined;
 }
-
-/** The kernel's form of a module name: `-` becomes `_` (as kbuild's modname does). */
-export function kernelModuleName(name: string): string {
-  return name.replaceAll('-', '_');
-}
-
-/** Module name from a file path when `.modinfo` has no name: `foo-bar.ko.xz` becomes `foo_bar`. */
-export function moduleNameFromPath(path: string): string {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  const dot = base.indexOf('.ko');
-  return kernelModuleName(dot > 0 ? base.slice(0, dot) : base);
-}

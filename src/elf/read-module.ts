@@ -1,6 +1,7 @@
 import { type ElfFile, findSection, parseElf, sectionBytes } from './elf-file.js';
 import { ImportCollector, type ModuleImports } from './imports.js';
-import { kernelModuleName, modinfoName, moduleNameFromPath, parseModinfo } from './modinfo.js';
+import { modinfoName, parseModinfo } from './modinfo.js';
+import { kernelModuleName, moduleNameFromPath } from './module-name.js';
 import { readBuildId } from './module-notes.js';
 import { readExports, readSymbols } from './symbols.js';
 import type { ModuleInfo } from './types.js';

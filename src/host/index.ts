@@ -3,6 +3,7 @@
  * the running kernel, kernel module files, the KMP store and weak-updates links, klpm's own places
  * (paths) and its lock.
  */
+export { cannotRead, listNames, readFileBytes, readFileText, readOptionalText } from './files.js';
 export * from './kmp/index.js';
 export * from './livepatch/index.js';
 export { acquireLock, type Lock, LockBusyError } from './lock.js';

@@ -1,3 +1,4 @@
+import { isModuleFile, moduleNameFromPath } from '../elf/index.js';
 import { InputError } from '../input/index.js';
 import { type CpioEntry, isCpioAt, parseCpio } from './cpio.js';
 
@@ -73,7 +74,6 @@ function walk(bytes: Uint8Array, source: string, base: number, compressedRest: b
   return { entries };
 }
 
-const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 
@@ -85,11 +85,10 @@ const S_IFREG = 0o100000;
 export function initrdModules(entries: ReadonlyArray<CpioEntry>, release: string): string[] {
   const names = new Set<string>();
   for (const entry of entries) {
-    if ((entry.mode & S_IFMT) !== S_IFREG || !MODULE_FILE.test(entry.path)) continue;
+    if ((entry.mode & S_IFMT) !== S_IFREG || !isModuleFile(entry.path)) continue;
     const path = entry.path.startsWith('usr/') ? entry.path.slice(4) : entry.path;
     if (!path.startsWith(`lib/modules/${release}/`)) continue;
-    const base = path.slice(path.lastIndexOf('/') + 1).replace(MODULE_FILE, '');
-    names.add(base.replaceAll('-', '_'));
+    names.add(moduleNameFromPath(path));
   }
   return [...names].sort();
 }

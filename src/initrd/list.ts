@@ -1,5 +1,4 @@
-/** A kernel module file's name, as lsinitramfs and lsinitrd print it. */
-const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
+import { isModuleFile, moduleNameFromPath } from '../elf/index.js';
 
 /**
  * An initrd module list: one module per line, as a name (`nvme`, `dm-mod`) or a path
@@ -13,10 +12,9 @@ export function parseInitrdList(text: string, release: string): string[] {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     if (line.includes('/')) {
-      if (!MODULE_FILE.test(line) || !line.includes(`/${release}/`)) continue;
+      if (!isModuleFile(line) || !line.includes(`/${release}/`)) continue;
     } else if (!/^[A-Za-z0-9_-]+(\.ko(\.(gz|xz|zst))?)?$/.test(line)) continue;
-    const base = line.slice(line.lastIndexOf('/') + 1).replace(MODULE_FILE, '');
-    names.add(base.replaceAll('-', '_'));
+    names.add(moduleNameFromPath(line));
   }
   return [...names].sort();
 }

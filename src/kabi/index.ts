@@ -10,6 +10,7 @@ export {
 } from './check.js';
 export { buildOfTarget, kmpBuildDir, kmpStoreDir, linkName, weakUpdatesDir } from './kmp-layout.js';
 export { blockingGaps, type LinkOperation, planLinks } from './link-plan.js';
+export { compareNames, crcHex } from './order.js';
 export { resolveKmps } from './resolve.js';
 export { importsOf } from './resolve-module.js';
 export type {

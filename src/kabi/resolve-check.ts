@@ -1,6 +1,7 @@
 import type { ModuleInfo } from '../elf/index.js';
 import { rpmvercmp as compareVersions } from '../version/index.js';
 import { loadRefusal } from './load-check.js';
+import { compareNames } from './order.js';
 import { importsOf } from './resolve-module.js';
 import type { InstalledKernel, KmpBuild, RejectReason, ResolveFields } from './resolve-types.js';
 
@@ -42,7 +43,7 @@ export function kernelSymbols(kernel: InstalledKernel): KernelSymbols {
     if (entry.module === 'vmlinux') vmlinux.set(entry.symbol, entry.crc);
   const inTree = new Map(kernel.modules.map((m) => [m.name, m]));
   const inTreeExports = new Map<string, { module: string; crc: number | undefined }>();
-  for (const module of [...inTree.values()].sort((a, b) => cmp(a.name, b.name)))
+  for (const module of [...inTree.values()].sort((a, b) => compareNames(a.name, b.name)))
     for (const symbol of module.exports)
       if (!inTreeExports.has(symbol.name))
         inTreeExports.set(symbol.name, { module: module.name, crc: symbol.crc });
@@ -84,8 +85,8 @@ export function candidatesFor(
         ownA - ownB ||
         compareVersions(b.version, a.version) ||
         compareVersions(b.kernel, a.kernel) ||
-        cmp(a.version, b.version) ||
-        cmp(a.kernel, b.kernel)
+        compareNames(a.version, b.version) ||
+        compareNames(a.kernel, b.kernel)
       );
     })
     .map((build) => ({ build }));
@@ -133,13 +134,13 @@ export function tryCandidate(
   const overridden = new Set<string>();
   const kmpExports = new Map<string, number | undefined>();
   // by package then module name, so a symbol two modules export resolves the same in every input order
-  for (const b of [build, ...others.map(([, o]) => o)].sort((x, y) => cmp(x.package, y.package)))
-    for (const m of [...b.modules].sort((x, y) => cmp(x.name, y.name))) {
+  for (const b of [build, ...others.map(([, o]) => o)].sort((x, y) => compareNames(x.package, y.package)))
+    for (const m of [...b.modules].sort((x, y) => compareNames(x.name, y.name))) {
       if (symbols.inTree.has(m.name)) overridden.add(m.name);
       for (const e of m.exports) if (!kmpExports.has(e.name)) kmpExports.set(e.name, e.crc);
     }
   const own = new Map<string, string>();
-  for (const m of [...build.modules].sort((x, y) => cmp(x.name, y.name)))
+  for (const m of [...build.modules].sort((x, y) => compareNames(x.name, y.name)))
     for (const e of m.exports) {
       const first = own.get(e.name);
       if (first === undefined) own.set(e.name, m.name);
@@ -211,14 +212,14 @@ function exportOwner(
     const m = b.modules
       .filter((x) => x.exports.some((e) => e.name === symbol))
       .map((x) => x.name)
-      .sort(cmp)[0];
+      .sort(compareNames)[0];
     if (m !== undefined) return { name: `${m} (${other})`, vmlinux: false };
   }
   return undefined;
 }
 
 function byReason(a: RejectReason, b: RejectReason): number {
-  return cmp(reasonKey(a), reasonKey(b));
+  return compareNames(reasonKey(a), reasonKey(b));
 }
 
 function reasonKey(r: RejectReason): string {
@@ -244,8 +245,4 @@ function otherCandidatesExport(
 /** As depmod: a CRC is only compared when both sides were built with modversions. */
 function crcDiffers(wanted: number | undefined, found: number | undefined): boolean {
   return wanted !== undefined && found !== undefined && wanted !== found;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import { kmpBuildDir, linkName } from './kmp-layout.js';
+import { compareNames } from './order.js';
 import {
   type Candidate,
   candidatesFor,
@@ -34,7 +35,7 @@ export function resolveKmps(
 ): Resolution {
   return {
     kernels: [...kernels]
-      .sort((a, b) => cmp(a.release, b.release))
+      .sort((a, b) => compareNames(a.release, b.release))
       .map((kernel) => resolveKernel(kernel, builds, servedBefore)),
   };
 }
@@ -46,7 +47,7 @@ function resolveKernel(
 ): KernelResolution {
   const symbols = kernelSymbols(kernel);
   const packages = [...new Set(builds.filter((b) => b.flavor === kernel.flavor).map((b) => b.package))].sort(
-    cmp,
+    compareNames,
   );
   const candidates = new Map(packages.map((pkg) => [pkg, candidatesFor(kernel, pkg, builds)]));
   // every package starts at its best candidate; a package only ever moves to a worse one, so the
@@ -138,7 +139,7 @@ function summarize(
   }
   // packages that served the kernel and have no build of its flavor any more (removed)
   const initrd = new Set(kernel.initrd);
-  for (const pkg of [...had].sort(cmp)) {
+  for (const pkg of [...had].sort(compareNames)) {
     if (packages.includes(pkg)) continue;
     lost.push(pkg);
     const before = servedBefore.filter((s) => s.kernel === kernel.release && s.package === pkg);
@@ -149,7 +150,7 @@ function summarize(
         : undefined;
     if (because) gaps.push({ kernel: kernel.release, package: pkg, because, had: true });
   }
-  links.sort((a, b) => cmp(a.name, b.name));
+  links.sort((a, b) => compareNames(a.name, b.name));
   return { kernel: kernel.release, flavor: kernel.flavor, chosen, links, rejected, lost, gaps };
 }
 
@@ -161,8 +162,4 @@ function bootCritical(
   const initrd = new Set(kernel.initrd);
   if (list.some((c) => c.build.modules.some((m) => initrd.has(m.name)))) return 'initrd';
   return undefined;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

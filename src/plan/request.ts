@@ -1,3 +1,4 @@
+import { kernelModuleName, moduleNameFromPath } from '../elf/index.js';
 import type { PatchManifest } from '../klp/index.js';
 import {
   type Applicability,
@@ -187,9 +188,13 @@ function offerFor(
  */
 function manifestOf(livepatch: Livepatch): PatchManifest | undefined {
   if (livepatch.manifest !== undefined) return livepatch.manifest;
-  const name = livepatch.name ?? livepatch.file?.replace(/^.*\//, '').replace(/\.ko(\.(xz|zst|gz))?$/, '');
-  if (name === undefined) return undefined;
-  const moduleName = name.replaceAll('-', '_');
+  const moduleName =
+    livepatch.name !== undefined
+      ? kernelModuleName(livepatch.name)
+      : livepatch.file === undefined
+        ? undefined
+        : moduleNameFromPath(livepatch.file);
+  if (moduleName === undefined) return undefined;
   return {
     name: moduleName,
     replaceSet: livepatch.replaceSet,

@@ -1,5 +1,4 @@
-import { gunzipSync } from 'node:zlib';
-import { InputError } from '../input/index.js';
+import { gunzipInput, InputError } from '../input/index.js';
 import { readGuidance } from './guidance.js';
 import { issuedTime, readBuildId, readVersionRelease } from './livepatch.js';
 import type { Component, Guidance, Livepatch, Repository, Update, UpdateGuidance } from './types.js';
@@ -7,14 +6,7 @@ import { child, lineOf, listOf, parseXml, textOf, type XmlNode } from './xml.js'
 
 /** Gunzips `.xml.gz` bytes (recognised by the gzip magic), or decodes plain XML as UTF-8. */
 export function decodeXmlBytes(bytes: Uint8Array, source: string): string {
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      return gunzipSync(bytes).toString('utf8');
-    } catch (error) {
-      throw new InputError(`corrupt gzip data (${(error as Error).message.toLowerCase()})`, source);
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
+  return Buffer.from(gunzipInput(bytes, source)).toString('utf8');
 }
 
 /** The `href` of repomd.xml's `updateinfo` data entry, relative to the repository root. */

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { readFileText } from '../../host/index.js';
 import { loadRepository } from '../../host/livepatch/index.js';
 import {
   type ApplicabilityStatus,
@@ -7,7 +8,6 @@ import {
   parseFleetHosts,
 } from '../../repo/index.js';
 import type { CommandFactory } from '../context.js';
-import { readInputText } from '../read-input.js';
 import { readTime } from '../time-flags.js';
 
 const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
@@ -35,7 +35,7 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
     .action(
       async (opts: { repo: string; hosts: string; now?: string; expiryWindow: string; json?: boolean }) => {
         const time = readTime(opts);
-        const hosts = parseFleetHosts(await readInputText(opts.hosts), opts.hosts);
+        const hosts = parseFleetHosts(await readFileText(opts.hosts), opts.hosts);
         const repository = await loadRepository(opts.repo);
         for (const warning of repository.warnings)
           ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { checkModuleFiles, listModuleFiles, readSymversFile } from '../../host/modules/index.js';
-import type { CheckResult } from '../../kabi/index.js';
+import { type CheckResult, crcHex } from '../../kabi/index.js';
 import { type CliContext, type CommandFactory, ExitCode } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -42,8 +42,7 @@ function defaultCacheDir(ctx: CliContext): string | undefined {
   return base === undefined ? undefined : join(base, 'modules');
 }
 
-const hex = (crc: number | undefined) =>
-  crc === undefined ? undefined : `0x${crc.toString(16).padStart(8, '0')}`;
+const hex = (crc: number | undefined) => (crc === undefined ? undefined : crcHex(crc));
 
 function toJson(result: CheckResult, symvers: string) {
   return {

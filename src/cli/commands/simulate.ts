@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
+import { readFileText } from '../../host/index.js';
 import { formatEvent, parseScenario, runScenario, type Simulation, simulationLog } from '../../klp/index.js';
 import { type CommandFactory, ExitCode } from '../context.js';
-import { readInputText } from '../read-input.js';
 
 /** klpm simulate FILE: predicts what the kernel does for a scenario. */
 export const simulateCommand: CommandFactory = (ctx, setExit) =>
@@ -12,7 +12,7 @@ export const simulateCommand: CommandFactory = (ctx, setExit) =>
     .option('--json', 'print events, step results and the final sysfs view as JSON')
     .option('--strict', 'exit 1 when the kernel would refuse a step')
     .action(async (file: string, opts: { log?: boolean; json?: boolean; strict?: boolean }) => {
-      const simulation = runScenario(parseScenario(await readInputText(file), file));
+      const simulation = runScenario(parseScenario(await readFileText(file), file));
       if (opts.json) ctx.stdout(`${JSON.stringify(toJson(simulation), null, 2)}\n`);
       else if (opts.log)
         ctx.stdout(

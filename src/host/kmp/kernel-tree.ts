@@ -1,11 +1,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModuleInfo } from '../../elf/index.js';
+import { isModuleFile, type ModuleInfo } from '../../elf/index.js';
 import { parseInitrdList } from '../../initrd/index.js';
 import { InputError } from '../../input/index.js';
 import type { InstalledKernel, ResolveFields } from '../../kabi/index.js';
 import { weakUpdatesDir } from '../../kabi/index.js';
 import { flavorOf } from '../../kmp/index.js';
+import { readFileText } from '../files.js';
 import { initrdPlaces, readInitrdModules, readSymversFile } from '../modules/index.js';
 import type { ModuleReader } from './module-reader.js';
 
@@ -29,8 +30,6 @@ export interface KernelTree {
   /** the image or list the initrd's modules came from; undefined when there was none */
   readonly initrdFile: string | undefined;
 }
-
-const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
 
 /**
  * Where distributions install a kernel's symvers, relative to the root, in the order tried: SUSE
@@ -86,7 +85,7 @@ export async function readKernelTree(
     initrdFile === undefined
       ? []
       : options.initrdModules !== undefined
-        ? parseInitrdList(await readText(options.initrdModules), release)
+        ? parseInitrdList(await readFileText(options.initrdModules), release)
         : await readInitrdModules(initrdFile, release);
   return {
     kernel: {
@@ -144,7 +143,7 @@ async function listKernelModules(modulesDir: string, release: string): Promise<s
   const entries = await readdir(modulesDir, { recursive: true, withFileTypes: true });
   const files: string[] = [];
   for (const entry of entries) {
-    if (!MODULE_FILE.test(entry.name)) continue;
+    if (!isModuleFile(entry.name)) continue;
     if (!entry.isFile() && !entry.isSymbolicLink()) continue;
     const rel = join(entry.parentPath, entry.name).slice(modulesDir.length + 1);
     if (rel.startsWith(weak)) continue;
@@ -157,12 +156,4 @@ async function listKernelModules(modulesDir: string, release: string): Promise<s
 
 async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
-  }
 }

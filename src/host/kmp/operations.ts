@@ -10,6 +10,7 @@ import {
   registeredText,
   servedBefore,
 } from '../../kmp/index.js';
+import { readFileText } from '../files.js';
 import { statePath } from '../paths.js';
 import { type DepmodFailure, executeLinkPlan } from './execute.js';
 import { owedDepmods } from './journal.js';
@@ -61,7 +62,7 @@ export async function kmpLink(options: KmpOptions): Promise<KmpOutcome> {
 /** `klpm kmp add DIR`: puts a build into the store and links it where it fits. */
 export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutcome> {
   const source = join(dir, 'kmp.json');
-  const description = parseKmpBuild(await readText(source), source);
+  const description = parseKmpBuild(await readFileText(source), source);
   for (const m of description.modules) await mustExist(join(dir, m.file));
   const build = await buildFromDescription(description, dir, options.reader);
   const state = await readState(options.root, options.reader, [build]);
@@ -146,7 +147,7 @@ async function kernelOf(
       },
     };
   }
-  const description = parseKernel(await readText(source.describe), source.describe);
+  const description = parseKernel(await readFileText(source.describe), source.describe);
   if (description.release !== release)
     throw new InputError(
       `describes kernel ${description.release}, not ${release}`,
@@ -204,14 +205,6 @@ async function change(
 
 function sameBuild(a: KmpBuild, b: KmpBuild): boolean {
   return a.package === b.package && a.version === b.version && a.kernel === b.kernel;
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
-  }
 }
 
 async function mustExist(path: string): Promise<void> {

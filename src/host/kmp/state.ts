@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
-import type { ModuleInfo } from '../../elf/index.js';
+import { type ModuleInfo, moduleNameFromPath } from '../../elf/index.js';
 import type { InstalledKernel, KmpBuild, KmpLink, ResolveFields } from '../../kabi/index.js';
 import { buildOfTarget, kmpStoreDir, linkName } from '../../kabi/index.js';
 import {
@@ -12,6 +12,7 @@ import {
   readRegistered,
   relevantTo,
 } from '../../kmp/index.js';
+import { listNames } from '../files.js';
 import { statePath } from '../paths.js';
 import type { ModuleReader } from './module-reader.js';
 
@@ -41,7 +42,7 @@ export async function readState(
 
 export async function readKernels(root: string, relevant?: Relevant): Promise<InstalledKernel[]> {
   const dir = statePath(root, 'kmpKernels');
-  const files = (await listDir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const files = (await listNames(dir)).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (file) => {
       const path = join(dir, file);
@@ -53,9 +54,9 @@ export async function readKernels(root: string, relevant?: Relevant): Promise<In
 async function readBuilds(root: string, reader: ModuleReader): Promise<KmpBuild[]> {
   const store = join(root, kmpStoreDir);
   const builds: KmpBuild[] = [];
-  for (const pkg of (await listDir(store)).sort())
-    for (const version of (await listDir(join(store, pkg))).sort())
-      for (const builtFor of (await listDir(join(store, pkg, version))).sort()) {
+  for (const pkg of (await listNames(store)).sort())
+    for (const version of (await listNames(join(store, pkg))).sort())
+      for (const builtFor of (await listNames(join(store, pkg, version))).sort()) {
         const dir = join(store, pkg, version, builtFor);
         const path = join(dir, 'kmp.json');
         const description = parseKmpBuild(await readFile(path, 'utf8'), path);
@@ -73,11 +74,7 @@ export async function buildFromDescription(
   const modules = await Promise.all(
     d.modules.map(async (m): Promise<Pick<ModuleInfo, ResolveFields>> => {
       if (m.exports !== undefined && m.imports !== undefined) {
-        const name =
-          m.name ??
-          linkName(m.file)
-            .replace(/\.ko(\.\w+)?$/, '')
-            .replaceAll('-', '_');
+        const name = m.name ?? moduleNameFromPath(m.file);
         return describedModule(name, m.file, m.exports, m.imports, m.vermagic);
       }
       const info = await reader(join(dir, m.file));
@@ -105,9 +102,9 @@ export async function buildFromDescription(
 export async function readLinks(root: string): Promise<KmpLink[]> {
   const links: KmpLink[] = [];
   const modulesDir = join(root, 'lib/modules');
-  for (const kernel of (await listDir(modulesDir)).sort()) {
+  for (const kernel of (await listNames(modulesDir)).sort()) {
     const weak = join(modulesDir, kernel, 'weak-updates');
-    for (const name of (await listDir(weak)).sort()) {
+    for (const name of (await listNames(weak)).sort()) {
       if (name.startsWith(tempPrefix)) continue;
       const path = join(weak, name);
       if (!(await lstat(path)).isSymbolicLink()) continue;
@@ -116,13 +113,4 @@ export async function readLinks(root: string): Promise<KmpLink[]> {
     }
   }
   return links;
-}
-
-export async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }

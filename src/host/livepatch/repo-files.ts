@@ -8,6 +8,7 @@ import {
   type Repository,
   updateinfoLocation,
 } from '../../repo/index.js';
+import { readFileBytes } from '../files.js';
 import { statePath } from '../paths.js';
 
 /**
@@ -25,7 +26,7 @@ export async function loadRepository(path: string): Promise<Repository> {
     const useIndex = !(await exists(repomd)) && (await exists(index));
     return loadRepository(useIndex ? index : repomd);
   }
-  const bytes = await readBytes(path);
+  const bytes = await readFileBytes(path);
   if (path.endsWith('.json'))
     return withAbsoluteFiles(parseRepositoryIndex(bytes.toString('utf8'), path), dirname(resolve(path)));
   const text = decodeXmlBytes(bytes, path);
@@ -33,7 +34,7 @@ export async function loadRepository(path: string): Promise<Repository> {
     // hrefs in repomd.xml are relative to the repository root, the parent of repodata/
     const root = dirname(dirname(resolve(path)));
     const location = join(root, updateinfoLocation(text, path));
-    const updateinfo = await readBytes(location);
+    const updateinfo = await readFileBytes(location);
     return withAbsoluteFiles(parseUpdateinfo(decodeXmlBytes(updateinfo, location), location), root);
   }
   return withAbsoluteFiles(parseUpdateinfo(text, path), dirname(resolve(path)));
@@ -56,15 +57,6 @@ const exists = (path: string) =>
     () => true,
     () => false,
   );
-
-async function readBytes(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`, path);
-  }
-}
 
 /**
  * The repository a request is planned with: `--repo`, else `<root>/var/lib/klpm/repo` when it is

@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KernelKind } from '../../klp/index.js';
 import type { HostLivepatchView, HostObject, HostPatch } from '../../plan/index.js';
+import { listNames, readOptionalText } from '../files.js';
 
 /**
  * Reads what a running kernel shows of its livepatches from /sys/kernel/livepatch, /sys/module and
@@ -11,26 +11,10 @@ import type { HostLivepatchView, HostObject, HostPatch } from '../../plan/index.
 const OPTIONAL = ['replace', 'replace_set', 'provides', 'obsoletes', 'stack_order'] as const;
 const PATCH_FILES = new Set(['enabled', 'transition', 'force', 'signal', ...OPTIONAL]);
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined;
-    throw error;
-  }
-}
-
-async function listDir(path: string): Promise<string[]> {
-  try {
-    return (await readdir(path, { withFileTypes: true }))
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
+/** A sysfs or proc file's value, trimmed; undefined when the kernel does not have it. */
+const readText = async (path: string) => (await readOptionalText(path))?.trim();
+/** Subdirectories (objects of a patch, funcs of an object, patches), sorted. */
+const listDir = async (path: string) => (await listNames(path, 'directories')).sort();
 
 const toInt = (text: string | undefined) =>
   text === undefined || text === '' ? undefined : Number.parseInt(text, 10);

@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { type InitrdCompression, initrdModules, readArchives, readInitrdImage } from '../../initrd/index.js';
 import { InputError } from '../../input/index.js';
+import { readFileBytes } from '../files.js';
 
 /** Where distributions put a kernel's initramfs image, relative to the root, in the order tried. */
 export function initrdPlaces(release: string): string[] {
@@ -28,12 +29,7 @@ const TOOLS: Readonly<Record<Exclude<InitrdCompression, 'gzip' | 'zstd'>, readon
 
 /** The modules of kernel `release` that the initramfs image at `path` holds (initrdModules). */
 export async function readInitrdModules(path: string, release: string): Promise<string[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
-  }
+  const bytes = await readFileBytes(path);
   const image = readInitrdImage(bytes, path);
   if (image.compressed === undefined) return initrdModules(image.entries, release);
   const { compression, offset } = image.compressed;

@@ -5,6 +5,7 @@ import {
   compressionOf,
   decompressModule,
   type ElfFile,
+  isModuleFile,
   type ModuleImports,
   type ModuleInfo,
   moduleRanges,
@@ -15,9 +16,8 @@ import {
   sectionNamesRange,
 } from '../../elf/index.js';
 import { InputError } from '../../input/index.js';
+import { cannotRead } from '../files.js';
 import { decodeXzFiles } from './xz-batch.js';
-
-const MODULE_FILE = /\.ko(\.(gz|xz|zst))?$/;
 
 /**
  * Expands files and directories (searched recursively) into module files (`.ko`, `.ko.gz`,
@@ -38,7 +38,7 @@ export async function listModuleFiles(paths: ReadonlyArray<string>): Promise<str
     if (info.isDirectory()) {
       const entries = readdirSync(path, { recursive: true, withFileTypes: true });
       for (const entry of entries)
-        if (entry.isFile() && MODULE_FILE.test(entry.name)) found.add(join(entry.parentPath, entry.name));
+        if (entry.isFile() && isModuleFile(entry.name)) found.add(join(entry.parentPath, entry.name));
     } else found.add(path);
   }
   return [...found].sort();
@@ -59,7 +59,7 @@ async function readModuleFileWith<T>(path: string, read: (elf: ElfFile) => T): P
     return read(parseElf(await uncompress(bytes, path), path));
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError(`cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, path);
+    throw cannotRead(error, path);
   }
 }
 
