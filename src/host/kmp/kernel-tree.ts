@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isModuleFile, type ModuleInfo } from '../../elf/index.js';
 import { parseInitrdList } from '../../initrd/index.js';

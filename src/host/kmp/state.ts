@@ -1,8 +1,8 @@
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readFile, readlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { type ModuleInfo, moduleNameFromPath } from '../../elf/index.js';
 import type { InstalledKernel, KmpBuild, KmpLink, ResolveFields } from '../../kabi/index.js';
-import { buildOfTarget, kmpStoreDir, linkName } from '../../kabi/index.js';
+import { buildOfTarget, kmpStoreDir } from '../../kabi/index.js';
 import {
   describedModule,
   flavorOf,
