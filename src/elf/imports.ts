@@ -3,16 +3,21 @@ import type { ModuleExport, ModuleSymbols } from './types.js';
 /**
  * The comparisons `depmod -e` makes for one module, in its order (kmod_elf_get_dependency_symbols
  * in libkmod/libkmod-elf.c, filtered as depmod_load_module_dependencies in tools/depmod.c): every
- * non-weak undefined symbol with the CRC of its `__versions` entry (0 without one; kmod_elf_crc_find
- * takes a name's first entry), then every `__versions` entry no undefined symbol names (how
- * `module_layout` gets checked). Two parallel arrays, not a list of pairs: a tree of 4,000 modules
+ * non-weak undefined symbol with the CRC of its `__versions` entry (NO_CRC without one;
+ * kmod_elf_crc_find takes a name's first entry), then every `__versions` entry no undefined symbol
+ * names (how `module_layout` gets checked). The one model of a module's imports: `kmp check` reads
+ * NO_CRC as depmod does (0), resolution skips the comparison as the kernel does (docs/kmp.md,
+ * "Missing CRCs"). Two parallel arrays, not a list of pairs: a tree of 4,000 modules
  * makes 370,000 of them, and objects for each cost more garbage collection than reading the files.
  */
 export interface ImportList {
   readonly names: ReadonlyArray<string>;
-  /** the CRC the module wants for the name at the same index */
+  /** the CRC the module wants for the name at the same index; NO_CRC where `__versions` has none */
   readonly crcs: ReadonlyArray<number>;
 }
+
+/** An import without a `__versions` entry (a CRC is 32 bits, so -1 is never one). */
+export const NO_CRC = -1;
 
 /** What `kmp check` needs of a module: its name, its ImportList and its exports. */
 export interface ModuleImports {
@@ -42,7 +47,7 @@ export class ImportCollector {
     this.named.add(name);
     if (weak) return;
     this.names.push(name);
-    this.crcs.push(this.firstCrc.get(name) ?? 0);
+    this.crcs.push(this.firstCrc.get(name) ?? NO_CRC);
   };
 
   finish(): ImportList {

@@ -8,7 +8,7 @@ export {
   sectionHeaderRange,
   sectionNamesRange,
 } from './elf-file.js';
-export { ImportCollector, type ImportList, importListOf, type ModuleImports } from './imports.js';
+export { ImportCollector, type ImportList, importListOf, type ModuleImports, NO_CRC } from './imports.js';
 export { decodeImports, type EncodedImports, ImportsEncoder, isEncodedImports } from './imports-codec.js';
 export { isModuleFile, kernelModuleName, MODULE_FILE, moduleNameFromPath } from './module-name.js';
 export { readBuildId } from './module-notes.js';

@@ -50,11 +50,9 @@ export interface ModuleInfo {
   readonly signed: boolean;
 }
 
-/** What `depmod -e` looks at in a module (ModuleInfo has all of it): what `kmp check` caches. */
-export interface ModuleSymbols {
-  readonly path: string;
-  readonly name: string;
-  readonly versions: ReadonlyArray<ModuleVersion>;
-  readonly undefinedSymbols: ReadonlyArray<ModuleUndefinedSymbol>;
-  readonly exports: ReadonlyArray<Pick<ModuleExport, 'name' | 'crc'>>;
-}
+/**
+ * What `depmod -e` looks at in a module: a view of ModuleInfo, the one type of a module's facts
+ * (kabi's resolver takes another view of it, `ResolveFields`; `kmp check` reads the imports already
+ * turned into an ImportList, `ModuleImports`).
+ */
+export type ModuleSymbols = Pick<ModuleInfo, 'path' | 'name' | 'versions' | 'undefinedSymbols' | 'exports'>;

@@ -1,4 +1,11 @@
-import { type ImportList, importListOf, type ModuleImports, type ModuleSymbols } from '../elf/index.js';
+import {
+  type ImportList,
+  importListOf,
+  type ModuleImports,
+  type ModuleSymbols,
+  NO_CRC,
+} from '../elf/index.js';
+import { vmlinuxExports } from './symvers.js';
 import type { Symvers } from './types.js';
 
 /** Why depmod -e would warn about one imported symbol. */
@@ -48,7 +55,7 @@ export function checkModules(symvers: Symvers, modules: ReadonlyArray<ModuleSymb
 
 /** checkModules of modules read for the check alone (readModuleImportsElf). */
 export function checkModuleImports(symvers: Symvers, modules: ReadonlyArray<ModuleImports>): CheckResult {
-  const provided = kernelExports(symvers);
+  const provided = vmlinuxExports(symvers);
   for (const module of modules) for (const exp of module.exports) provided.set(exp.name, exp.crc ?? 0);
   return answer(
     modules.map((module) => ({ path: module.path, name: module.name, open: module.imports })),
@@ -70,16 +77,18 @@ function answer(
   return { modules: checked, problemCount };
 }
 
-function kernelExports(symvers: Symvers): Map<string, number> {
-  const exports = new Map<string, number>();
-  for (const entry of symvers.entries.values())
-    if (entry.module === 'vmlinux') exports.set(entry.symbol, entry.crc);
-  return exports;
-}
-
 /** A leading `.` is dropped when looking up (depmod_symbol_find, for ppc64 ELFv1 function descriptors). */
 const found = (provided: ReadonlyMap<string, number>, name: string) =>
   provided.get(name.charCodeAt(0) === 0x2e ? name.slice(1) : name);
+
+/**
+ * The CRC depmod compares import `i` with: a missing one is 0 (kmod_elf_crc_find finds none), so it
+ * disagrees with any versioned export; the kernel's loader skips it instead (docs/kmp.md, "Missing CRCs").
+ */
+function wantedCrc(imports: ImportList, i: number): number {
+  const crc = imports.crcs[i]!;
+  return crc === NO_CRC ? 0 : crc;
+}
 
 /** The imports `provided` does not settle, in order. */
 function failing(imports: ImportList, provided: ReadonlyMap<string, number>): ImportList {
@@ -87,7 +96,7 @@ function failing(imports: ImportList, provided: ReadonlyMap<string, number>): Im
   const crcs: number[] = [];
   for (let i = 0; i < imports.names.length; i++) {
     const name = imports.names[i]!;
-    const wanted = imports.crcs[i]!;
+    const wanted = wantedCrc(imports, i);
     if (found(provided, name) !== wanted) {
       names.push(name);
       crcs.push(wanted);
@@ -103,12 +112,13 @@ function problemsOf(failed: ImportList, provided: ReadonlyMap<string, number>): 
   for (let i = 0; i < failed.names.length; i++) {
     const name = failed.names[i]!;
     const crc = found(provided, name);
-    if (crc === failed.crcs[i]) continue;
+    const wanted = wantedCrc(failed, i);
+    if (crc === wanted) continue;
     const kind = crc === undefined ? 'unknown' : 'crc';
     const key = `${kind}\0${name}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    problems.push({ symbol: name, kind, wanted: failed.crcs[i]!, found: crc });
+    problems.push({ symbol: name, kind, wanted, found: crc });
   }
   return problems;
 }
@@ -129,7 +139,7 @@ export class CheckStream {
   private shadowed = false;
 
   constructor(symvers: Symvers) {
-    this.kernel = kernelExports(symvers);
+    this.kernel = vmlinuxExports(symvers);
   }
 
   add(index: number, module: ModuleImports): void {

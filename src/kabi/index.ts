@@ -27,5 +27,5 @@ export type {
   ResolveFields,
   ServedBefore,
 } from './resolve-types.js';
-export { parseSymvers } from './symvers.js';
+export { parseSymvers, vmlinuxExports } from './symvers.js';
 export type { Symvers, SymversEntry } from './types.js';

@@ -4,6 +4,7 @@ import { loadRefusal } from './load-check.js';
 import { compareNames } from './order.js';
 import { importsOf } from './resolve-module.js';
 import type { InstalledKernel, KmpBuild, RejectReason, ResolveFields } from './resolve-types.js';
+import { vmlinuxExports } from './symvers.js';
 
 /** A build in a package's preference list for one kernel. */
 export interface Candidate {
@@ -38,9 +39,7 @@ export interface Rejection {
 }
 
 export function kernelSymbols(kernel: InstalledKernel): KernelSymbols {
-  const vmlinux = new Map<string, number>();
-  for (const entry of kernel.symvers.entries.values())
-    if (entry.module === 'vmlinux') vmlinux.set(entry.symbol, entry.crc);
+  const vmlinux = vmlinuxExports(kernel.symvers);
   const inTree = new Map(kernel.modules.map((m) => [m.name, m]));
   const inTreeExports = new Map<string, { module: string; crc: number | undefined }>();
   for (const module of [...inTree.values()].sort((a, b) => compareNames(a.name, b.name)))

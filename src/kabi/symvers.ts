@@ -59,3 +59,14 @@ function parseLine(line: string, source: string, lineNumber: number): SymversEnt
     namespace: namespace === '' ? undefined : namespace,
   };
 }
+
+/**
+ * The kernel's own exports with their CRCs: the `vmlinux` lines of its symvers (as
+ * depmod_load_symvers in kmod's tools/depmod.c); the in-tree modules' exports come from their files.
+ */
+export function vmlinuxExports(symvers: Symvers): Map<string, number> {
+  const exports = new Map<string, number>();
+  for (const entry of symvers.entries.values())
+    if (entry.module === 'vmlinux') exports.set(entry.symbol, entry.crc);
+  return exports;
+}

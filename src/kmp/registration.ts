@@ -1,7 +1,7 @@
 import type { ModuleInfo } from '../elf/index.js';
 import { InputError } from '../input/index.js';
 import type { InstalledKernel, KmpBuild, ResolveFields, SymversEntry } from '../kabi/index.js';
-import { importsOf } from '../kabi/index.js';
+import { importsOf, vmlinuxExports } from '../kabi/index.js';
 
 /**
  * The form klpm keeps a registered kernel in (`/var/lib/klpm/kmp/kernels/<K>.json`): klpm's own
@@ -38,14 +38,9 @@ interface Registered {
 }
 
 export function registeredText(kernel: InstalledKernel): string {
-  const vmSymbols: string[] = [];
-  const vmCrcs: number[] = [];
-  for (const e of kernel.symvers.entries.values())
-    if (e.module === 'vmlinux') {
-      vmSymbols.push(e.symbol);
-      vmCrcs.push(e.crc);
-    }
-  const vm = new Set(vmSymbols);
+  const vm = vmlinuxExports(kernel.symvers);
+  const vmSymbols = [...vm.keys()];
+  const vmCrcs = [...vm.values()];
   const inTreeExports = new Set(kernel.modules.flatMap((m) => m.exports.map((e) => e.name)));
   const exports = kernel.modules.map((m) => m.exports);
   const imports = kernel.modules.map((m) =>
