@@ -55,4 +55,6 @@ export interface ModuleInfo {
  * (kabi's resolver takes another view of it, `ResolveFields`; `kmp check` reads the imports already
  * turned into an ImportList, `ModuleImports`).
  */
-export type ModuleSymbols = Pick<ModuleInfo, 'path' | 'name' | 'versions' | 'undefinedSymbols' | 'exports'>;
+export type ModuleSymbols = Pick<ModuleInfo, 'path' | 'name' | 'versions' | 'undefinedSymbols'> & {
+  readonly exports: ReadonlyArray<Pick<ModuleExport, 'name' | 'crc'>>;
+};
