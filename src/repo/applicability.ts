@@ -126,42 +126,73 @@ const DAY_MS = 86_400_000;
  * repository, and which livepatches to apply. The rule is xapi's (is_supported and
  * get_accumulative_livepatches in ocaml/xapi/repository_helpers.ml) taken per replace set: a base is
  * supported only while a livepatch with the newest `to` still lists it, so a base dropped by the newest
- * update is end of life even though older updates carry livepatches for it.
+ * update is end of life even though older updates carry livepatches for it. The base is classified
+ * first (R-UNKNOWN, R-UNSUPPORTED, R-EOL), then a supported one gets its offer (docs/repository.md).
  */
 export function evaluateHost(
   index: RepositoryIndex,
   host: HostComponent,
   time: EvaluationTime,
 ): Applicability {
+  const base = classifyBase(index, host);
+  return base.kind === 'supported' ? offerFor(index, host, base, time) : base.answer;
+}
+
+type BaseClass =
+  | { readonly kind: 'settled'; readonly answer: Applicability }
+  | { readonly kind: 'supported'; readonly buildId: string; readonly forBase: ReadonlyArray<Entry> };
+
+/** Whether the repository supports the host's base build at all, for its component and replace set. */
+function classifyBase(index: RepositoryIndex, host: HostComponent): BaseClass {
   const { component } = host;
+  const settled = (answered: Applicability): BaseClass => ({ kind: 'settled', answer: answered });
+  // R-UNKNOWN: nothing can be said without the build
   if (host.buildId === undefined)
-    return answer(
-      component,
-      undefined,
-      'unknown',
-      'no',
-      `the running ${component} build id could not be read; pass --build-id`,
+    return settled(
+      answer(component, undefined, 'unknown', 'no', `the running ${component} build id could not be read`),
     );
   const buildId = host.buildId.toLowerCase();
   const set = host.replaceSet ?? 0;
   const group = index.groups.get(groupKey(component, set));
   const forBase = group?.byBase.get(buildId);
+  // R-UNSUPPORTED: no livepatch of this component and set was ever built for the build
   if (group === undefined || forBase === undefined)
-    return answer(
-      component,
-      buildId,
-      'unsupported',
-      'no',
-      `no livepatch in the repository was ever built for ${component} build ${buildId}${set === 0 ? '' : ` in replace set ${set}`}`,
+    return settled(
+      answer(
+        component,
+        buildId,
+        'unsupported',
+        'no',
+        `no livepatch in the repository was ever built for ${component} build ${buildId}${set === 0 ? '' : ` in replace set ${set}`}`,
+      ),
     );
+  // R-EOL: the newest update dropped the build
   if (!group.supported.has(buildId))
-    return answer(
-      component,
-      buildId,
-      'kernel-end-of-life',
-      'yes',
-      `the newest livepatches (to ${group.newestToText}) no longer cover build ${buildId}: upgrade the ${component} and reboot`,
+    return settled(
+      answer(
+        component,
+        buildId,
+        'kernel-end-of-life',
+        'yes',
+        `the newest livepatches (to ${group.newestToText}) no longer cover build ${buildId}: upgrade the ${component} and reboot`,
+      ),
     );
+  return { kind: 'supported', buildId, forBase };
+}
+
+/**
+ * The offer for a supported base: the newest cumulative livepatch newer than the applied one
+ * (R-NEWEST), the coverage end that makes it `kernel-upgrade-required` (R-EXPIRY), and the reboot
+ * the rolled-up updates' guidance asks for (R-REBOOT).
+ */
+function offerFor(
+  index: RepositoryIndex,
+  host: HostComponent,
+  base: Extract<BaseClass, { kind: 'supported' }>,
+  time: EvaluationTime,
+): Applicability {
+  const { component } = host;
+  const { buildId, forBase } = base;
   const applied = host.applied === undefined ? undefined : parseVersionRelease(host.applied);
   const fresh =
     applied === undefined ? forBase : forBase.filter((e) => compareVersionRelease(e.to, applied) > 0);

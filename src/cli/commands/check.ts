@@ -61,7 +61,8 @@ export const checkCommand: CommandFactory = (ctx) =>
 function renderCheck(r: Applicability): string {
   const lines = [
     `${r.component} build ${r.buildId ?? '(unknown)'}: ${r.status}${r.eol ? ' (end of life)' : ''}`,
-    `  ${r.reason}`,
+    // the pure answer says what is missing; the command says which flag gives it
+    `  ${r.reason}${r.buildId === undefined ? '; pass --build-id' : ''}`,
   ];
   if (r.apply) lines.push(`  apply:      ${r.apply.to} (from ${r.apply.update}, base ${r.apply.base})`);
   if (r.candidates.length > 0)
