@@ -91,45 +91,58 @@ export function candidatesFor(
     .map((build) => ({ build }));
 }
 
+/** One round of the fixpoint: every package's candidates and where each stands now. */
+export interface Round {
+  readonly packages: ReadonlyArray<string>;
+  readonly candidates: ReadonlyMap<string, ReadonlyArray<Candidate>>;
+  readonly index: ReadonlyMap<string, number>;
+  /** each package's current choice */
+  readonly chosen: ReadonlyMap<string, KmpBuild>;
+  readonly symbols: KernelSymbols;
+}
+
+/** What the checks of one candidate share: the build, the other packages' choices, the kernel after the change. */
+interface Trial {
+  readonly pkg: string;
+  readonly build: KmpBuild;
+  readonly others: ReadonlyArray<[string, KmpBuild]>;
+  readonly symbols: KernelSymbols;
+  /** in-tree modules a chosen KMP module of the same name replaces */
+  readonly overridden: ReadonlySet<string>;
+  /** the exports of the chosen KMP modules, this build's own first */
+  readonly kmpExports: ReadonlyMap<string, number | undefined>;
+}
+
+/** A check's findings, and whether any hinges on another package's choice. */
+interface Findings {
+  readonly reasons: RejectReason[];
+  readonly dependent: boolean;
+}
+
 /**
- * Whether candidate `at` of `pkg` fits the kernel next to the other packages' current choices:
- * every import resolves with an equal CRC, every in-tree module it replaces keeps exporting what the
- * rest of the kernel imports from it, and no module name is taken by an earlier package.
+ * Whether the current candidate of `pkg` fits the kernel next to the other packages' choices: the
+ * rules of docs/kmp.md ("Resolution rules"), each a check of its own, in the loader's order.
  */
-export function tryCandidate(
-  pkg: string,
-  at: number,
-  list: ReadonlyArray<Candidate>,
-  packages: ReadonlyArray<string>,
-  candidates: ReadonlyMap<string, ReadonlyArray<Candidate>>,
-  index: ReadonlyMap<string, number>,
-  chosen: ReadonlyMap<string, KmpBuild>,
-  symbols: KernelSymbols,
-): Rejection | undefined {
-  const build = list[at]?.build;
+export function tryCandidate(pkg: string, round: Round): Rejection | undefined {
+  const build = round.candidates.get(pkg)?.[round.index.get(pkg) ?? 0]?.build;
   if (!build) return undefined;
-  const reasons: RejectReason[] = [];
-  // the loader's checks before any symbol: nothing another package chooses can cure them
-  const guard = {
-    own: build.kernel === symbols.release,
-    bootCritical: build.bootCritical || build.modules.some((m) => symbols.initrd.has(m.name)),
-  };
-  for (const m of build.modules) {
-    const refusal = loadRefusal(m, symbols.vermagic, guard);
-    if (refusal) reasons.push(refusal);
-  }
-  let dependent = false;
-  const others = [...chosen.entries()].filter(([other]) => other !== pkg);
-  const moduleOwner = new Map<string, string>();
-  for (const [other, b] of others) for (const m of b.modules) moduleOwner.set(m.name, other);
-  for (const m of build.modules) {
-    const owner = moduleOwner.get(m.name);
-    if (owner !== undefined && owner < pkg) {
-      reasons.push({ kind: 'duplicate', module: m.name, owner });
-      dependent = true;
-    }
-  }
-  // the modules of this kernel after the change: chosen KMP modules replace in-tree ones of the same name
+  const trial = trialOf(pkg, build, round);
+  const findings = [
+    checkLoader(trial),
+    checkNames(trial),
+    checkOwnExports(trial),
+    checkExportClashes(trial),
+    checkImports(trial, round),
+    checkReplaced(trial),
+  ];
+  const reasons = findings.flatMap((f) => f.reasons);
+  if (reasons.length === 0) return undefined;
+  return { reasons: reasons.sort(byReason), dependent: findings.some((f) => f.dependent) };
+}
+
+function trialOf(pkg: string, build: KmpBuild, round: Round): Trial {
+  const { symbols } = round;
+  const others = [...round.chosen.entries()].filter(([other]) => other !== pkg);
   const overridden = new Set<string>();
   const kmpExports = new Map<string, number | undefined>();
   // by package then module name, so a symbol two modules export resolves the same in every input order
@@ -138,23 +151,64 @@ export function tryCandidate(
       if (symbols.inTree.has(m.name)) overridden.add(m.name);
       for (const e of m.exports) if (!kmpExports.has(e.name)) kmpExports.set(e.name, e.crc);
     }
-  const own = new Map<string, string>();
-  for (const m of [...build.modules].sort((x, y) => compareNames(x.name, y.name)))
-    for (const e of m.exports) {
-      const first = own.get(e.name);
-      if (first === undefined) own.set(e.name, m.name);
-      else if (first !== m.name)
-        reasons.push({ kind: 'export-clash', module: m.name, symbol: e.name, owner: first });
-    }
+  // this build's own exports win over its neighbours' (its own clashes are checkOwnExports')
+  const own = firstExporters(build);
   for (const m of build.modules)
     for (const e of m.exports) if (own.get(e.name) === m.name) kmpExports.set(e.name, e.crc);
-  const lookup = (symbol: string): { found: boolean; crc: number | undefined } => {
-    if (kmpExports.has(symbol)) return { found: true, crc: kmpExports.get(symbol) };
-    const inTree = symbols.inTreeExports.get(symbol);
-    if (inTree && !overridden.has(inTree.module)) return { found: true, crc: inTree.crc };
-    if (symbols.vmlinux.has(symbol)) return { found: true, crc: symbols.vmlinux.get(symbol) };
-    return { found: false, crc: undefined };
+  return { pkg, build, others, symbols, overridden, kmpExports };
+}
+
+/** symbol -> the first of the build's modules (by name) exporting it */
+function firstExporters(build: KmpBuild): Map<string, string> {
+  const own = new Map<string, string>();
+  for (const m of [...build.modules].sort((x, y) => compareNames(x.name, y.name)))
+    for (const e of m.exports) if (!own.has(e.name)) own.set(e.name, m.name);
+  return own;
+}
+
+/** K-VERMAGIC, K-NOVERSIONS, K-VERMAGIC-UNKNOWN: the loader refuses before any symbol; no neighbour can cure it. */
+function checkLoader({ build, symbols }: Trial): Findings {
+  const guard = {
+    own: build.kernel === symbols.release,
+    bootCritical: build.bootCritical || build.modules.some((m) => symbols.initrd.has(m.name)),
   };
+  const reasons: RejectReason[] = [];
+  for (const m of build.modules) {
+    const refusal = loadRefusal(m, symbols.vermagic, guard);
+    if (refusal) reasons.push(refusal);
+  }
+  return { reasons, dependent: false };
+}
+
+/** Unique basenames: a module name an earlier package (by name) has chosen stays that package's. */
+function checkNames({ pkg, build, others }: Trial): Findings {
+  const moduleOwner = new Map<string, string>();
+  for (const [other, b] of others) for (const m of b.modules) moduleOwner.set(m.name, other);
+  const reasons: RejectReason[] = [];
+  for (const m of build.modules) {
+    const owner = moduleOwner.get(m.name);
+    if (owner !== undefined && owner < pkg) reasons.push({ kind: 'duplicate', module: m.name, owner });
+  }
+  return { reasons, dependent: reasons.length > 0 };
+}
+
+/** No duplicate exports within the build: two of its modules exporting one symbol cannot both load. */
+function checkOwnExports({ build }: Trial): Findings {
+  const own = firstExporters(build);
+  const reasons: RejectReason[] = [];
+  for (const m of build.modules)
+    for (const e of m.exports) {
+      const first = own.get(e.name);
+      if (first !== undefined && first !== m.name)
+        reasons.push({ kind: 'export-clash', module: m.name, symbol: e.name, owner: first });
+    }
+  return { reasons, dependent: false };
+}
+
+/** No duplicate exports against the kernel: vmlinux, a kept in-tree module, an earlier package (verify_exported_symbols). */
+function checkExportClashes({ pkg, build, others, symbols, overridden }: Trial): Findings {
+  const reasons: RejectReason[] = [];
+  let dependent = false;
   for (const m of build.modules)
     for (const e of m.exports) {
       const owner = exportOwner(e.name, pkg, others, symbols, overridden);
@@ -162,8 +216,23 @@ export function tryCandidate(
       reasons.push({ kind: 'export-clash', module: m.name, symbol: e.name, owner: owner.name });
       if (!owner.vmlinux) dependent = true;
     }
+  return { reasons, dependent };
+}
+
+/** Compatibility: every import resolves to an export, with an equal CRC when both sides have one. */
+function checkImports({ pkg, build, symbols, overridden, kmpExports }: Trial, round: Round): Findings {
+  const lookup = (symbol: string): { found: boolean; crc: number | undefined } => {
+    if (kmpExports.has(symbol)) return { found: true, crc: kmpExports.get(symbol) };
+    const inTree = symbols.inTreeExports.get(symbol);
+    if (inTree && !overridden.has(inTree.module)) return { found: true, crc: inTree.crc };
+    if (symbols.vmlinux.has(symbol)) return { found: true, crc: symbols.vmlinux.get(symbol) };
+    return { found: false, crc: undefined };
+  };
+  // a failure another package's move could cure waits (the fixpoint's rule)
   const couldChange = (symbol: string): boolean =>
-    symbols.inTreeExports.has(symbol) || otherCandidatesExport(pkg, symbol, packages, candidates, index);
+    symbols.inTreeExports.has(symbol) || otherCandidatesExport(pkg, symbol, round);
+  const reasons: RejectReason[] = [];
+  let dependent = false;
   for (const m of build.modules)
     for (const wanted of importsOf(m)) {
       const found = lookup(wanted.name);
@@ -172,19 +241,26 @@ export function tryCandidate(
       reasons.push({ kind, module: m.name, symbol: wanted.name, wanted: wanted.crc, found: found.crc });
       if (couldChange(wanted.name)) dependent = true;
     }
-  // the reverse check: a replaced in-tree module's users must still find their symbols (Red Hat's
-  // weak-modules misses this: validate_weak_links only reads depmod's lines about weak-updates/)
-  const replacedBy = new Map(build.modules.filter((m) => symbols.inTree.has(m.name)).map((m) => [m.name, m]));
-  for (const [name, module] of replacedBy) {
+  return { reasons, dependent };
+}
+
+/**
+ * The reverse check: a replaced in-tree module's users must still find their symbols (Red Hat's
+ * weak-modules misses this: validate_weak_links only reads depmod's lines about weak-updates/).
+ */
+function checkReplaced({ build, symbols, overridden }: Trial): Findings {
+  const reasons: RejectReason[] = [];
+  for (const module of build.modules) {
+    if (!symbols.inTree.has(module.name)) continue;
     const exported = new Map(module.exports.map((e) => [e.name, e.crc]));
-    for (const consumer of symbols.consumers.get(name) ?? []) {
+    for (const consumer of symbols.consumers.get(module.name) ?? []) {
       if (overridden.has(consumer.module)) continue;
       const has = exported.has(consumer.symbol);
       const crc = exported.get(consumer.symbol);
       if (has && !crcDiffers(consumer.crc, crc)) continue;
       reasons.push({
         kind: has ? 'override-crc' : 'override-unknown',
-        module: name,
+        module: module.name,
         symbol: consumer.symbol,
         neededBy: consumer.module,
         wanted: consumer.crc,
@@ -192,7 +268,7 @@ export function tryCandidate(
       });
     }
   }
-  return reasons.length === 0 ? undefined : { reasons: reasons.sort(byReason), dependent };
+  return { reasons, dependent: false };
 }
 
 /** Who else exports `symbol` in the kernel next to this candidate: vmlinux, a kept in-tree module, an earlier package. */
@@ -225,17 +301,11 @@ function reasonKey(r: RejectReason): string {
   return [r.module, 'symbol' in r ? r.symbol : '', r.kind, 'neededBy' in r ? r.neededBy : ''].join('\0');
 }
 
-function otherCandidatesExport(
-  pkg: string,
-  symbol: string,
-  packages: ReadonlyArray<string>,
-  candidates: ReadonlyMap<string, ReadonlyArray<Candidate>>,
-  index: ReadonlyMap<string, number>,
-): boolean {
-  for (const other of packages) {
+function otherCandidatesExport(pkg: string, symbol: string, round: Round): boolean {
+  for (const other of round.packages) {
     if (other === pkg) continue;
-    const list = candidates.get(other) ?? [];
-    for (let i = index.get(other) ?? 0; i < list.length; i++)
+    const list = round.candidates.get(other) ?? [];
+    for (let i = round.index.get(other) ?? 0; i < list.length; i++)
       if (list[i]?.build.modules.some((m) => m.exports.some((e) => e.name === symbol))) return true;
   }
   return false;

@@ -93,7 +93,7 @@ function roundFailures(
     const list = candidates.get(pkg) ?? [];
     const at = index.get(pkg) ?? 0;
     if (at >= list.length) continue;
-    const rejection = tryCandidate(pkg, at, list, packages, candidates, index, chosen, symbols);
+    const rejection = tryCandidate(pkg, { packages, candidates, index, chosen, symbols });
     if (rejection) failures.push({ pkg, rejection });
   }
   return failures;
