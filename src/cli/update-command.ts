@@ -9,7 +9,7 @@ import {
 } from '../host/index.js';
 import { isRefused, type PlanStep, requestNeeds, type SetPlan, type UpdateRequest } from '../plan/index.js';
 import { type CliContext, ExitCode } from './context.js';
-import { readTime } from './time-flags.js';
+import { readTime } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 /** Flags `klpm apply`, `klpm rollback` and `klpm unload` share. */

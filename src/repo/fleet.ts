@@ -1,28 +1,22 @@
 import * as z from 'zod';
 import { parseSourceDocument, parseWithSchema } from '../document/index.js';
 import { InputError } from '../input/index.js';
-import { parseVersionRelease } from '../version/index.js';
 import {
   type Applicability,
   type EvaluationTime,
   evaluateHost,
   type RepositoryIndex,
 } from './applicability.js';
+import { buildIdSchema, versionReleaseSchema } from './fields.js';
 import { COMPONENTS } from './types.js';
-
-const buildId = z
-  .string()
-  .regex(/^([0-9a-fA-F]{2})+$/, 'expected a build id: an even number of hex digits')
-  .transform((v) => v.toLowerCase());
-const versionRelease = z.string().refine((v) => parseVersionRelease(v) !== undefined, {
-  message: 'expected version-release such as 4.19.19-8.0.21',
-});
 
 /** One line of hosts.jsonl: a host, the build IDs it runs and the livepatches applied now. */
 export const fleetHostSchema = z.strictObject({
   id: z.string().min(1),
-  buildIds: z.strictObject({ kernel: buildId.optional(), xen: buildId.optional() }),
-  applied: z.strictObject({ kernel: versionRelease.optional(), xen: versionRelease.optional() }).default({}),
+  buildIds: z.strictObject({ kernel: buildIdSchema.optional(), xen: buildIdSchema.optional() }),
+  applied: z
+    .strictObject({ kernel: versionReleaseSchema.optional(), xen: versionReleaseSchema.optional() })
+    .default({}),
   replaceSet: z.number().int().min(0).default(0),
 });
 export type FleetHost = z.output<typeof fleetHostSchema>;

@@ -12,6 +12,13 @@ export {
   replaceSetsFor,
 } from './applicability.js';
 export {
+  buildIdSchema,
+  isBuildId,
+  parseBuildIdField,
+  parseVersionReleaseField,
+  versionReleaseSchema,
+} from './fields.js';
+export {
   evaluateFleet,
   type FleetHost,
   type FleetResult,
@@ -20,7 +27,6 @@ export {
 } from './fleet.js';
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
-export { readBuildId, readVersionRelease } from './livepatch.js';
 export {
   COMPONENTS,
   type Component,

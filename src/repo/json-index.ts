@@ -1,22 +1,10 @@
 import * as z from 'zod';
 import { parseSourceDocument, parseWithSchema } from '../document/index.js';
 import { patchManifestSchema } from '../klp/index.js';
-import { parseVersionRelease } from '../version/index.js';
+import { buildIdSchema, versionReleaseSchema } from './fields.js';
 import { readGuidance } from './guidance.js';
 import { issuedTime } from './livepatch.js';
 import type { Repository } from './types.js';
-
-const versionRelease = z
-  .string()
-  .refine((v) => parseVersionRelease(v) !== undefined, {
-    message: 'expected version-release such as 4.19.19-8.0.21 (rpm order cannot compare anything else)',
-  })
-  .transform((v) => v.trim());
-
-const buildId = z
-  .string()
-  .regex(/^([0-9a-fA-F]{2})+$/, 'expected a build id: an even number of hex digits')
-  .transform((v) => v.toLowerCase());
 
 const guidanceList = z
   .array(z.string())
@@ -25,9 +13,9 @@ const guidanceList = z
 
 const livepatchSchema = z.strictObject({
   component: z.enum(['kernel', 'xen']),
-  baseBuildId: buildId,
-  base: versionRelease,
-  to: versionRelease,
+  baseBuildId: buildIdSchema,
+  base: versionReleaseSchema,
+  to: versionReleaseSchema,
   replaceSet: z.number().int().min(0).default(0),
   name: z.string().optional(),
   file: z.string().optional(),

@@ -1,6 +1,7 @@
 import { gunzipInput, InputError } from '../input/index.js';
+import { parseBuildIdField, parseVersionReleaseField } from './fields.js';
 import { readGuidance } from './guidance.js';
-import { issuedTime, readBuildId, readVersionRelease } from './livepatch.js';
+import { issuedTime } from './livepatch.js';
 import type { Component, Guidance, Livepatch, Repository, Update, UpdateGuidance } from './types.js';
 import { child, lineOf, listOf, parseXml, textOf, type XmlNode } from './xml.js';
 
@@ -89,9 +90,9 @@ export function parseUpdateinfo(text: string, source: string): Repository {
       const where = `${at} update '${id}' <livepatch>`;
       livepatches.push({
         component: component as Component,
-        baseBuildId: readBuildId(lp['base-buildid'] as string, source, where),
-        base: readVersionRelease(lp.base as string, source, where, 'base'),
-        to: readVersionRelease(lp.to as string, source, where, 'to'),
+        baseBuildId: parseBuildIdField(lp['base-buildid'] as string, source, where),
+        base: parseVersionReleaseField(lp.base as string, source, where, 'base'),
+        to: parseVersionReleaseField(lp.to as string, source, where, 'to'),
         replaceSet: 0,
       });
     }

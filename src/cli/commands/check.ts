@@ -1,15 +1,8 @@
 import { Command, Option } from 'commander';
 import { loadRepository, readRunningBuildId } from '../../host/livepatch/index.js';
-import {
-  type Applicability,
-  type Component,
-  evaluateHost,
-  indexRepository,
-  readBuildId,
-  readVersionRelease,
-} from '../../repo/index.js';
+import { type Applicability, type Component, evaluateHost, indexRepository } from '../../repo/index.js';
 import type { CommandFactory } from '../context.js';
-import { readCount, readTime } from '../time-flags.js';
+import { readBuildIdFlag, readCount, readTime, readVersionReleaseFlag } from '../flags.js';
 
 interface CheckOptions {
   repo: string;
@@ -42,10 +35,10 @@ export const checkCommand: CommandFactory = (ctx) =>
       const time = readTime(opts);
       const replaceSet = readCount(opts.replaceSet, '--replace-set');
       const applied =
-        opts.applied === undefined ? undefined : readVersionRelease(opts.applied, '--applied', '', 'applied');
+        opts.applied === undefined ? undefined : readVersionReleaseFlag(opts.applied, '--applied');
       const buildId =
         opts.buildId !== undefined
-          ? readBuildId(opts.buildId, '--build-id', '')
+          ? readBuildIdFlag(opts.buildId, '--build-id')
           : await readRunningBuildId(opts.root, opts.component);
       const repository = await loadRepository(opts.repo);
       for (const warning of repository.warnings)

@@ -8,7 +8,7 @@ import {
   parseFleetHosts,
 } from '../../repo/index.js';
 import type { CommandFactory } from '../context.js';
-import { readTime } from '../time-flags.js';
+import { readTime } from '../flags.js';
 
 const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
   'supported',

@@ -3,7 +3,7 @@ import { labelSchema } from '../../fleet/index.js';
 import { statePath } from '../../host/index.js';
 import { openSqliteStore } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
-import { readCount } from '../time-flags.js';
+import { readCount } from '../flags.js';
 import { UsageError } from '../usage-error.js';
 
 interface EnrollFlags {

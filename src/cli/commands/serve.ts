@@ -4,7 +4,7 @@ import { statePath } from '../../host/index.js';
 import { startFleetServer } from '../../server/index.js';
 import { openSqliteStore } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
-import { readCount } from '../time-flags.js';
+import { readCount } from '../flags.js';
 import { UsageError } from '../usage-error.js';
 
 interface ServeFlags {

@@ -8,7 +8,7 @@ import {
   statusDocument,
 } from '../../host/livepatch/index.js';
 import type { CommandFactory } from '../context.js';
-import { readTime } from '../time-flags.js';
+import { readTime } from '../flags.js';
 import { blockingTaskLine } from '../update-command.js';
 
 interface StatusFlags {

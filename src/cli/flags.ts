@@ -1,3 +1,5 @@
+import { isBuildId } from '../repo/index.js';
+import { parseVersionRelease } from '../version/index.js';
 import { UsageError } from './usage-error.js';
 
 /** `--now` and `--expiry-window` as the evaluation time; the clock is read here, in the shell. */
@@ -11,4 +13,18 @@ export function readTime(opts: { now?: string | undefined; expiryWindow: string 
 export function readCount(text: string, flag: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} '${text}' is not a whole number`);
   return Number(text);
+}
+
+/** A flag's build ID, lower-cased, or a usage error naming the flag. */
+export function readBuildIdFlag(text: string, flag: string): string {
+  if (!isBuildId(text.trim()))
+    throw new UsageError(`${flag} '${text}' is not a build id (an even number of hex digits)`);
+  return text.trim().toLowerCase();
+}
+
+/** A flag's version-release, or a usage error naming the flag. */
+export function readVersionReleaseFlag(text: string, flag: string): string {
+  if (parseVersionRelease(text) === undefined)
+    throw new UsageError(`${flag} '${text}' is not version-release (e.g. 4.19.19-8.0.21), cannot compare it`);
+  return text.trim();
 }
