@@ -1,9 +1,24 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import type { FleetPlan, Report } from '../fleet/index.js';
+import type { FleetPlan, HostEventBody, Report } from '../fleet/index.js';
 import { REPORT_SCHEMA_VERSION } from '../fleet/index.js';
-import { readLivepatchStatus, statePath, statusDocument } from '../host/index.js';
+import {
+  type LiveKernel,
+  readLivepatchStatus,
+  SysfsKernel,
+  statePath,
+  statusDocument,
+} from '../host/index.js';
+import { applyPlan } from './apply.js';
+import {
+  dropSpooledEvent,
+  dropSpooledReport,
+  hasSpooledReport,
+  spoolEvent,
+  spooledEvents,
+  spoolReport,
+} from './spool.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -21,6 +36,16 @@ export interface AgentOptions {
   readonly root: string;
   /** the check-in interval the server judges silence by, in seconds */
   readonly interval: number;
+  /** `never` (the default): report only; `auto`: carry out the plan when this host makes the same */
+  readonly apply?: 'never' | 'auto';
+  /** the kernel plans are applied to; default: the one under `root` (sysfs, insmod) */
+  readonly kernel?: LiveKernel;
+  /** the clock (ms); tests pass their own */
+  readonly now?: () => number;
+  /** as `klpm check --expiry-window`; only the plan's statuses depend on it */
+  readonly expiryWindowDays?: number;
+  /** the executor's waits, ms (`klpm apply`'s defaults) */
+  readonly timeouts?: { transitionMs?: number; signalMs?: number; settleMs?: number; pollMs?: number };
 }
 
 export interface CheckIn {
@@ -29,6 +54,12 @@ export interface CheckIn {
   readonly enrolled: boolean;
   readonly seq: number;
   readonly plan: FleetPlan;
+  /** what `--apply auto` did with the plan, or null (never, or nothing to do) */
+  readonly applied: HostEventBody | null;
+  /** spooled events delivered at this check-in */
+  readonly delivered: number;
+  /** events still in the spool (the apply's event, when it could not be delivered) */
+  readonly spooled: number;
 }
 
 const stateSchema = z.object({
@@ -46,33 +77,48 @@ const planAnswerSchema = z.looseObject({
 });
 
 /**
- * One check-in: enroll when there is no token for this server, read the machine with the reader
- * `klpm status` uses, send the report, and return the plan the server answered. Applies nothing.
+ * One check-in: deliver what the spool holds, enroll when there is no token for this server, read
+ * the machine with the reader `klpm status` uses, send the report, and take the plan the server
+ * answers; with `apply: 'auto'`, carry it out (or refuse it) and post the event. A report the
+ * server did not take (unreachable, 5xx) is spooled and the check-in fails with the reason.
  */
 export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
   const base = serverUrl(options.server);
+  const now = options.now ?? Date.now;
   const machineId = await readMachineId(options.root);
   let state = await readState(options.root, base.href);
   let enrolled = false;
+  const doc = statusDocument(await readLivepatchStatus(options.root));
+  const makeReport = async (s: AgentState): Promise<Report> => ({
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    machineId,
+    bootId: await readBootId(options.root),
+    buildId: typeof doc.buildId === 'string' ? doc.buildId : null,
+    seq: s.seq + 1,
+    agentVersion: AGENT_VERSION,
+    interval: options.interval,
+    status: doc as Report['status'],
+    kmp: null,
+  });
+  const report = async (s: AgentState) => {
+    const body = await makeReport(s);
+    try {
+      const answer = await post(base, `v1/hosts/${encodeURIComponent(s.id)}/report`, body, s.token);
+      if (answer.status >= 500) throw new AgentError(`the server failed the report: ${describe(answer)}`);
+      return answer;
+    } catch (error) {
+      if (error instanceof AgentError) {
+        await spoolReport(options.root, body);
+        throw new AgentError(`${error.message}; the report is spooled`);
+      }
+      throw error;
+    }
+  };
   if (state === undefined) {
     state = await enroll(options, base, machineId);
     enrolled = true;
   }
-  const doc = statusDocument(await readLivepatchStatus(options.root));
-  const report = async (s: AgentState) => {
-    const body: Report = {
-      schemaVersion: REPORT_SCHEMA_VERSION,
-      machineId,
-      bootId: await readBootId(options.root),
-      buildId: typeof doc.buildId === 'string' ? doc.buildId : null,
-      seq: s.seq + 1,
-      agentVersion: AGENT_VERSION,
-      interval: options.interval,
-      status: doc as Report['status'],
-      kmp: null,
-    };
-    return post(base, `v1/hosts/${encodeURIComponent(s.id)}/report`, body, s.token);
-  };
+  const delivered = await deliverEvents(options.root, base, state);
   let answer = await report(state);
   if (answer.status === 401 && !enrolled) {
     // the server no longer knows this token (its database was replaced): enroll again, once
@@ -85,7 +131,151 @@ export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
   if (!plan.success) throw new AgentError('the server answered the report with something that is not a plan');
   state = { ...state, seq: state.seq + 1 };
   await writeState(options.root, state);
-  return { hostId: state.id, enrolled, seq: state.seq, plan: plan.data as unknown as FleetPlan };
+  // the report just stored is newer than the one kept: the kept one folds into it
+  if (await hasSpooledReport(options.root)) await dropSpooledReport(options.root);
+  const fleetPlan = plan.data as unknown as FleetPlan;
+  let applied: HostEventBody | null = null;
+  if (options.apply === 'auto') {
+    const s = state;
+    const t = options.timeouts ?? {};
+    applied =
+      (await applyPlan(fleetPlan, {
+        root: options.root,
+        kernel: options.kernel ?? new SysfsKernel(options.root),
+        time: { now: now(), expiryWindowDays: options.expiryWindowDays ?? 30 },
+        fetchFile: (sha256) => getFile(base, `v1/files/${sha256}`, s.token),
+        ...(t.transitionMs === undefined ? {} : { transitionTimeoutMs: t.transitionMs }),
+        ...(t.signalMs === undefined ? {} : { signalTimeoutMs: t.signalMs }),
+        ...(t.settleMs === undefined ? {} : { settleTimeoutMs: t.settleMs }),
+        ...(t.pollMs === undefined ? {} : { pollMs: t.pollMs }),
+      })) ?? null;
+    if (applied !== null) {
+      await spoolEvent(options.root, applied, now());
+      await deliverEvents(options.root, base, state).catch(() => 0);
+    }
+  }
+  return {
+    hostId: state.id,
+    enrolled,
+    seq: state.seq,
+    plan: fleetPlan,
+    applied,
+    delivered,
+    spooled: (await spooledEvents(options.root)).length,
+  };
+}
+
+/**
+ * Posts the spooled events, oldest first, each removed once the server took it; stops at the first
+ * the server does not take (unreachable or 5xx), so none is lost or reordered. A 4xx answer means
+ * the server will never take it: it is set aside (renamed), not retried for ever.
+ */
+async function deliverEvents(root: string, base: URL, state: AgentState): Promise<number> {
+  let delivered = 0;
+  for (const { name, event } of await spooledEvents(root)) {
+    let answer: { status: number; body: unknown };
+    try {
+      answer = await post(base, `v1/hosts/${encodeURIComponent(state.id)}/events`, event, state.token);
+    } catch {
+      return delivered;
+    }
+    if (answer.status >= 500 || answer.status === 401 || answer.status === 429) return delivered;
+    await dropSpooledEvent(root, name);
+    if (answer.status < 300) delivered++;
+  }
+  return delivered;
+}
+
+/** Fetches a file the server serves, whole; a refusal or a failure is an AgentError with the reason. */
+async function getFile(base: URL, path: string, token: string): Promise<Buffer> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, base), {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new AgentError(`cannot reach ${base.origin}: ${cause?.code ?? cause?.message ?? String(error)}`);
+  }
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (response.status !== 200) {
+    let body: unknown = bytes.toString('utf8');
+    try {
+      body = JSON.parse(String(body));
+    } catch {}
+    throw new AgentError(`the server refused the file: ${describe({ status: response.status, body })}`);
+  }
+  return bytes;
+}
+
+export interface RunOptions extends AgentOptions {
+  /** stops the loop (SIGTERM); the current check-in finishes first */
+  readonly signal: AbortSignal;
+  /** called with each check-in's result or one-line reason */
+  readonly onCheckIn: (result: { ok: true; checkIn: CheckIn } | { ok: false; reason: string }) => void;
+  /** waits `ms` or until the signal; tests pass their own */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly random?: () => number;
+  /** the first wait after a failed check-in, and the most it doubles to (ms) */
+  readonly backoffMs?: { first: number; cap: number };
+  /** stop after this many check-ins (tests) */
+  readonly maxCheckIns?: number;
+}
+
+/** The wait before the next check-in: the interval plus up to 10% jitter, or the back-off after `failures`. */
+export function nextDelayMs(
+  intervalMs: number,
+  failures: number,
+  random: number,
+  backoff: { first: number; cap: number },
+): number {
+  if (failures === 0) return Math.round(intervalMs + random * intervalMs * 0.1);
+  const base = Math.min(backoff.cap, backoff.first * 2 ** Math.min(failures - 1, 30));
+  return Math.round(base / 2 + (random * base) / 2);
+}
+
+/**
+ * `klpm agent run`: check in at the interval plus jitter until the signal; a failed check-in
+ * (server down, 5xx, a refusal) is reported in one line and retried with exponential back-off up
+ * to a cap, the spool keeping what was not delivered.
+ */
+export async function runAgent(options: RunOptions): Promise<void> {
+  const sleep = options.sleep ?? abortableSleep;
+  const random = options.random ?? Math.random;
+  const backoff = options.backoffMs ?? {
+    first: 15_000,
+    cap: Math.max(15_000, Math.min(options.interval * 1000, 3_600_000)),
+  };
+  let failures = 0;
+  for (
+    let n = 0;
+    !options.signal.aborted && (options.maxCheckIns === undefined || n < options.maxCheckIns);
+    n++
+  ) {
+    try {
+      options.onCheckIn({ ok: true, checkIn: await checkInOnce(options) });
+      failures = 0;
+    } catch (error) {
+      failures++;
+      options.onCheckIn({ ok: false, reason: error instanceof Error ? error.message : String(error) });
+    }
+    if (options.maxCheckIns !== undefined && n + 1 >= options.maxCheckIns) break;
+    await sleep(nextDelayMs(options.interval * 1000, failures, random(), backoff), options.signal);
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
 }
 
 async function enroll(options: AgentOptions, base: URL, machineId: string): Promise<AgentState> {
@@ -126,6 +316,7 @@ async function post(
         ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
       },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { isRefused, type PlanStep, planUpdate } from '../plan/index.js';
+import { isRefused, type PlanStep, planUpdate, type UpdatePlan } from '../plan/index.js';
 import type { EvaluationTime, RepositoryIndex } from '../repo/index.js';
 import { rpmvercmp } from '../version/index.js';
-import { viewOfStatus } from './host-status.js';
+import { evaluateReport, type HostEvaluation, viewOfStatus } from './host-status.js';
 import type { StatusDocument } from './report.js';
+import { type OfferedRepository, offeredRepository } from './repository.js';
 
 /** A plan step as the API shows it: the server's file path is left out, the sha256 names the file. */
 export type FleetPlanStep =
@@ -35,6 +36,11 @@ export interface FleetPlan {
   /** every set's steps, in the order they run */
   readonly steps: ReadonlyArray<FleetPlanStep>;
   readonly planHash: string;
+  /**
+   * the part of the repository the plan was made from (klpm's JSON index, without file paths): an
+   * agent plans again from it and its own view, and compares the hash
+   */
+  readonly offered: OfferedRepository;
 }
 
 /**
@@ -55,6 +61,18 @@ export function planForHost(
     time,
     compare: rpmvercmp,
   });
+  return fleetPlanOf(planned, offeredRepository(index, buildId));
+}
+
+/**
+ * The plan as the API shows it, from what `planUpdate` answered: the server's plan of a host, and
+ * the agent's own plan of itself, which it compares with the server's by `planHash`.
+ */
+export function fleetPlanOf(planned: UpdatePlan, offered: OfferedRepository): FleetPlan {
+  const withHash = (outcome: FleetPlan['outcome'], reason: string, sets: ReadonlyArray<FleetSetPlan>) => {
+    const steps = sets.flatMap((s) => s.steps);
+    return { outcome, reason, sets, steps, planHash: planHash(steps), offered };
+  };
   if (planned.kind === 'input')
     return withHash('input', `the report carries no ${planned.missing}: nothing can be planned`, []);
   if (planned.kind === 'bad-request') return withHash('bad-request', planned.reason, []);
@@ -82,19 +100,11 @@ export function planForHost(
   return withHash('planned', planned.reason, sets);
 }
 
-function publicStep(step: PlanStep): FleetPlanStep {
+/** A plan step as the API shows it: without the file path (the agent's and the server's differ). */
+export function publicStep(step: PlanStep): FleetPlanStep {
   if (step.op !== 'load') return step;
   const { file: _file, ...rest } = step;
   return rest;
-}
-
-function withHash(
-  outcome: FleetPlan['outcome'],
-  reason: string,
-  sets: ReadonlyArray<FleetSetPlan>,
-): FleetPlan {
-  const steps = sets.flatMap((s) => s.steps);
-  return { outcome, reason, sets, steps, planHash: planHash(steps) };
 }
 
 /** sha256 of the canonical JSON of the steps and the sha256s of the files they load (docs/fleet.md). */
@@ -113,4 +123,19 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * What the server makes of a report against a repository: the host's status and its plan. A report
+ * is assessed when it comes, and every stored report again when the repository changes.
+ */
+export function assessReport(
+  report: { readonly status: StatusDocument; readonly buildId: string | null },
+  index: RepositoryIndex,
+  time: EvaluationTime,
+): { evaluation: HostEvaluation; plan: FleetPlan } {
+  return {
+    evaluation: evaluateReport(report.status, report.buildId, index, time),
+    plan: planForHost(report.status, report.buildId, index, time),
+  };
 }

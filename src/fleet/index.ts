@@ -2,14 +2,19 @@
  * The fleet's pure rules: the report an agent sends, a host's status and plan from it, the summary,
  * durations and silence, and the host list's filters. The server and store are shell (docs/fleet.md).
  */
+export { type BuildView, buildsOf, type NewestLivepatch } from './builds.js';
 export { isSilent, parseDuration } from './duration.js';
+export { comparedLog, type HostEventBody, hostEventSchema, logMatches } from './event.js';
 export {
+  assessReport,
   canonicalJson,
   type FleetPlan,
   type FleetPlanStep,
   type FleetSetPlan,
+  fleetPlanOf,
   planForHost,
   planHash,
+  publicStep,
 } from './host-plan.js';
 export {
   evaluateReport,
@@ -38,4 +43,12 @@ export {
   type StatusDocument,
   statusDocumentSchema,
 } from './report.js';
+export {
+  isSha256,
+  type OfferedLivepatch,
+  type OfferedRepository,
+  offeredRepository,
+  repositoryFiles,
+  withFetchedFiles,
+} from './repository.js';
 export { type FleetSummary, type SummaryHost, summarize } from './summary.js';

@@ -1,4 +1,4 @@
 /** The fleet server: the HTTP API over a FleetStore (docs/fleet.md). */
 export { BODY_LIMIT } from './http-io.js';
 export { type Access, routes } from './routes.js';
-export { type FleetServerOptions, fleetHandler, type RunningServer, startFleetServer } from './server.js';
+export { type FleetServerOptions, type RunningServer, startFleetServer } from './server.js';

@@ -1,28 +1,35 @@
 import type { ZodType } from 'zod';
 import {
+  assessReport,
+  buildsOf,
   type EnrollRequest,
   enrollRequestSchema,
-  evaluateReport,
   firstIssue,
+  type HostEventBody,
+  hostEventSchema,
+  isSha256,
   parseHostQuery,
-  planForHost,
   type Report,
   reportSchema,
   summarize,
 } from '../fleet/index.js';
-import type { EvaluationTime, RepositoryIndex } from '../repo/index.js';
+import { InputError } from '../input/index.js';
+import type { EvaluationTime } from '../repo/index.js';
 import type { FleetStore, Principal } from '../store/index.js';
 import { HttpError } from './http-io.js';
+import type { LoadedRepository, RefreshResult } from './repository-state.js';
 
 /**
  * Who may call a route. `public`: anyone; `enroll`: anyone, the secret is in the body; `read`: an
- * admin or viewer token; `host`: the token of the host the path names; `host-or-read`: either.
+ * admin or viewer token; `admin`: an admin token; `host`: the token of the host the path names;
+ * `any-host`: any host's token; `host-or-read`: the path's host or a reader.
  */
-export type Access = 'public' | 'enroll' | 'read' | 'host' | 'host-or-read';
+export type Access = 'public' | 'enroll' | 'read' | 'admin' | 'host' | 'any-host' | 'host-or-read';
 
-/** What a route is given: the path's host id, the parsed body, the query, and the clock's reading. */
+/** What a route is given: the path's parameter (a host id, a sha256), the parsed body, the query, the clock. */
 export interface RouteCall<B> {
   readonly hostId: string;
+  readonly param: string;
   readonly body: B;
   readonly query: URLSearchParams;
   readonly now: number;
@@ -30,18 +37,24 @@ export interface RouteCall<B> {
 
 export interface RouteDeps {
   readonly store: FleetStore;
-  readonly index: () => RepositoryIndex;
+  readonly repository: () => LoadedRepository;
+  readonly refresh: () => Promise<RefreshResult>;
   readonly expiryWindowDays: number;
   readonly ready: () => Promise<boolean>;
 }
 
+/** A route's answer: JSON, or a file of the repository to stream. */
+export type RouteAnswer =
+  | { readonly status: number; readonly body: unknown }
+  | { readonly status: 200; readonly file: string };
+
 export interface Route<B = undefined> {
   readonly method: 'GET' | 'POST';
-  /** the path; `{id}` stands for a host id */
+  /** the path; `{id}` stands for a host id, `{sha256}` for a file's sha256 */
   readonly path: string;
   readonly access: Access;
   readonly body?: ZodType<B>;
-  readonly handle: (deps: RouteDeps, call: RouteCall<B>) => Promise<{ status: number; body: unknown }>;
+  readonly handle: (deps: RouteDeps, call: RouteCall<B>) => Promise<RouteAnswer>;
 }
 
 const ok = (body: unknown) => ({ status: 200, body });
@@ -82,9 +95,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     body: reportSchema,
     handle: async (deps, { hostId, body, now }) => {
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
-      const index = deps.index();
-      const evaluation = evaluateReport(body.status, body.buildId, index, time);
-      const plan = planForHost(body.status, body.buildId, index, time);
+      const { evaluation, plan } = assessReport(body, deps.repository().index, time);
       const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
       return ok(plan);
@@ -128,6 +139,54 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     access: 'read',
     handle: async (deps, { now }) => ok(summarize(await deps.store.summaryHosts(), now)),
   }),
+  route({
+    method: 'GET',
+    path: '/v1/builds',
+    access: 'read',
+    handle: async (deps, { now }) =>
+      ok({
+        builds: buildsOf(await deps.store.summaryHosts(), deps.repository().index, {
+          now,
+          expiryWindowDays: deps.expiryWindowDays,
+        }),
+      }),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/files/{sha256}',
+    access: 'any-host',
+    handle: async (deps, { param }) => {
+      if (!isSha256(param)) throw new HttpError(400, 'a sha256 is 64 lower-case hex digits', 'sha256');
+      const file = deps.repository().files.get(param);
+      if (file === undefined) throw new HttpError(404, `the repository lists no file with sha256 ${param}`);
+      return { status: 200, file };
+    },
+  }),
+  route<HostEventBody>({
+    method: 'POST',
+    path: '/v1/hosts/{id}/events',
+    access: 'host',
+    body: hostEventSchema,
+    handle: async (deps, { hostId, body, now }) => {
+      const { kind, ...detail } = body;
+      await deps.store.saveEvent(hostId, { at: now, kind, detail });
+      return ok({ stored: true });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/repository/refresh',
+    access: 'admin',
+    handle: async (deps) => {
+      try {
+        return ok(await deps.refresh());
+      } catch (error) {
+        if (error instanceof InputError)
+          throw new HttpError(422, `the repository cannot be read: ${error.message}`);
+        throw error;
+      }
+    },
+  }),
 ];
 
 /** Whether `principal` may call a route of `access` for `hostId`: 401 without one, 403 when not allowed. */
@@ -135,8 +194,18 @@ export function authorize(access: Access, principal: Principal | undefined, host
   if (access === 'public' || access === 'enroll') return;
   if (principal === undefined) throw new HttpError(401, 'a valid bearer token is needed');
   const reader = principal.kind === 'role';
+  const admin = principal.kind === 'role' && principal.role === 'admin';
   const self = principal.kind === 'host' && principal.hostId === hostId;
-  const allowed = access === 'read' ? reader : access === 'host' ? self : reader || self;
+  const allowed =
+    access === 'read'
+      ? reader
+      : access === 'admin'
+        ? admin
+        : access === 'host'
+          ? self
+          : access === 'any-host'
+            ? principal.kind === 'host'
+            : reader || self;
   if (!allowed) throw new HttpError(403, 'this token may not do that');
 }
 

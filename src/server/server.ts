@@ -1,9 +1,10 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadRepository } from '../host/index.js';
-import { indexRepository, type RepositoryIndex } from '../repo/index.js';
 import type { FleetStore, Principal } from '../store/index.js';
 import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, sendJson } from './http-io.js';
+import { RepositoryState } from './repository-state.js';
 import { authorize, type Route, routes, validate } from './routes.js';
 
 export interface FleetServerOptions {
@@ -17,6 +18,11 @@ export interface FleetServerOptions {
   readonly bodyLimit?: number;
   /** the clock (ms); tests pass their own */
   readonly now?: () => number;
+  /**
+   * how often the repository's files are checked for a change (size, mtime), in ms; 0: never
+   * (`POST /v1/repository/refresh` still reads it again). Default 2000.
+   */
+  readonly repoPollMs?: number;
 }
 
 export interface RunningServer {
@@ -26,6 +32,8 @@ export interface RunningServer {
 }
 
 const HOST_ID = '([A-Za-z0-9-]{1,64})';
+/** a sha256 as the path gives it; the route says 400 when it is not 64 hex digits */
+const SHA256 = '([^/]{1,128})';
 
 interface Compiled {
   readonly route: Route<unknown>;
@@ -34,25 +42,72 @@ interface Compiled {
 
 const compiled: ReadonlyArray<Compiled> = routes.map((route) => ({
   route,
-  pattern: new RegExp(`^${route.path.replace('{id}', HOST_ID)}$`),
+  pattern: new RegExp(`^${route.path.replace('{id}', HOST_ID).replace('{sha256}', SHA256)}$`),
 }));
 
 /**
- * Starts the fleet API on `host:port` (port 0: any free port). The repository is read once at start;
- * the clock is read here, per request, and passed to src/fleet.
+ * Starts the fleet API on `host:port` (port 0: any free port). The repository is read at start and
+ * again when its files change or an admin asks; the clock is read here and passed to src/fleet.
  */
 export async function startFleetServer(
   options: FleetServerOptions & { readonly host: string; readonly port: number },
 ): Promise<RunningServer> {
-  const index = indexRepository(await loadRepository(options.repoPath));
-  const server = createServer(fleetHandler(options, index));
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const now = options.now ?? Date.now;
+  const expiryWindowDays = options.expiryWindowDays ?? 30;
+  const repository = await RepositoryState.open(options.repoPath, options.store, () => ({
+    now: now(),
+    expiryWindowDays,
+  }));
+  const server = createServer(fleetHandler({ ...options, log }, repository));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
+  const pollMs = options.repoPollMs ?? 2000;
+  let polling = false;
+  const watcher =
+    pollMs <= 0
+      ? undefined
+      : setInterval(() => {
+          if (polling) return;
+          polling = true;
+          repository
+            .refreshIfChanged()
+            .then((result) => {
+              if (result !== undefined)
+                log(
+                  JSON.stringify({
+                    time: new Date(now()).toISOString(),
+                    event: 'repository-refresh',
+                    ...result,
+                  }),
+                );
+            })
+            .catch((error: unknown) =>
+              log(
+                JSON.stringify({
+                  level: 'error',
+                  event: 'repository-refresh',
+                  error: String(error instanceof Error ? error.message : error),
+                }),
+              ),
+            )
+            .finally(() => {
+              polling = false;
+            });
+        }, pollMs);
+  watcher?.unref();
   const { port, address } = server.address() as AddressInfo;
   const shown = address.includes(':') ? `[${address}]` : address;
-  return { url: `http://${shown}:${port}`, port, close: () => closeServer(server) };
+  return {
+    url: `http://${shown}:${port}`,
+    port,
+    close: () => {
+      if (watcher !== undefined) clearInterval(watcher);
+      return closeServer(server);
+    },
+  };
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -63,13 +118,14 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** The request handler: route, authorize (before the body is read), read and validate, answer, log. */
-export function fleetHandler(options: FleetServerOptions, index: RepositoryIndex) {
+export function fleetHandler(options: FleetServerOptions, repository: RepositoryState) {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
   const deps = {
     store: options.store,
-    index: () => index,
+    repository: () => repository.current(),
+    refresh: () => repository.refresh(),
     expiryWindowDays: options.expiryWindowDays ?? 30,
     ready: () => options.store.ready().catch(() => false),
   };
@@ -77,8 +133,7 @@ export function fleetHandler(options: FleetServerOptions, index: RepositoryIndex
     const started = performance.now();
     let who: string = 'none';
     const url = parseUrl(req.url);
-    const answer = (status: number, body: unknown) => {
-      sendJson(res, status, body);
+    const logLine = (status: number) =>
       log(
         JSON.stringify({
           time: new Date(now()).toISOString(),
@@ -89,6 +144,9 @@ export function fleetHandler(options: FleetServerOptions, index: RepositoryIndex
           who,
         }),
       );
+    const answer = (status: number, body: unknown) => {
+      sendJson(res, status, body);
+      logLine(status);
     };
     const handle = async () => {
       const matches = compiled.filter((c) => c.pattern.test(url.pathname));
@@ -96,7 +154,8 @@ export function fleetHandler(options: FleetServerOptions, index: RepositoryIndex
       const match = matches.find((c) => c.route.method === req.method);
       if (match === undefined)
         throw new HttpError(405, `${url.pathname} takes ${matches.map((m) => m.route.method).join(', ')}`);
-      const hostId = match.pattern.exec(url.pathname)?.[1] ?? '';
+      const param = match.pattern.exec(url.pathname)?.[1] ?? '';
+      const hostId = match.route.path.includes('{id}') ? param : '';
       const token = bearerToken(req);
       const principal: Principal | undefined =
         token === undefined ? undefined : await options.store.authenticate(token);
@@ -112,8 +171,15 @@ export function fleetHandler(options: FleetServerOptions, index: RepositoryIndex
       let body: unknown;
       if (match.route.body !== undefined)
         body = validate(match.route.body, parseJson(await readBody(req, limit)));
-      const result = await match.route.handle(deps, { hostId, body, query: url.searchParams, now: now() });
-      answer(result.status, result.body);
+      const result = await match.route.handle(deps, {
+        hostId,
+        param,
+        body,
+        query: url.searchParams,
+        now: now(),
+      });
+      if ('file' in result) await sendFile(res, result.file, logLine);
+      else answer(result.status, result.body);
     };
     handle().catch((error: unknown) => {
       if (error instanceof HttpError) {
@@ -134,6 +200,31 @@ export function fleetHandler(options: FleetServerOptions, index: RepositoryIndex
       if (!res.headersSent) answer(500, { error: 'internal error' });
     });
   };
+}
+
+/**
+ * Streams a repository file. It is opened before the answer starts, so a file the repository lists
+ * but that is gone is a 404; a read error after the start cuts the answer short (its length shows it).
+ */
+async function sendFile(res: ServerResponse, path: string, logLine: (status: number) => void): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined || !info.isFile())
+    throw new HttpError(404, 'the repository lists this file but it cannot be read on the server');
+  const stream = createReadStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  }).catch(() => {
+    throw new HttpError(404, 'the repository lists this file but it cannot be read on the server');
+  });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': info.size,
+    'cache-control': 'no-store',
+  });
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
+  res.once('finish', () => logLine(200));
 }
 
 /** The request's URL; one that does not parse is answered as an unknown path. */

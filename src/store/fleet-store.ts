@@ -31,7 +31,10 @@ export interface HostRow {
   readonly labels: ReadonlyArray<string>;
 }
 
-/** Something that happened to a host: for now a boot into another kernel or boot id. */
+/**
+ * Something that happened to a host: `enroll`, `boot` (another kernel or boot id), and what an
+ * agent posts (`apply`, `rollback`, `unload`, with the event body as the detail).
+ */
 export interface HostEvent {
   readonly at: string;
   readonly kind: string;
@@ -51,6 +54,15 @@ export interface ReportRecord {
   readonly evaluation: HostEvaluation;
   readonly plan: FleetPlan;
   readonly receivedAt: number;
+}
+
+/** A host's new status and plan after the repository changed. */
+export interface Assessment {
+  readonly hostId: string;
+  /** the seq of the report assessed: a host that reported since keeps its newer answer */
+  readonly seq: number;
+  readonly evaluation: HostEvaluation;
+  readonly plan: FleetPlan;
 }
 
 /**
@@ -82,6 +94,15 @@ export interface FleetStore {
   listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }>;
   /** every host that has reported, as the summary takes them */
   summaryHosts(): Promise<SummaryHost[]>;
+  /** adds an event to a host's events (`at` in ms) */
+  saveEvent(
+    hostId: string,
+    event: { at: number; kind: string; detail: Readonly<Record<string, unknown>> },
+  ): Promise<void>;
+  /** the latest reports of hosts that have reported, in id order, after `after` (null: from the start) */
+  reportPage(after: string | null, limit: number): Promise<Array<{ hostId: string; report: Report }>>;
+  /** stores new statuses and plans (after the repository changed), in one transaction */
+  saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void>;
   /** whether the store answers */
   ready(): Promise<boolean>;
   close(): Promise<void>;

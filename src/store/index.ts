@@ -1,5 +1,6 @@
 /** The fleet's storage: one interface (`FleetStore`), its engines and their one migration list. */
 export type {
+  Assessment,
   EnrollResult,
   EnrollTerms,
   FleetStore,

@@ -10,6 +10,7 @@ import {
 import { InputError } from '../input/index.js';
 import { newCredential, secretMatches, splitCredential } from './credentials.js';
 import type {
+  Assessment,
   EnrollResult,
   EnrollTerms,
   FleetStore,
@@ -296,6 +297,37 @@ class SqliteStore implements FleetStore {
     }));
   }
 
+  async saveEvent(
+    hostId: string,
+    event: { at: number; kind: string; detail: Readonly<Record<string, unknown>> },
+  ): Promise<void> {
+    this.event(hostId, event.at, event.kind, event.detail);
+  }
+
+  async reportPage(after: string | null, limit: number): Promise<Array<{ hostId: string; report: Report }>> {
+    const rows = this.db
+      .prepare('SELECT id, report FROM hosts WHERE report IS NOT NULL AND id > ? ORDER BY id LIMIT ?')
+      .all(after ?? '', limit) as Array<{ id: string; report: string }>;
+    return rows.map((r) => ({ hostId: r.id, report: JSON.parse(r.report) as Report }));
+  }
+
+  async saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void> {
+    const update = this.db.prepare(
+      'UPDATE hosts SET status = ?, reboot = ?, expires = ?, plan = ? WHERE id = ? AND seq = ?',
+    );
+    this.db.transaction(() => {
+      for (const a of assessments)
+        update.run(
+          a.evaluation.status,
+          a.evaluation.reboot,
+          a.evaluation.expires,
+          JSON.stringify(a.plan),
+          a.hostId,
+          a.seq,
+        );
+    })();
+  }
+
   async ready(): Promise<boolean> {
     return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
   }
@@ -304,7 +336,7 @@ class SqliteStore implements FleetStore {
     this.db.close();
   }
 
-  private event(hostId: string, at: number, kind: string, detail: Record<string, unknown>): void {
+  private event(hostId: string, at: number, kind: string, detail: Readonly<Record<string, unknown>>): void {
     this.db
       .prepare('INSERT INTO host_events (host_id, at, kind, detail) VALUES (?, ?, ?, ?)')
       .run(hostId, at, kind, JSON.stringify(detail));

@@ -230,7 +230,8 @@ describe('klpm agent once and klpm fleet', () => {
     for (const args of [
       ['agent', 'once', '--enroll-secret', secretFile],
       ['agent', 'once', '--server', server.url],
-      ['agent', 'once', '--server', server.url, '--enroll-secret', secretFile, '--apply', 'auto'],
+      ['agent', 'once', '--server', server.url, '--enroll-secret', secretFile, '--apply', 'sometimes'],
+      ['agent', 'run', '--server', server.url, '--enroll-secret', secretFile, '--interval', 'soon'],
       ['agent', 'once', '--server', server.url, '--enroll-secret', secretFile, '--interval', '10'],
       ['fleet', 'hosts', '--server', server.url, '--token', join(dir, 'missing')],
       ['fleet', 'hosts', '--server', server.url, '--token', secretFile],

@@ -205,3 +205,28 @@ describe('the host list query', () => {
       expect(q(text!)).toMatchObject({ ok: false, path });
   });
 });
+
+describe('the offered repository and the compared log', () => {
+  it('an agent reading the offered part plans the same hash as the server', async () => {
+    const { offeredRepository, planForHost, comparedLog } = await import('../../src/fleet/index.js');
+    const { indexRepository, parseRepositoryIndex } = await import('../../src/repo/index.js');
+    const { repositoryJson, reportBody } = await import('../support/fleet-fixtures.js');
+    const { reportSchema } = await import('../../src/fleet/index.js');
+    const index = indexRepository(parseRepositoryIndex(repositoryJson(), 'index.json'));
+    const report = reportSchema.parse(reportBody());
+    const time = { now: Date.parse('2026-11-22T00:00:00Z'), expiryWindowDays: 30 };
+    const server = planForHost(report.status, report.buildId, index, time);
+    const offered = parseRepositoryIndex(JSON.stringify(offeredRepository(index, report.buildId)), 'offer');
+    const agent = planForHost(report.status, report.buildId, indexRepository(offered), time);
+    expect(agent.planHash).toBe(server.planHash);
+    expect(agent.sets.map((s) => s.kind)).toEqual(server.sets.map((s) => s.kind));
+    expect(
+      comparedLog([
+        "livepatch: enabling patch 'lp_a'",
+        'klpm-agent: apply x',
+        'lp_a: pre_patch_callback: vmlinux',
+        'e1000: link up',
+      ]),
+    ).toEqual(["livepatch: enabling patch 'lp_a'", 'lp_a: pre_patch_callback: vmlinux']);
+  });
+});

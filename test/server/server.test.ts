@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startFleetServer } from '../../src/server/index.js';
 import { type FleetStore, openSqliteStore } from '../../src/store/index.js';
-import { BUILD, reportBody, SHA_A2, writeRepository } from '../support/fleet-fixtures.js';
+import { BUILD, eventBody, reportBody, SHA_A2, writeRepository } from '../support/fleet-fixtures.js';
 
 const NOW = Date.parse('2026-11-22T00:00:00Z');
 
@@ -94,6 +94,10 @@ describe('the authorization matrix', () => {
     ['GET', '/v1/hosts', () => undefined, [401, 401, 200, 200, 403, 403]],
     ['GET', '/v1/hosts/{A}', () => undefined, [401, 401, 200, 200, 403, 403]],
     ['GET', '/v1/summary', () => undefined, [401, 401, 200, 200, 403, 403]],
+    ['GET', '/v1/builds', () => undefined, [401, 401, 200, 200, 403, 403]],
+    ['GET', `/v1/files/${'0'.repeat(64)}`, () => undefined, [401, 401, 403, 403, 404, 404]],
+    ['POST', '/v1/hosts/{A}/events', () => eventBody(), [401, 401, 403, 403, 200, 403]],
+    ['POST', '/v1/repository/refresh', () => undefined, [401, 401, 403, 200, 403, 403]],
   ];
   for (const [method, path, body, expected] of matrix)
     it(`${method} ${path}`, async () => {

@@ -26,7 +26,14 @@ const engines: Engine[] = [
   },
 ];
 
-const PLAN: FleetPlan = { outcome: 'planned', reason: '', sets: [], steps: [], planHash: 'h'.repeat(64) };
+const PLAN: FleetPlan = {
+  outcome: 'planned',
+  reason: '',
+  sets: [],
+  steps: [],
+  planHash: 'h'.repeat(64),
+  offered: { format: 'klpm-repository-index', version: 1, updates: [] },
+};
 const EVAL = (status: HostEvaluation['status'], reboot: HostEvaluation['reboot'] = 'no'): HostEvaluation => ({
   status,
   reboot,

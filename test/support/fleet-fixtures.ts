@@ -115,3 +115,18 @@ export function reportBody(
     kmp: null,
   };
 }
+
+/** An event body as an agent posts it after an apply. */
+export function eventBody(more: Record<string, unknown> = {}) {
+  return {
+    kind: 'apply',
+    planHash: 'c'.repeat(64),
+    outcome: 'ok',
+    step: null,
+    reason: '',
+    blocking: [],
+    log: ["livepatch: enabling patch 'lp_a'"],
+    predictedLog: ["livepatch: enabling patch 'lp_a'"],
+    ...more,
+  };
+}

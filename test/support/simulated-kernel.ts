@@ -5,6 +5,7 @@ import {
   applyStep,
   createSystem,
   describeSystem,
+  formatEvent,
   type KernelKind,
   type KlpSystem,
   type PatchManifest,
@@ -29,6 +30,8 @@ export class SimulatedKernel implements LiveKernel {
   readonly calls: string[] = [];
   private readonly ctx: StepContext;
   private readonly scheduled: Array<{ atMs: number; step: StepInput }> = [];
+  /** called with the kernel log lines of each step, as dmesg would show them */
+  onLog: ((lines: string[]) => void) | undefined;
   /** freezes the next matching call for ever, before or after it acts: klpm killed at that point */
   killAt: { call: string; when: 'before' | 'after' } | undefined;
 
@@ -48,6 +51,7 @@ export class SimulatedKernel implements LiveKernel {
   step(input: StepInput): void {
     const result = applyStep(this.system, stepSchema.parse(input), this.ctx);
     this.system = result.system;
+    this.onLog?.(result.events.map(formatEvent));
     if (result.error) throw new KernelOpError(result.error.errno, result.error.message);
   }
 

@@ -45,6 +45,7 @@ const serveCommands: ReadonlyArray<CommandEntry> = [
 /** `klpm agent`: the host side of the fleet. */
 const agentCommands: ReadonlyArray<CommandEntry> = [
   { name: 'once', load: async () => (await import('./agent-once.js')).agentOnceCommand },
+  { name: 'run', load: async () => (await import('./agent-run.js')).agentRunCommand },
 ];
 
 /** Every klpm command, in the order `klpm --help` lists them; a command's module loads only when it runs. */
