@@ -75,7 +75,11 @@ export async function freshSchema(): Promise<TestSchema> {
  * `describe` for a suite that needs PostgreSQL: it runs when TEST_PG answers. When it does not, it
  * is skipped with a note saying what to set, and under CI (CI=true) it fails instead.
  */
-export function describePostgres(name: string, problem: string | undefined, body: () => void): void {
+export function describePostgres(
+  name: string,
+  problem: string | undefined,
+  body: () => void | Promise<void>,
+): void {
   if (problem === undefined) {
     describe(name, body);
     return;
