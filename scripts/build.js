@@ -42,6 +42,26 @@ module.exports = function (...args) {
   };
 }
 
+/**
+ * Leaves `name` out of the bundle for a module that imports it only with `await import(name)`: the
+ * bundle requires it when that import runs (bin/klpm.js runs the bundle through node:vm, where a
+ * real import() has no loader). The PostgreSQL client is loaded only for `--db postgres://…`.
+ */
+function dynamicRequire(name) {
+  return {
+    name: `dynamic-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${name}$`) }, (args) =>
+        args.namespace === 'dynamic' ? { path: name, external: true } : { path: name, namespace: 'dynamic' },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'dynamic' }, () => ({
+        contents: `module.exports = require(${JSON.stringify(name)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 // CommonJS, not ESM: one file has no static imports to hoist, so a package such as better-sqlite3
 // (native, left out of the bundle) is required only when the code that needs it first runs, and a
 // CommonJS file can be compiled through node:vm with a code cache (bin/klpm.js).
@@ -53,7 +73,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  plugins: [lazyRequire('better-sqlite3')],
+  plugins: [lazyRequire('better-sqlite3'), dynamicRequire('pg')],
   sourcemap: 'linked',
   logLevel: 'warning',
 });

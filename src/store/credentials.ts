@@ -28,3 +28,8 @@ export function secretMatches(secret: string, hash: Buffer): boolean {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/** The same secret under another id (a host enrolled before keeps its id; the hash is the secret's alone). */
+export function withCredentialId(credential: Credential, id: string): Credential {
+  return { id, text: `${id}${credential.text.slice(credential.id.length)}`, hash: credential.hash };
+}

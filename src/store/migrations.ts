@@ -1,20 +1,50 @@
+/** The SQL dialects the store speaks. */
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * The few words where SQLite and PostgreSQL differ in a schema. A migration writes them as
+ * `${w.word}`; everything else is SQL both read.
+ */
+interface SchemaWords {
+  /** bytes (a credential's hash) */
+  readonly bytes: string;
+  /** a text key compared byte by byte, as SQLite's BINARY collation does (host ids page in this order) */
+  readonly key: string;
+  /** a column that orders rows by insertion: SQLite has its rowid, PostgreSQL needs one */
+  readonly insertOrder: string;
+}
+
+const WORDS: Readonly<Record<Dialect, SchemaWords>> = {
+  sqlite: { bytes: 'BLOB', key: 'TEXT', insertOrder: '' },
+  postgres: { bytes: 'BYTEA', key: 'TEXT COLLATE "C"', insertOrder: '\n  id BIGSERIAL PRIMARY KEY,' },
+};
+
+export interface Migration {
+  readonly version: number;
+  /** the migration's statements in the dialect's words */
+  readonly sql: (dialect: Dialect) => string;
+}
+
 /**
  * The versioned schema, one list for every engine: a migration is applied once, in order, and never
- * edited after it ships (add a new one). Plain SQL that SQLite and PostgreSQL both read.
+ * edited after it ships (add a new one). Its SQL is one text; where the dialects differ it names the
+ * word (`SchemaWords`), so an engine cannot drift from the others.
  */
-export const migrations: ReadonlyArray<{ readonly version: number; readonly sql: string }> = [
+export const migrations: ReadonlyArray<Migration> = [
   {
     version: 1,
-    sql: `
+    sql: (dialect) => {
+      const w = WORDS[dialect];
+      return `
 CREATE TABLE api_tokens (
   id TEXT PRIMARY KEY,
   role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
-  hash BLOB NOT NULL,
+  hash ${w.bytes} NOT NULL,
   created_at BIGINT NOT NULL
 );
 CREATE TABLE enroll_secrets (
   id TEXT PRIMARY KEY,
-  hash BLOB NOT NULL,
+  hash ${w.bytes} NOT NULL,
   expires_at BIGINT,
   max_hosts INTEGER,
   used INTEGER NOT NULL DEFAULT 0,
@@ -22,10 +52,10 @@ CREATE TABLE enroll_secrets (
   created_at BIGINT NOT NULL
 );
 CREATE TABLE hosts (
-  id TEXT PRIMARY KEY,
+  id ${w.key} PRIMARY KEY,
   machine_id TEXT NOT NULL UNIQUE,
   hostname TEXT NOT NULL,
-  token_hash BLOB NOT NULL,
+  token_hash ${w.bytes} NOT NULL,
   labels TEXT NOT NULL,
   enrolled_at BIGINT NOT NULL,
   seq BIGINT,
@@ -56,14 +86,15 @@ CREATE TABLE report_history (
   report TEXT NOT NULL,
   PRIMARY KEY (host_id, seq)
 );
-CREATE TABLE host_events (
+CREATE TABLE host_events (${w.insertOrder}
   host_id TEXT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
   at BIGINT NOT NULL,
   kind TEXT NOT NULL,
   detail TEXT NOT NULL
 );
 CREATE INDEX host_events_host ON host_events (host_id, at);
-`,
+`;
+    },
   },
 ];
 

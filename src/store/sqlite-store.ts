@@ -73,7 +73,7 @@ function migrate(db: Database.Database): void {
   for (const m of migrations) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
-      db.exec(m.sql);
+      db.exec(m.sql('sqlite'));
       db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(m.version);
     })();
   }

@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startFleetServer } from '../../src/server/index.js';
-import { type FleetStore, openSqliteStore } from '../../src/store/index.js';
+import type { FleetStore } from '../../src/store/index.js';
 import { BUILD, eventBody, reportBody, SHA_A2, writeRepository } from '../support/fleet-fixtures.js';
+import { openServerStore } from '../support/server-store.js';
 
 const NOW = Date.parse('2026-11-22T00:00:00Z');
 
@@ -47,8 +45,7 @@ async function call(
 }
 
 beforeAll(async () => {
-  const db = join(mkdtempSync(join(tmpdir(), 'klpm-server-')), 'fleet.db');
-  store = openSqliteStore(db);
+  store = await openServerStore();
   server = await startFleetServer({
     store,
     repoPath: writeRepository(),

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { labelSchema } from '../../fleet/index.js';
 import { statePath } from '../../host/index.js';
-import { openSqliteStore } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
 import { readCount } from '../flags.js';
 import { UsageError } from '../usage-error.js';
@@ -19,7 +19,10 @@ interface EnrollFlags {
 export const serveEnrollCreateCommand: CommandFactory = (ctx) =>
   new Command('create')
     .description('make an enrollment secret for agents and print it (only its hash is stored)')
-    .option('--db <file>', 'the SQLite database (default <root>/var/lib/klpm/fleet.db)')
+    .option(
+      '--db <file|url>',
+      'the SQLite database file, or a postgres:// URL (default <root>/var/lib/klpm/fleet.db)',
+    )
     .option('--root <dir>', 'the machine the default --db is under', '/')
     .option('--expires <date>', 'refuse the secret from this ISO date or time on')
     .option('--max-hosts <n>', 'enroll at most this many hosts with it')
@@ -35,7 +38,7 @@ export const serveEnrollCreateCommand: CommandFactory = (ctx) =>
       for (const label of opts.label)
         if (!labelSchema.safeParse(label).success)
           throw new UsageError(`--label '${label}' is not k:v, such as site:ams1`);
-      const store = openSqliteStore(opts.db ?? statePath(opts.root, 'fleetDb'));
+      const store = await openStore(opts.db ?? statePath(opts.root, 'fleetDb'));
       try {
         const secret = await store.createEnrollSecret({ expires, maxHosts, labels: opts.label });
         ctx.stdout(

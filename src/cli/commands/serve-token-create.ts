@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { statePath } from '../../host/index.js';
-import { openSqliteStore, type Role } from '../../store/index.js';
+import { openStore, type Role } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -8,7 +8,10 @@ import { UsageError } from '../usage-error.js';
 export const serveTokenCreateCommand: CommandFactory = (ctx) =>
   new Command('create')
     .description('make an admin or viewer token for the fleet API and print it (only its hash is stored)')
-    .option('--db <file>', 'the SQLite database (default <root>/var/lib/klpm/fleet.db)')
+    .option(
+      '--db <file|url>',
+      'the SQLite database file, or a postgres:// URL (default <root>/var/lib/klpm/fleet.db)',
+    )
     .option('--root <dir>', 'the machine the default --db is under', '/')
     .option('--role <role>', 'admin (everything) or viewer (reads)')
     .option('--json', 'print {"role","token"}')
@@ -20,7 +23,7 @@ export const serveTokenCreateCommand: CommandFactory = (ctx) =>
           `--role must be admin or viewer${opts.role === undefined ? '' : `, not '${opts.role}'`}`,
         );
       const role: Role = opts.role;
-      const store = openSqliteStore(opts.db ?? statePath(opts.root, 'fleetDb'));
+      const store = await openStore(opts.db ?? statePath(opts.root, 'fleetDb'));
       try {
         const token = await store.createToken(role);
         ctx.stdout(opts.json ? `${JSON.stringify({ role, token })}\n` : `${token}\n`);

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { Command } from 'commander';
 import { statePath } from '../../host/index.js';
 import { startFleetServer } from '../../server/index.js';
-import { openSqliteStore } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
 import { readCount } from '../flags.js';
 import { UsageError } from '../usage-error.js';
@@ -17,11 +17,14 @@ interface ServeFlags {
   json?: boolean;
 }
 
-/** klpm serve: the fleet API over a SQLite database, until SIGINT or SIGTERM (docs/fleet.md). */
+/** klpm serve: the fleet API over a SQLite or PostgreSQL database, until SIGINT or SIGTERM (docs/fleet.md). */
 export const serveCommand: CommandFactory = (ctx) =>
   new Command('serve')
-    .description('run the fleet server: the HTTP API over a SQLite database (docs/fleet.md)')
-    .option('--db <file>', 'the SQLite database (default <root>/var/lib/klpm/fleet.db)')
+    .description('run the fleet server: the HTTP API over a SQLite or PostgreSQL database (docs/fleet.md)')
+    .option(
+      '--db <file|url>',
+      'the SQLite database file, or a postgres:// URL (default <root>/var/lib/klpm/fleet.db)',
+    )
     .option('--root <dir>', 'the machine the default --db is under', '/')
     .option('--repo <path>', 'the livepatch repository, in the formats `klpm check` reads (required)')
     .option(
@@ -45,7 +48,7 @@ export const serveCommand: CommandFactory = (ctx) =>
           `--listen ${opts.listen} is off loopback: without TLS tokens would cross the network in clear; pass --insecure to do it anyway`,
         );
       const expiryWindowDays = readCount(opts.expiryWindow, '--expiry-window');
-      const store = openSqliteStore(opts.db ?? statePath(opts.root, 'fleetDb'));
+      const store = await openStore(opts.db ?? statePath(opts.root, 'fleetDb'));
       const server = await startFleetServer({
         store,
         repoPath: opts.repo,

@@ -1,0 +1,492 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import {
+  encodeCursor,
+  type FleetPlan,
+  type HostFilter,
+  type Report,
+  type SummaryHost,
+} from '../fleet/index.js';
+import { InputError } from '../input/index.js';
+import { newCredential, secretMatches, splitCredential, withCredentialId } from './credentials.js';
+import type {
+  Assessment,
+  EnrollResult,
+  EnrollTerms,
+  FleetStore,
+  HostDetail,
+  HostRow,
+  Principal,
+  ReportRecord,
+  Role,
+} from './fleet-store.js';
+import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+
+/**
+ * The advisory lock that orders migrations between servers sharing one database:
+ * `pg_advisory_lock(KLPM, MIGRATIONS)`. The first key is "klpm" in ASCII; the second names the job.
+ */
+const ADVISORY_KLPM = 0x6b6c706d;
+const ADVISORY_MIGRATIONS = 1;
+/** int8 (a BIGINT column); node-postgres hands it over as a string unless told otherwise */
+const INT8_OID = 20;
+
+interface HostColumns {
+  id: string;
+  hostname: string;
+  build_id: string | null;
+  release: string | null;
+  status: HostRow['status'];
+  reboot: HostRow['reboot'];
+  last_seen: number | null;
+  labels: string;
+}
+
+const HOST_COLUMNS = 'id, hostname, build_id, release, status, reboot, last_seen, labels';
+
+const rowOf = (h: HostColumns): HostRow => ({
+  id: h.id,
+  hostname: h.hostname,
+  buildId: h.build_id,
+  release: h.release,
+  status: h.status,
+  reboot: h.reboot,
+  lastSeen: h.last_seen === null ? null : new Date(h.last_seen).toISOString(),
+  labels: JSON.parse(h.labels) as string[],
+});
+
+/** Whether `db` names a PostgreSQL database (a `postgres://` or `postgresql://` URL) rather than a file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/** The URL with its password replaced by `***`, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+  }
+}
+
+/**
+ * Opens the PostgreSQL fleet database at `url` (a libpq-style URL: `?options=-c search_path=S`
+ * picks a schema, `sslmode` works) and applies the migrations it lacks, under an advisory lock so
+ * servers starting together apply each once.
+ */
+export async function openPostgresStore(url: string): Promise<FleetStore> {
+  const { default: pg } = await import('pg');
+  const int8 = (text: string) => Number(text);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary'
+          ? int8
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle connection that breaks (the server restarts) must not take the process down: the next
+  // query gets a new connection, and readyz says no meanwhile.
+  pool.on('error', () => {});
+  try {
+    await migrate(pool);
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new InputError(
+      `cannot open the fleet database: ${scrub((error as Error).message, url)}`,
+      redactUrl(url),
+    );
+  }
+  return new PostgresStore(pool);
+}
+
+/** An error message without the URL's password, should a driver ever repeat it. */
+function scrub(message: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {}
+  return password === '' ? message : message.split(password).join('***');
+}
+
+async function migrate(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    // A session lock: held across the migrations' own transactions, and let go by the server if
+    // this process dies holding it.
+    await client.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_KLPM, ADVISORY_MIGRATIONS]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+      const applied = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+          (r) => r.version,
+        ),
+      );
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql('postgres'));
+          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_KLPM, ADVISORY_MIGRATIONS]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+class PostgresStore implements FleetStore {
+  constructor(private readonly pool: Pool) {}
+
+  async createToken(role: Role): Promise<string> {
+    const credential = newCredential();
+    await this.pool.query('INSERT INTO api_tokens (id, role, hash, created_at) VALUES ($1, $2, $3, $4)', [
+      credential.id,
+      role,
+      credential.hash,
+      Date.now(),
+    ]);
+    return credential.text;
+  }
+
+  async createEnrollSecret(terms: EnrollTerms): Promise<string> {
+    const credential = newCredential();
+    await this.pool.query(
+      'INSERT INTO enroll_secrets (id, hash, expires_at, max_hosts, labels, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        credential.id,
+        credential.hash,
+        terms.expires ?? null,
+        terms.maxHosts ?? null,
+        JSON.stringify(terms.labels),
+        Date.now(),
+      ],
+    );
+    return credential.text;
+  }
+
+  async authenticate(token: string): Promise<Principal | undefined> {
+    const parts = splitCredential(token);
+    if (parts === undefined) return undefined;
+    const api = (
+      await this.pool.query<{ role: Role; hash: Buffer }>('SELECT role, hash FROM api_tokens WHERE id = $1', [
+        parts.id,
+      ])
+    ).rows[0];
+    if (api !== undefined)
+      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role } : undefined;
+    const host = (
+      await this.pool.query<{ token_hash: Buffer }>('SELECT token_hash FROM hosts WHERE id = $1', [parts.id])
+    ).rows[0];
+    if (host !== undefined && secretMatches(parts.secret, host.token_hash))
+      return { kind: 'host', hostId: parts.id };
+    return undefined;
+  }
+
+  async enroll(request: {
+    secret: string;
+    machineId: string;
+    hostname: string;
+    now: number;
+  }): Promise<EnrollResult> {
+    const parts = splitCredential(request.secret);
+    if (parts === undefined) return { kind: 'refused', reason: 'unknown' };
+    return this.transaction(async (c): Promise<EnrollResult> => {
+      // The secret's row lock orders enrollments with one secret across servers, so its host
+      // limit holds.
+      const secret = (
+        await c.query<{
+          hash: Buffer;
+          expires_at: number | null;
+          max_hosts: number | null;
+          used: number;
+          labels: string;
+        }>('SELECT hash, expires_at, max_hosts, used, labels FROM enroll_secrets WHERE id = $1 FOR UPDATE', [
+          parts.id,
+        ])
+      ).rows[0];
+      if (secret === undefined || !secretMatches(parts.secret, secret.hash))
+        return { kind: 'refused', reason: 'unknown' };
+      if (secret.expires_at !== null && request.now >= secret.expires_at)
+        return { kind: 'refused', reason: 'expired' };
+      const existing = (
+        await c.query<{ id: string }>('SELECT id FROM hosts WHERE machine_id = $1', [request.machineId])
+      ).rows[0];
+      if (existing === undefined && secret.max_hosts !== null && secret.used >= secret.max_hosts)
+        return { kind: 'refused', reason: 'exhausted' };
+      const labels = JSON.parse(secret.labels) as string[];
+      const fresh = newCredential(existing?.id ?? randomUUID());
+      // One statement for both cases, so a machine enrolling through two servers at once (with two
+      // secrets) ends as one host; `xmax = 0` says the row is new.
+      const upserted = (
+        await c.query<{ id: string; inserted: boolean }>(
+          `INSERT INTO hosts (id, machine_id, hostname, token_hash, labels, enrolled_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (machine_id) DO UPDATE SET hostname = EXCLUDED.hostname, token_hash = EXCLUDED.token_hash
+             RETURNING id, (xmax = 0) AS inserted`,
+          [fresh.id, request.machineId, request.hostname, fresh.hash, JSON.stringify(labels), request.now],
+        )
+      ).rows[0]!;
+      const credential = withCredentialId(fresh, upserted.id);
+      if (upserted.inserted) {
+        for (const l of labels)
+          await c.query('INSERT INTO host_labels (host_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+            upserted.id,
+            l,
+          ]);
+        await c.query('UPDATE enroll_secrets SET used = used + 1 WHERE id = $1', [parts.id]);
+      }
+      await this.event(c, upserted.id, request.now, 'enroll', {
+        hostname: request.hostname,
+        again: !upserted.inserted,
+      });
+      return { kind: 'enrolled', id: upserted.id, token: credential.text };
+    });
+  }
+
+  async saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+    const { report, evaluation, plan, receivedAt } = record;
+    const buildId = report.buildId?.toLowerCase() ?? null;
+    const text = JSON.stringify(report);
+    return this.transaction(async (c): Promise<'stored' | 'stale'> => {
+      // The row lock orders this save after any other save of the host (on any server), and the
+      // previous boot is read under it.
+      const before = (
+        await c.query<{ boot_id: string | null; build_id: string | null }>(
+          'SELECT boot_id, build_id FROM hosts WHERE id = $1 FOR UPDATE',
+          [hostId],
+        )
+      ).rows[0];
+      if (before === undefined) throw new Error(`no host ${hostId}`);
+      // The conditional update decides: a later seq of the host wins, an earlier or equal one is stale.
+      const updated = await c.query(
+        `UPDATE hosts SET seq = $2, boot_id = $3, build_id = $4, release = $5, status = $6, reboot = $7,
+           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12
+           WHERE id = $1 AND (seq IS NULL OR seq < $2)`,
+        [
+          hostId,
+          report.seq,
+          report.bootId,
+          buildId,
+          report.status.release ?? null,
+          evaluation.status,
+          evaluation.reboot,
+          evaluation.expires,
+          receivedAt,
+          report.interval,
+          text,
+          JSON.stringify(plan),
+        ],
+      );
+      if (updated.rowCount === 0) return 'stale';
+      if (before.boot_id !== null && (before.boot_id !== report.bootId || before.build_id !== buildId))
+        await this.event(c, hostId, receivedAt, 'boot', {
+          bootId: report.bootId,
+          buildId,
+          previousBootId: before.boot_id,
+          previousBuildId: before.build_id,
+        });
+      await c.query(
+        `INSERT INTO report_history (host_id, seq, received_at, report) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (host_id, seq) DO NOTHING`,
+        [hostId, report.seq, receivedAt, text],
+      );
+      await c.query(
+        `DELETE FROM report_history WHERE host_id = $1 AND seq NOT IN
+           (SELECT seq FROM report_history WHERE host_id = $1 ORDER BY seq DESC LIMIT $2)`,
+        [hostId, HISTORY_PER_HOST],
+      );
+      return 'stored';
+    });
+  }
+
+  async saveEvent(
+    hostId: string,
+    event: { at: number; kind: string; detail: Readonly<Record<string, unknown>> },
+  ): Promise<void> {
+    await this.pool.query('INSERT INTO host_events (host_id, at, kind, detail) VALUES ($1, $2, $3, $4)', [
+      hostId,
+      event.at,
+      event.kind,
+      JSON.stringify(event.detail),
+    ]);
+  }
+
+  async reportPage(after: string | null, limit: number): Promise<Array<{ hostId: string; report: Report }>> {
+    const rows = (
+      await this.pool.query<{ id: string; report: string }>(
+        'SELECT id, report FROM hosts WHERE report IS NOT NULL AND id > $1 ORDER BY id LIMIT $2',
+        [after ?? '', limit],
+      )
+    ).rows;
+    return rows.map((r) => ({ hostId: r.id, report: JSON.parse(r.report) as Report }));
+  }
+
+  async saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void> {
+    await this.transaction(async (c) => {
+      // the seq condition keeps a newer answer of a host that reported during the re-evaluation
+      for (const a of assessments)
+        await c.query(
+          'UPDATE hosts SET status = $1, reboot = $2, expires = $3, plan = $4 WHERE id = $5 AND seq = $6',
+          [
+            a.evaluation.status,
+            a.evaluation.reboot,
+            a.evaluation.expires,
+            JSON.stringify(a.plan),
+            a.hostId,
+            a.seq,
+          ],
+        );
+    });
+  }
+
+  async hostPlan(hostId: string): Promise<FleetPlan | null | undefined> {
+    const row = (
+      await this.pool.query<{ plan: string | null }>('SELECT plan FROM hosts WHERE id = $1', [hostId])
+    ).rows[0];
+    if (row === undefined) return undefined;
+    return row.plan === null ? null : (JSON.parse(row.plan) as FleetPlan);
+  }
+
+  async host(hostId: string): Promise<HostDetail | undefined> {
+    const row = (
+      await this.pool.query<HostColumns & { report: string | null; plan: string | null }>(
+        `SELECT ${HOST_COLUMNS}, report, plan FROM hosts WHERE id = $1`,
+        [hostId],
+      )
+    ).rows[0];
+    if (row === undefined) return undefined;
+    const events = (
+      await this.pool.query<{ at: number; kind: string; detail: string }>(
+        'SELECT at, kind, detail FROM host_events WHERE host_id = $1 ORDER BY at DESC, id DESC LIMIT $2',
+        [hostId, EVENTS_SHOWN],
+      )
+    ).rows;
+    return {
+      host: rowOf(row),
+      report: row.report === null ? null : (JSON.parse(row.report) as Report),
+      plan: row.plan === null ? null : (JSON.parse(row.plan) as FleetPlan),
+      events: events.map((e) => ({
+        at: new Date(e.at).toISOString(),
+        kind: e.kind,
+        detail: JSON.parse(e.detail),
+      })),
+    };
+  }
+
+  async listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    /** a clause whose `?` marks become `$n`, in order */
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(
+        clause.replace(/\?/g, () => {
+          params.push(values.shift());
+          return `$${params.length}`;
+        }),
+      );
+    };
+    if (filter.status !== undefined) add('status = ?', filter.status);
+    if (filter.reboot !== undefined) add('reboot = ?', filter.reboot);
+    if (filter.buildId !== undefined) add('build_id = ?', filter.buildId);
+    if (filter.release !== undefined) add('release = ?', filter.release);
+    for (const label of filter.labels)
+      add('EXISTS (SELECT 1 FROM host_labels l WHERE l.host_id = hosts.id AND l.label = ?)', label);
+    if (filter.silent)
+      add('last_seen IS NOT NULL AND last_seen < ?::bigint - 2000::bigint * interval_s', now);
+    if (filter.checkinAgeMs !== undefined) add('last_seen >= ?::bigint', now - filter.checkinAgeMs);
+    if (filter.after !== undefined) add('id > ?', filter.after);
+    params.push(filter.limit + 1);
+    const sql = `SELECT ${HOST_COLUMNS} FROM hosts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id LIMIT $${params.length}`;
+    const rows = (await this.pool.query<HostColumns>(sql, params)).rows;
+    const page = rows.slice(0, filter.limit);
+    return {
+      hosts: page.map(rowOf),
+      nextAfter: rows.length > filter.limit ? encodeCursor(page[page.length - 1]!.id) : null,
+    };
+  }
+
+  async summaryHosts(): Promise<SummaryHost[]> {
+    const rows = (
+      await this.pool.query<{
+        build_id: string | null;
+        release: string | null;
+        status: SummaryHost['status'];
+        reboot: SummaryHost['reboot'];
+        expires: string | null;
+        last_seen: number;
+        interval_s: number;
+      }>(
+        'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
+      )
+    ).rows;
+    return rows.map((r) => ({
+      buildId: r.build_id,
+      release: r.release,
+      status: r.status,
+      reboot: r.reboot,
+      expires: r.expires,
+      lastSeen: r.last_seen,
+      interval: r.interval_s,
+    }));
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.pool.query('SELECT 1 AS ok')).rows.length === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** runs `work` in one transaction on one connection: committed when it returns, rolled back when it throws */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // a connection that cannot even roll back is closed, not handed to the next caller
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async event(
+    client: PoolClient,
+    hostId: string,
+    at: number,
+    kind: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    await client.query('INSERT INTO host_events (host_id, at, kind, detail) VALUES ($1, $2, $3, $4)', [
+      hostId,
+      at,
+      kind,
+      JSON.stringify(detail),
+    ]);
+  }
+}
