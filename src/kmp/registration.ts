@@ -13,7 +13,10 @@ import { importsOf, vmlinuxExports } from '../kabi/index.js';
  * several times faster than thousands of small arrays.
  */
 interface Registered {
-  readonly format: 'klpm-kernel-3';
+  /** `klpm-kernel-3` in the registrations of klpm before the format had a version number */
+  readonly format: 'klpm-kernel' | 'klpm-kernel-3';
+  /** 4: `vermagic` added; fields only ever grow, so a reader takes every version up to its own */
+  readonly version?: number;
   readonly release: string;
   readonly flavor: string;
   /** absent in registrations written before klpm read it */
@@ -37,6 +40,9 @@ interface Registered {
   };
 }
 
+/** The registration version this klpm writes, and the newest it reads. */
+export const REGISTRATION_VERSION = 4;
+
 export function registeredText(kernel: InstalledKernel): string {
   const vm = vmlinuxExports(kernel.symvers);
   const vmSymbols = [...vm.keys()];
@@ -47,7 +53,8 @@ export function registeredText(kernel: InstalledKernel): string {
     importsOf(m).filter((i) => inTreeExports.has(i.name) && !vm.has(i.name)),
   );
   const registered: Registered = {
-    format: 'klpm-kernel-3',
+    format: 'klpm-kernel',
+    version: REGISTRATION_VERSION,
     release: kernel.release,
     flavor: kernel.flavor,
     ...(kernel.vermagic === undefined ? {} : { vermagic: kernel.vermagic }),
@@ -96,23 +103,45 @@ export function relevantTo(builds: ReadonlyArray<KmpBuild>): Relevant {
  * those. test/host/kmp/registry.test.ts checks the answer equals the one from the whole kernel.
  */
 export function readRegistered(text: string, source: string, relevant?: Relevant): InstalledKernel {
+  const columns = decodeRegistration(text, source);
+  const kept = relevant === undefined ? columns.names.map((_, i) => i) : keptModules(columns, relevant);
+  return kernelOf(columns, kept, relevant);
+}
+
+/** A registration's columns, split, with where each module's exports and imports start. */
+interface Columns {
+  readonly data: Registered;
+  readonly names: ReadonlyArray<string>;
+  readonly exportNames: ReadonlyArray<string>;
+  readonly importNames: ReadonlyArray<string>;
+  readonly exportAt: ReadonlyArray<number>;
+  readonly importAt: ReadonlyArray<number>;
+}
+
+const split = (joined: string, by: string) => (joined === '' ? [] : joined.split(by));
+
+/** Parses a registration and checks its format and version; nothing is pruned yet. */
+function decodeRegistration(text: string, source: string): Columns {
   let data: Registered;
   try {
     data = JSON.parse(text) as Registered;
   } catch {
     throw new InputError('not a klpm kernel registration: run klpm kmp add-kernel again', source);
   }
-  if (data?.format !== 'klpm-kernel-3')
+  const version =
+    data?.format === 'klpm-kernel-3' ? 3 : data?.format === 'klpm-kernel' ? data.version : undefined;
+  if (typeof version !== 'number' || !Number.isInteger(version))
     throw new InputError(
-      'not a klpm kernel registration (format klpm-kernel-3): run klpm kmp add-kernel again',
+      'not a klpm kernel registration (format klpm-kernel): run klpm kmp add-kernel again',
+      source,
+    );
+  if (version > REGISTRATION_VERSION)
+    throw new InputError(
+      `kernel registration version ${version} was written by a newer klpm (this one reads up to ${REGISTRATION_VERSION}): upgrade klpm, or run klpm kmp add-kernel again`,
       source,
     );
   const m = data.modules;
-  const split = (joined: string, by: string) => (joined === '' ? [] : joined.split(by));
   const names = split(m.names, ' ');
-  const exportNames = split(m.exports, ' ');
-  const importNames = split(m.imports, ' ');
-  // where each module's exports and imports start in the columns
   const exportAt: number[] = [];
   const importAt: number[] = [];
   for (let i = 0, e = 0, n = 0; i < names.length; i++) {
@@ -121,21 +150,29 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
     e += m.exportCounts[i] ?? 0;
     n += m.importCounts[i] ?? 0;
   }
-  const anyExport = (i: number, test: (name: string) => boolean) => {
-    for (let at = exportAt[i]!, end = at + (m.exportCounts[i] ?? 0); at < end; at++)
-      if (test(exportNames[at]!)) return true;
-    return false;
+  return {
+    data,
+    names,
+    exportNames: split(m.exports, ' '),
+    importNames: split(m.imports, ' '),
+    exportAt,
+    importAt,
   };
-  const anyImport = (i: number, test: (name: string) => boolean) => {
-    for (let at = importAt[i]!, end = at + (m.importCounts[i] ?? 0); at < end; at++)
-      if (test(importNames[at]!)) return true;
-    return false;
-  };
-  const kept =
-    relevant === undefined ? names.map((_, i) => i) : keptModules(names, relevant, anyExport, anyImport);
-  const exportsOf = (i: number) => exportNames.slice(exportAt[i], exportAt[i]! + (m.exportCounts[i] ?? 0));
+}
+
+const exportsOf = (c: Columns, i: number) =>
+  c.exportNames.slice(c.exportAt[i], c.exportAt[i]! + (c.data.modules.exportCounts[i] ?? 0));
+const importsAt = (c: Columns, i: number) =>
+  c.importNames.slice(c.importAt[i], c.importAt[i]! + (c.data.modules.importCounts[i] ?? 0));
+
+/** The kernel as the resolver takes it, from the kept modules and the vmlinux symbols they need. */
+function kernelOf(c: Columns, kept: ReadonlyArray<number>, relevant: Relevant | undefined): InstalledKernel {
+  const { data } = c;
+  const m = data.modules;
   const wanted =
-    relevant === undefined ? undefined : new Set([...relevant.symbols, ...kept.flatMap(exportsOf)]);
+    relevant === undefined
+      ? undefined
+      : new Set([...relevant.symbols, ...kept.flatMap((i) => exportsOf(c, i))]);
   const entries = new Map<string, SymversEntry>();
   split(data.vmlinux.symbols, ' ').forEach((symbol, i) => {
     if (wanted === undefined || wanted.has(symbol))
@@ -150,17 +187,18 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
   const paths = split(m.paths, '\n');
   // the kept imports come back as strong undefined symbols, versioned when they had a CRC
   const modules: Array<Pick<ModuleInfo, ResolveFields>> = kept.map((i) => {
-    const imports = importNames
-      .slice(importAt[i], importAt[i]! + (m.importCounts[i] ?? 0))
-      .map((name, k) => ({ name, crc: m.importCrcs[importAt[i]! + k] ?? null }));
+    const imports = importsAt(c, i).map((name, k) => ({
+      name,
+      crc: m.importCrcs[c.importAt[i]! + k] ?? null,
+    }));
     return {
-      name: names[i]!,
+      name: c.names[i]!,
       path: paths[i] ?? '',
       vermagic: undefined,
-      exports: exportsOf(i).map((name, k) => ({
+      exports: exportsOf(c, i).map((name, k) => ({
         name,
-        crc: m.exportCrcs[exportAt[i]! + k] ?? undefined,
-        gpl: m.exportGpl[exportAt[i]! + k] === 'g',
+        crc: m.exportCrcs[c.exportAt[i]! + k] ?? undefined,
+        gpl: m.exportGpl[c.exportAt[i]! + k] === 'g',
       })),
       versions: imports.flatMap(({ name, crc }) => (crc === null ? [] : [{ name, crc }])),
       undefinedSymbols: imports.map(({ name }) => ({ name, weak: false })),
@@ -176,29 +214,23 @@ export function readRegistered(text: string, source: string, relevant?: Relevant
   };
 }
 
-/** Indexes of the modules `readRegistered` keeps for `relevant`. */
-function keptModules(
-  names: ReadonlyArray<string>,
-  relevant: Relevant,
-  anyExport: (i: number, test: (name: string) => boolean) => boolean,
-  anyImport: (i: number, test: (name: string) => boolean) => boolean,
-): number[] {
+/** Indexes of the modules `readRegistered` keeps for `relevant` (see readRegistered). */
+function keptModules(c: Columns, relevant: Relevant): number[] {
   const symbols = new Set(relevant.symbols);
   const replacedExports = new Set<string>();
-  names.forEach((name, i) => {
-    if (relevant.modules.has(name))
-      anyExport(i, (symbol) => {
-        symbols.add(symbol);
-        replacedExports.add(symbol);
-        return false;
-      });
+  c.names.forEach((name, i) => {
+    if (!relevant.modules.has(name)) return;
+    for (const symbol of exportsOf(c, i)) {
+      symbols.add(symbol);
+      replacedExports.add(symbol);
+    }
   });
   const kept: number[] = [];
-  names.forEach((name, i) => {
+  c.names.forEach((name, i) => {
     if (
       relevant.modules.has(name) ||
-      anyExport(i, (symbol) => symbols.has(symbol)) ||
-      anyImport(i, (symbol) => replacedExports.has(symbol))
+      exportsOf(c, i).some((symbol) => symbols.has(symbol)) ||
+      importsAt(c, i).some((symbol) => replacedExports.has(symbol))
     )
       kept.push(i);
   });

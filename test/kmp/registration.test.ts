@@ -68,3 +68,21 @@ describe('readRegistered with the builds it is read for', () => {
     expect([...read.symvers.entries.keys()]).toEqual(['printk']);
   });
 });
+
+describe('the registration format', () => {
+  const k = kernel('6.1.0-1-amd64', ['printk:1'], [modOf('libfoo', [{ name: 'foo_get', crc: 1 }], [])]);
+  it('is written with a version, and older and newer versions are told apart', () => {
+    const written = JSON.parse(registeredText(k));
+    expect(written).toMatchObject({ format: 'klpm-kernel', version: 4 });
+    // a registration of the unversioned format klpm-kernel-3 reads as version 3
+    const legacy = { ...written, format: 'klpm-kernel-3' };
+    delete legacy.version;
+    expect(readRegistered(JSON.stringify(legacy), 'k.json').modules.map((m) => m.name)).toEqual(['libfoo']);
+    expect(() => readRegistered(JSON.stringify({ ...written, version: 5 }), 'k.json')).toThrow(
+      'kernel registration version 5 was written by a newer klpm (this one reads up to 4)',
+    );
+    expect(() => readRegistered(JSON.stringify({ ...written, version: 'x' }), 'k.json')).toThrow(
+      'not a klpm kernel registration',
+    );
+  });
+});

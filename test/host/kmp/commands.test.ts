@@ -125,6 +125,6 @@ describe('klpm kmp commands', () => {
     writeFileSync(join(r, 'var/lib/klpm/kmp/kernels', `${K1}.json`), JSON.stringify(kernelJson(K1, [])));
     const foreign = await kmp(['status'], r);
     expect(foreign.code).toBe(2);
-    expect(foreign.stderr).toContain('not a klpm kernel registration (format klpm-kernel-3)');
+    expect(foreign.stderr).toContain('not a klpm kernel registration (format klpm-kernel)');
   });
 });
