@@ -1,7 +1,7 @@
 // Wall time of `klpm kmp check` over a whole Debian 6.1 module tree (about 4,000 .ko) against an
 // older ABI's Module.symvers, and over a whole 6.12 tree (.ko.xz) against its own, next to the real
 // `depmod -n -e -E` on the same tree, in the same run.
-// Targets (issue 4): cold (no metadata cache) <= 1.0x depmod, warm (cached metadata) <= 0.1x.
+// Targets (docs/kmp.md, "Speed"): cold (no metadata cache) <= 1.0x depmod, warm (cached metadata) <= 0.1x.
 // Both read files from the page cache (each is run once before timing). Needs .ci/fetch-kernels.sh.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';

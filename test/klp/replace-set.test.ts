@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { enableLog, simulate } from '../support/klp-scenario.js';
 
-// The replace-set kind as issue 2 and the replace_set series on the live-patching list describe it:
+// The replace-set kind as klpm's replace-set design (docs/klp-semantics.md) and the replace_set series on the live-patching list describe it:
 // a patch replaces exactly the enabled patches of its own set; sets share no function and no state id.
 
 const notCompatible = (patch: string) => [
