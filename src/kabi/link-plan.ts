@@ -43,7 +43,7 @@ export function planLinks(current: ReadonlyArray<KmpLink>, resolution: Resolutio
 }
 
 /**
- * The boot-critical gaps that forbid a change: a kernel that had the package loses it, or a kernel
+ * KR-REFUSE: the boot-critical gaps that forbid a change: a kernel that had the package loses it, or a kernel
  * being added (`adding`) would start without it.
  */
 export function blockingGaps(resolution: Resolution, adding: ReadonlyArray<string> = []): BootCriticalGap[] {

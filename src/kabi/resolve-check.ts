@@ -11,7 +11,7 @@ export interface Candidate {
   readonly build: KmpBuild;
 }
 
-/** A kernel's own exports, read once: vmlinux from symvers, the in-tree modules from their files. */
+/** KR-EXPORTS: a kernel's own exports, read once: vmlinux from symvers, the in-tree modules from their files. */
 export interface KernelSymbols {
   readonly release: string;
   readonly vermagic: string | undefined;
@@ -67,7 +67,7 @@ export function kernelSymbols(kernel: InstalledKernel): KernelSymbols {
 }
 
 /**
- * A package's builds for a kernel, best first: builds of another flavor are never used; the kernel's
+ * A package's builds for a kernel, best first (KR-FLAVOR, KR-PREFER): builds of another flavor are never used; the kernel's
  * own build comes first, then the newest version (rpm order), then the newest kernel it was built for.
  */
 export function candidatesFor(
@@ -180,7 +180,7 @@ function checkLoader({ build, symbols }: Trial): Findings {
   return { reasons, dependent: false };
 }
 
-/** Unique basenames: a module name an earlier package (by name) has chosen stays that package's. */
+/** KR-NAMES: a module name an earlier package (by name) has chosen stays that package's. */
 function checkNames({ pkg, build, others }: Trial): Findings {
   const moduleOwner = new Map<string, string>();
   for (const [other, b] of others) for (const m of b.modules) moduleOwner.set(m.name, other);
@@ -192,7 +192,7 @@ function checkNames({ pkg, build, others }: Trial): Findings {
   return { reasons, dependent: reasons.length > 0 };
 }
 
-/** No duplicate exports within the build: two of its modules exporting one symbol cannot both load. */
+/** KR-CLASH within the build: two of its modules exporting one symbol cannot both load. */
 function checkOwnExports({ build }: Trial): Findings {
   const own = firstExporters(build);
   const reasons: RejectReason[] = [];
@@ -205,7 +205,7 @@ function checkOwnExports({ build }: Trial): Findings {
   return { reasons, dependent: false };
 }
 
-/** No duplicate exports against the kernel: vmlinux, a kept in-tree module, an earlier package (verify_exported_symbols). */
+/** KR-CLASH against the kernel: vmlinux, a kept in-tree module, an earlier package (verify_exported_symbols). */
 function checkExportClashes({ pkg, build, others, symbols, overridden }: Trial): Findings {
   const reasons: RejectReason[] = [];
   let dependent = false;
@@ -219,7 +219,7 @@ function checkExportClashes({ pkg, build, others, symbols, overridden }: Trial):
   return { reasons, dependent };
 }
 
-/** Compatibility: every import resolves to an export, with an equal CRC when both sides have one. */
+/** KR-COMPAT: every import resolves to an export, with an equal CRC when both sides have one. */
 function checkImports({ pkg, build, symbols, overridden, kmpExports }: Trial, round: Round): Findings {
   const lookup = (symbol: string): { found: boolean; crc: number | undefined } => {
     if (kmpExports.has(symbol)) return { found: true, crc: kmpExports.get(symbol) };
@@ -245,7 +245,7 @@ function checkImports({ pkg, build, symbols, overridden, kmpExports }: Trial, ro
 }
 
 /**
- * The reverse check: a replaced in-tree module's users must still find their symbols (Red Hat's
+ * KR-REVERSE: a replaced in-tree module's users must still find their symbols (Red Hat's
  * weak-modules misses this: validate_weak_links only reads depmod's lines about weak-updates/).
  */
 function checkReplaced({ build, symbols, overridden }: Trial): Findings {

@@ -50,7 +50,7 @@ function resolveKernel(
     compareNames,
   );
   const candidates = new Map(packages.map((pkg) => [pkg, candidatesFor(kernel, pkg, builds)]));
-  // every package starts at its best candidate; a package only ever moves to a worse one, so the
+  // KR-FIXPOINT: every package starts at its best candidate; a package only ever moves to a worse one, so the
   // loop ends after at most (number of candidates) rounds
   const index = new Map(packages.map((pkg) => [pkg, 0]));
   const rejected = new Map<string, Map<number, ReadonlyArray<RejectReason>>>(
@@ -154,6 +154,7 @@ function summarize(
   return { kernel: kernel.release, flavor: kernel.flavor, chosen, links, rejected, lost, gaps };
 }
 
+/** KR-GAPS: why a package with no compatible build is boot-critical on a kernel, if it is. */
 function bootCritical(
   kernel: InstalledKernel,
   list: ReadonlyArray<Candidate>,
