@@ -36,7 +36,7 @@ export interface ApplyOptions {
 }
 
 /** Thrown from `onPlan` when the executor is about to run a plan other than the one checked. */
-class PlanChanged extends Error {}
+class PlanChangedError extends Error {}
 
 const refused = (planHash: string, reason: string, predictedLog: string[] = []): HostEventBody => ({
   kind: 'apply',
@@ -116,7 +116,7 @@ export async function applyPlan(plan: FleetPlan, options: ApplyOptions): Promise
   const expected = new Map(local.sets.map((s) => [s.replaceSet, JSON.stringify(s.steps)]));
   const guard = (setPlan: SetPlan) => {
     if (JSON.stringify(setPlan.plan.steps.map(publicStep)) !== (expected.get(setPlan.replaceSet) ?? '[]'))
-      throw new PlanChanged(
+      throw new PlanChangedError(
         `the kernel changed before replace set ${setPlan.replaceSet} ran: its plan is no longer the one checked; nothing more applied`,
       );
   };
@@ -141,7 +141,7 @@ export async function applyPlan(plan: FleetPlan, options: ApplyOptions): Promise
       onProgress: () => {},
     });
   } catch (error) {
-    if (!(error instanceof PlanChanged)) throw error;
+    if (!(error instanceof PlanChangedError)) throw error;
     return {
       ...refused(plan.planHash, error.message, predicted),
       log: logAfter(marked, options.root, marker),

@@ -11,7 +11,7 @@ export {
 export { ImportCollector, type ImportList, importListOf, type ModuleImports, NO_CRC } from './imports.js';
 export { decodeImports, type EncodedImports, ImportsEncoder, isEncodedImports } from './imports-codec.js';
 export { isModuleFile, kernelModuleName, MODULE_FILE, moduleNameFromPath } from './module-name.js';
-export { readBuildId } from './module-notes.js';
+export { readModuleBuildId } from './module-notes.js';
 export { type ElfNote, findBuildId, NT_GNU_BUILD_ID, parseElfNotes } from './notes.js';
 export { moduleRanges, readModule, readModuleElf, readModuleImportsElf } from './read-module.js';
 export type {

@@ -8,7 +8,7 @@ const SHT_NOTE = 7;
  * that has one, walked as every notes blob is (`parseElfNotes`). A note that does not fit its section
  * ends the walk: the build ID is then unknown, which is not an error for a module.
  */
-export function readBuildId(elf: ElfFile): string | undefined {
+export function readModuleBuildId(elf: ElfFile): string | undefined {
   for (const section of elf.sections) {
     if (section.type !== SHT_NOTE) continue;
     const found = findBuildId(sectionBytes(elf, section), elf.littleEndian);

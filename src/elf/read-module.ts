@@ -2,7 +2,7 @@ import { type ElfFile, findSection, parseElf, sectionBytes } from './elf-file.js
 import { ImportCollector, type ModuleImports } from './imports.js';
 import { modinfoName, parseModinfo } from './modinfo.js';
 import { kernelModuleName, moduleNameFromPath } from './module-name.js';
-import { readBuildId } from './module-notes.js';
+import { readModuleBuildId } from './module-notes.js';
 import { readExports, readSymbols } from './symbols.js';
 import type { ModuleInfo } from './types.js';
 import { eachVersion, readVersions } from './versions.js';
@@ -60,7 +60,7 @@ export function readModuleElf(elf: ElfFile): ModuleInfo {
     versions: readVersions(elf),
     undefinedSymbols: symbols.undefinedSymbols,
     exports: symbols.exports,
-    buildId: readBuildId(elf),
+    buildId: readModuleBuildId(elf),
     signed: hasSignature(elf),
   };
 }

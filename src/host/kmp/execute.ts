@@ -8,7 +8,7 @@ import { statePath } from '../paths.js';
 import { LinkJournal } from './journal.js';
 import { tempPrefix } from './state.js';
 
-export interface ExecuteOptions {
+export interface LinkPlanOptions {
   /** run `depmod -b <root> -a <kernel>` after a kernel's links changed */
   readonly depmod: boolean;
   /** kernels a killed run owed a depmod, run even when no link changes now */
@@ -29,7 +29,7 @@ export interface DepmodFailure {
 export function executeLinkPlan(
   root: string,
   operations: ReadonlyArray<LinkOperation>,
-  options: ExecuteOptions,
+  options: LinkPlanOptions,
 ): DepmodFailure[] {
   const planned = new Set(operations.filter((o) => o.op === 'depmod').map((o) => o.kernel));
   const all: LinkOperation[] = [

@@ -44,8 +44,8 @@ export interface ExecutionResult {
 }
 
 /** A step that could not be carried out; the host is left as the reason says. */
-export class StepFailure extends Error {
-  override readonly name = 'StepFailure';
+export class StepError extends Error {
+  override readonly name = 'StepError';
   constructor(
     message: string,
     readonly blocking: ReadonlyArray<BlockingTask> = [],
@@ -81,7 +81,7 @@ export async function executePlan(
       const reason = error instanceof Error ? error.message : String(error);
       journal.recordStep(runId, index, step, 'failed', reason, options.now());
       journal.finishRun(runId, 'failed', options.now());
-      const blocking = error instanceof StepFailure ? error.blocking : [];
+      const blocking = error instanceof StepError ? error.blocking : [];
       return { runId, ok: false, failed: { index, step, reason, blocking } };
     }
   }
@@ -104,11 +104,11 @@ async function runStep(
         return `patch '${step.patch}' is loaded and enabled already`;
       }
       if (await control.isModuleLoaded(step.patch)) {
-        throw new StepFailure(
+        throw new StepError(
           `module '${step.patch}' is loaded but its patch is disabled: unload it first (klpm unload ${step.patch})`,
         );
       }
-      if (!step.file) throw new StepFailure(`the repository gives no file for patch '${step.patch}'`);
+      if (!step.file) throw new StepError(`the repository gives no file for patch '${step.patch}'`);
       await options.verifyBeforeLoad(step);
       await kernelOp(() => control.insmod(step.file!), `could not load '${step.file}'`);
       await settleTransition(step.patch, true, control, options);
@@ -131,7 +131,7 @@ async function runStep(
         options,
       );
       if (!gone)
-        throw new StepFailure(
+        throw new StepError(
           `/sys/kernel/livepatch/${step.patch} is still there after ${options.settleTimeoutMs} ms`,
         );
       return undefined;
@@ -151,7 +151,7 @@ async function runStep(
           ) {
             const why =
               error instanceof KernelOpError ? `${error.errno} ${error.message}` : (error as Error).message;
-            throw new StepFailure(
+            throw new StepError(
               `could not unload '${step.patch}': ${why} (a forced patch's module stays for good)`,
             );
           }
@@ -167,7 +167,7 @@ async function kernelOp(op: () => Promise<void>, what: string): Promise<void> {
   try {
     await op();
   } catch (error) {
-    if (error instanceof KernelOpError) throw new StepFailure(`${what}: ${error.errno} ${error.message}`);
+    if (error instanceof KernelOpError) throw new StepError(`${what}: ${error.errno} ${error.message}`);
     throw error;
   }
 }
@@ -207,7 +207,7 @@ async function settleTransition(
     options.onProgress({ type: 'force', patch, blocking });
     await kernelOp(() => control.writeForce(patch), `could not force '${patch}'`);
     if (await waitFor(settled, options.settleTimeoutMs, control, options)) return;
-    throw new StepFailure(`the forced transition of '${patch}' did not complete`, blocking);
+    throw new StepError(`the forced transition of '${patch}' did not complete`, blocking);
   }
   options.onProgress({ type: 'reverse', patch, blocking });
   await kernelOp(
@@ -216,7 +216,7 @@ async function settleTransition(
   );
   const names = blocking.map((t) => `${t.comm}:${t.pid}`).join(', ') || 'none reported';
   if (!(await waitFor(settled, options.settleTimeoutMs, control, options))) {
-    throw new StepFailure(
+    throw new StepError(
       `the transition of '${patch}' stalled and its reversal did not complete either; blocking tasks: ${names}`,
       blocking,
     );
@@ -231,7 +231,7 @@ async function settleTransition(
     );
     await control.rmmod(patch).catch(() => undefined);
   }
-  throw new StepFailure(
+  throw new StepError(
     `the transition of '${patch}' stalled and was reversed: the ${forwards ? 'patch is not applied' : 'patch stays enabled'}; blocking tasks: ${names}`,
     blocking,
   );

@@ -8,12 +8,12 @@ export {
   type ExecutionResult,
   executePlan,
   type ProgressEvent,
-  StepFailure,
+  StepError,
 } from './execute.js';
 export { type Journal, type JournalRun, openJournal, type RunState, type StepPhase } from './journal.js';
 export { type BlockingTask, type KernelControl, KernelOpError, type PatchStatus } from './kernel-control.js';
 export { type LiveKernel, SysfsKernel } from './live-kernel.js';
-export { PatchFileRefused, verifyPatchFile } from './patch-file.js';
+export { PatchFileError, verifyPatchFile } from './patch-file.js';
 export { loadRepository, readRepositoryFor } from './repo-files.js';
 export { type LivepatchStatus, readLivepatchStatus, readUnfinishedRun, statusDocument } from './status.js';
 export { SysfsControl, toKernelOpError } from './sysfs-control.js';

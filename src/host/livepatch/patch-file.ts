@@ -5,8 +5,8 @@ import type { PlanStep } from '../../plan/index.js';
 import { readModuleFile } from '../modules/index.js';
 
 /** A livepatch file klpm will not load: it is not what the repository promised, or not for this kernel. */
-export class PatchFileRefused extends Error {
-  override readonly name = 'PatchFileRefused';
+export class PatchFileError extends Error {
+  override readonly name = 'PatchFileError';
 }
 
 /**
@@ -23,42 +23,41 @@ export async function verifyPatchFile(
   release: string | undefined,
 ): Promise<void> {
   const file = step.file;
-  if (file === undefined)
-    throw new PatchFileRefused(`the repository gives no file for patch '${step.patch}'`);
+  if (file === undefined) throw new PatchFileError(`the repository gives no file for patch '${step.patch}'`);
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PatchFileRefused(
+    throw new PatchFileError(
       `${file}: cannot read the file of patch '${step.patch}' (${code === 'ENOENT' ? 'no such file' : code})`,
     );
   }
   if (step.sha256 === undefined)
-    throw new PatchFileRefused(
+    throw new PatchFileError(
       `${file}: the repository gives no sha256 for patch '${step.patch}': klpm loads only files it can verify`,
     );
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== step.sha256)
-    throw new PatchFileRefused(
+    throw new PatchFileError(
       `${file}: sha256 is ${actual}, the repository promises ${step.sha256}: refusing to load patch '${step.patch}'`,
     );
   let info: Awaited<ReturnType<typeof readModuleFile>>;
   try {
     info = await readModuleFile(file);
   } catch (error) {
-    if (error instanceof InputError) throw new PatchFileRefused(`${error.message}: not a kernel module`);
+    if (error instanceof InputError) throw new PatchFileError(`${error.message}: not a kernel module`);
     throw error;
   }
   if (!info.livepatch)
-    throw new PatchFileRefused(`${file}: modinfo has no livepatch=Y: it is not a livepatch module`);
+    throw new PatchFileError(`${file}: modinfo has no livepatch=Y: it is not a livepatch module`);
   if (info.name !== step.patch)
-    throw new PatchFileRefused(
+    throw new PatchFileError(
       `${file}: the module is named '${info.name}', the repository calls the patch '${step.patch}'`,
     );
   const built = info.vermagic?.split(' ')[0];
   if (release === undefined || built !== release)
-    throw new PatchFileRefused(
+    throw new PatchFileError(
       `${file}: vermagic '${info.vermagic ?? ''}' is for kernel ${built ?? '(none)'}, the running kernel is ${release ?? '(unknown)'}`,
     );
 }

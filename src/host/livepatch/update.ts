@@ -19,7 +19,7 @@ import { statePath } from '../paths.js';
 import { type ExecuteOptions, type ExecutionResult, executePlan } from './execute.js';
 import { type Journal, openJournal } from './journal.js';
 import type { LiveKernel } from './live-kernel.js';
-import { PatchFileRefused, verifyPatchFile } from './patch-file.js';
+import { PatchFileError, verifyPatchFile } from './patch-file.js';
 import { readUnfinishedRun } from './status.js';
 
 export interface UpdateReport {
@@ -206,7 +206,7 @@ async function verifyFiles(
       try {
         await verifyPatchFile(step, release);
       } catch (error) {
-        if (error instanceof PatchFileRefused) return error.message;
+        if (error instanceof PatchFileError) return error.message;
         throw error;
       }
     }
