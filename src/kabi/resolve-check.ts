@@ -78,14 +78,14 @@ export function candidatesFor(
   return builds
     .filter((b) => b.package === pkg && b.flavor === kernel.flavor)
     .sort((a, b) => {
-      const ownA = a.kernel === kernel.release ? 0 : 1;
-      const ownB = b.kernel === kernel.release ? 0 : 1;
+      const ownA = a.builtFor === kernel.release ? 0 : 1;
+      const ownB = b.builtFor === kernel.release ? 0 : 1;
       return (
         ownA - ownB ||
         compareVersions(b.version, a.version) ||
-        compareVersions(b.kernel, a.kernel) ||
+        compareVersions(b.builtFor, a.builtFor) ||
         compareNames(a.version, b.version) ||
-        compareNames(a.kernel, b.kernel)
+        compareNames(a.builtFor, b.builtFor)
       );
     })
     .map((build) => ({ build }));
@@ -169,7 +169,7 @@ function firstExporters(build: KmpBuild): Map<string, string> {
 /** K-VERMAGIC, K-NOVERSIONS, K-VERMAGIC-UNKNOWN: the loader refuses before any symbol; no neighbour can cure it. */
 function checkLoader({ build, symbols }: Trial): Findings {
   const guard = {
-    own: build.kernel === symbols.release,
+    own: build.builtFor === symbols.release,
     bootCritical: build.bootCritical || build.modules.some((m) => symbols.initrd.has(m.name)),
   };
   const reasons: RejectReason[] = [];

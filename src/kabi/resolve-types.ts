@@ -36,8 +36,8 @@ export interface KmpBuild {
   readonly package: string;
   readonly version: string;
   readonly flavor: string;
-  /** the kernel release the build was compiled against */
-  readonly kernel: string;
+  /** the kernel release the build was compiled against (kmp.json's `kernel`) */
+  readonly builtFor: string;
   readonly modules: ReadonlyArray<Pick<ModuleInfo, ResolveFields>>;
   readonly bootCritical: boolean;
 }

@@ -118,17 +118,17 @@ function summarize(
     const at = index.get(pkg) ?? 0;
     for (const [i, reasons] of rejectedAt.get(pkg) ?? []) {
       const build = list[i]?.build;
-      if (build) rejected.push({ package: pkg, version: build.version, builtFor: build.kernel, reasons });
+      if (build) rejected.push({ package: pkg, version: build.version, builtFor: build.builtFor, reasons });
     }
     const build = list[at]?.build;
     if (build) {
       chosen.push({
         package: pkg,
         version: build.version,
-        builtFor: build.kernel,
-        own: build.kernel === kernel.release,
+        builtFor: build.builtFor,
+        own: build.builtFor === kernel.release,
       });
-      const dir = kmpBuildDir(build.package, build.version, build.kernel);
+      const dir = kmpBuildDir(build.package, build.version, build.builtFor);
       for (const module of build.modules)
         links.push({ kernel: kernel.release, name: linkName(module.path), target: `${dir}/${module.path}` });
       continue;

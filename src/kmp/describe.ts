@@ -17,7 +17,7 @@ export function servedBefore(links: ReadonlyArray<KmpLink>, builds: ReadonlyArra
     const at = buildOfTarget(link.target);
     if (!at) continue;
     const build = builds.find(
-      (b) => b.package === at.package && b.version === at.version && b.kernel === at.builtFor,
+      (b) => b.package === at.package && b.version === at.version && b.builtFor === at.builtFor,
     );
     seen.set(`${link.kernel}\0${at.package}`, {
       kernel: link.kernel,

@@ -72,5 +72,5 @@ export function build(
   bootCritical = false,
   flavor = builtFor.slice(builtFor.lastIndexOf('-') + 1),
 ): KmpBuild {
-  return { package: pkg, version, flavor, kernel: builtFor, modules, bootCritical };
+  return { package: pkg, version, flavor, builtFor, modules, bootCritical };
 }

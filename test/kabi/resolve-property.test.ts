@@ -52,7 +52,7 @@ const worldArb = fc.record({
   kernels: fc.uniqueArray(kernelArb, { minLength: 1, maxLength: 3, selector: (k) => k.release }),
   builds: fc.uniqueArray(buildArb, {
     maxLength: 8,
-    selector: (b) => `${b.package} ${b.version} ${b.kernel}`,
+    selector: (b) => `${b.package} ${b.version} ${b.builtFor}`,
   }),
 });
 
@@ -80,7 +80,7 @@ function checkSound(kernels: InstalledKernel[], builds: KmpBuild[]) {
     const k = kernels.find((x) => x.release === res.kernel)!;
     const chosen = res.chosen.map(
       (c) =>
-        builds.find((b) => b.package === c.package && b.version === c.version && b.kernel === c.builtFor)!,
+        builds.find((b) => b.package === c.package && b.version === c.version && b.builtFor === c.builtFor)!,
     );
     for (const b of chosen) expect(b.flavor).toBe(k.flavor);
     const kmpModules = chosen.flatMap((b) => b.modules);

@@ -41,7 +41,10 @@ describe('readRegistered with the builds it is read for', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(kernelArb, { minLength: 1, maxLength: 2, selector: (k) => k.release }),
-        fc.uniqueArray(buildArb, { maxLength: 5, selector: (b) => `${b.package} ${b.version} ${b.kernel}` }),
+        fc.uniqueArray(buildArb, {
+          maxLength: 5,
+          selector: (b) => `${b.package} ${b.version} ${b.builtFor}`,
+        }),
         (kernels, builds) => {
           const whole = kernels.map((k) => readRegistered(registeredText(k), 'k.json'));
           const part = kernels.map((k) => readRegistered(registeredText(k), 'k.json', relevantTo(builds)));

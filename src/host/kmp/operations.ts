@@ -68,7 +68,7 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
   const state = await readState(options.root, options.reader, [build]);
   const builds = [...state.builds.filter((b) => !sameBuild(b, build)), build];
   return change(options, state, state.kernels, builds, [], async () => {
-    const target = join(options.root, kmpBuildDir(build.package, build.version, build.kernel));
+    const target = join(options.root, kmpBuildDir(build.package, build.version, build.builtFor));
     const temp = `${target}.klpm-new`;
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp, { recursive: true });
@@ -93,7 +93,7 @@ export async function kmpRemove(options: KmpOptions, pkg: string, version?: stri
   const outcome = await change(options, state, state.kernels, builds, []);
   if (outcome.applied)
     for (const b of gone) {
-      const dir = join(options.root, kmpBuildDir(b.package, b.version, b.kernel));
+      const dir = join(options.root, kmpBuildDir(b.package, b.version, b.builtFor));
       await rm(dir, { recursive: true, force: true });
       // the version and package directories go with their last build
       for (const parent of [dirname(dir), dirname(dirname(dir))]) await rmdir(parent).catch(() => undefined);
@@ -204,7 +204,7 @@ async function change(
 }
 
 function sameBuild(a: KmpBuild, b: KmpBuild): boolean {
-  return a.package === b.package && a.version === b.version && a.kernel === b.kernel;
+  return a.package === b.package && a.version === b.version && a.builtFor === b.builtFor;
 }
 
 async function mustExist(path: string): Promise<void> {

@@ -92,7 +92,7 @@ export async function buildFromDescription(
     package: d.package,
     version: d.version,
     flavor: d.flavor ?? flavorOf(d.kernel),
-    kernel: d.kernel,
+    builtFor: d.kernel,
     bootCritical: d.bootCritical,
     modules,
   };
