@@ -105,7 +105,7 @@ function packageDir(pkg, kernel, i) {
   return dir;
 }
 
-const options = (root, depmod) => ({ root, reader: elfModuleReader, apply: true, depmod });
+const options = (root, depmod) => ({ root, reader: elfModuleReader, dryRun: false, depmod });
 for (const [kernel, path] of describes)
   await kmpAddKernel(options(base, false), kernel, { from: 'describe', describe: path });
 for (let i = 0; i < KMPS; i++) await kmpAdd(options(base, false), packageDir(`kmp${i}`, KERNELS[i % 3], i));

@@ -18,8 +18,8 @@ export function withKmpFlags(command: Command): Command {
 }
 
 /** The host options of a command. */
-export function kmpOptions(_ctx: CliContext, flags: KmpFlags, apply: boolean): KmpOptions {
-  return { root: flags.root, reader: elfModuleReader, apply, depmod: flags.depmod };
+export function kmpOptions(_ctx: CliContext, flags: KmpFlags, mode: 'change' | 'dry-run'): KmpOptions {
+  return { root: flags.root, reader: elfModuleReader, dryRun: mode === 'dry-run', depmod: flags.depmod };
 }
 
 /** Prints what happened and sets the exit code: 1 when a boot-critical gap blocked the change or depmod failed. */

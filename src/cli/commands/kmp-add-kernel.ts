@@ -54,5 +54,5 @@ export const kmpAddKernelCommand: CommandFactory = (ctx, setExit) =>
             initrdModules: flags.initrdModules,
             initrd: flags.initrd,
           };
-    report(ctx, setExit, flags, await kmpAddKernel(kmpOptions(ctx, flags, true), kernel, source));
+    report(ctx, setExit, flags, await kmpAddKernel(kmpOptions(ctx, flags, 'change'), kernel, source));
   });

@@ -10,5 +10,5 @@ export const kmpAddCommand: CommandFactory = (ctx, setExit) =>
       .description('store a KMP build and link it into every kernel it is compatible with')
       .argument('<package-dir>', 'directory holding kmp.json and the module files (docs/kmp.md)'),
   ).action(async (dir: string, flags: KmpFlags) =>
-    report(ctx, setExit, flags, await kmpAdd(kmpOptions(ctx, flags, true), dir)),
+    report(ctx, setExit, flags, await kmpAdd(kmpOptions(ctx, flags, 'change'), dir)),
   );

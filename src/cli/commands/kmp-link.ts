@@ -8,5 +8,5 @@ export const kmpLinkCommand: CommandFactory = (ctx, setExit) =>
   withKmpFlags(
     new Command('link').description("bring every kernel's weak-updates/ in line with the store"),
   ).action(async (flags: KmpFlags) =>
-    report(ctx, setExit, flags, await kmpLink(kmpOptions(ctx, flags, true))),
+    report(ctx, setExit, flags, await kmpLink(kmpOptions(ctx, flags, 'change'))),
   );

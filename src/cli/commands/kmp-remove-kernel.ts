@@ -10,5 +10,5 @@ export const kmpRemoveKernelCommand: CommandFactory = (ctx, setExit) =>
       .description("drop a kernel's weak-updates links and its registration")
       .argument('<kernel>', 'kernel release, as uname -r'),
   ).action(async (kernel: string, flags: KmpFlags) =>
-    report(ctx, setExit, flags, await kmpRemoveKernel(kmpOptions(ctx, flags, true), kernel)),
+    report(ctx, setExit, flags, await kmpRemoveKernel(kmpOptions(ctx, flags, 'change'), kernel)),
   );

@@ -13,5 +13,5 @@ export const kmpRemoveCommand: CommandFactory = (ctx, setExit) =>
       .argument('<package>', 'package name')
       .argument('[version]', 'only this version'),
   ).action(async (pkg: string, version: string | undefined, flags: KmpFlags) =>
-    report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, true), pkg, version)),
+    report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version)),
   );

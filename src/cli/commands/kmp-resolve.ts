@@ -8,5 +8,5 @@ export const kmpResolveCommand: CommandFactory = (ctx, setExit) =>
   withKmpFlags(
     new Command('resolve').description('print the builds chosen per kernel and the link plan (dry run)'),
   ).action(async (flags: KmpFlags) =>
-    report(ctx, setExit, flags, await kmpLink(kmpOptions(ctx, flags, false))),
+    report(ctx, setExit, flags, await kmpLink(kmpOptions(ctx, flags, 'dry-run'))),
   );

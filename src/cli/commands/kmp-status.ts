@@ -8,7 +8,7 @@ export const kmpStatusCommand: CommandFactory = (ctx, setExit) =>
   withKmpFlags(
     new Command('status').description('table of kernels and KMPs: the build serving each, and gaps'),
   ).action(async (flags: KmpFlags) => {
-    const outcome = await kmpLink(kmpOptions(ctx, flags, false));
+    const outcome = await kmpLink(kmpOptions(ctx, flags, 'dry-run'));
     if (flags.json) ctx.stdout(`${JSON.stringify(outcomeJson(outcome), null, 2)}\n`);
     else ctx.stdout(renderTable(outcome));
     if (outcome.resolution.kernels.some((k) => k.gaps.length > 0)) setExit(ExitCode.findings);

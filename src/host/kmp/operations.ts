@@ -21,8 +21,8 @@ import { buildFromDescription, type KmpState, readState } from './state.js';
 export interface KmpOptions {
   readonly root: string;
   readonly reader: ModuleReader;
-  /** apply the plan (false: dry run) */
-  readonly apply: boolean;
+  /** plan only, change nothing (as `dryRun` in updates) */
+  readonly dryRun: boolean;
   readonly depmod: boolean;
 }
 
@@ -192,7 +192,7 @@ async function change(
   const operations = planLinks(state.links, resolution);
   const blocked = blockingGaps(resolution, adding);
   const outcome = { resolution, before: state.links, operations, blocked };
-  if (blocked.length > 0 || !options.apply) return { ...outcome, applied: false, depmodFailures: [] };
+  if (blocked.length > 0 || options.dryRun) return { ...outcome, applied: false, depmodFailures: [] };
   await before?.();
   const registered = new Set(kernels.map((k) => k.release));
   const owed = owedDepmods(statePath(options.root, 'kmpJournal')).filter((k) => registered.has(k));
