@@ -1,11 +1,12 @@
-import { isBuildId } from '../repo/index.js';
+import { isBuildId, isoTime } from '../repo/index.js';
 import { parseVersionRelease } from '../version/index.js';
 import { UsageError } from './usage-error.js';
 
 /** `--now` and `--expiry-window` as the evaluation time; the clock is read here, in the shell. */
 export function readTime(opts: { now?: string | undefined; expiryWindow: string }) {
-  const now = opts.now === undefined ? Date.now() : Date.parse(opts.now);
-  if (Number.isNaN(now)) throw new UsageError(`--now '${opts.now}' is not an ISO date such as 2026-01-31`);
+  const now = opts.now === undefined ? Date.now() : isoTime(opts.now);
+  if (now === undefined)
+    throw new UsageError(`--now '${opts.now}' is not an ISO date of the calendar, such as 2026-01-31`);
   return { now, expiryWindowDays: readCount(opts.expiryWindow, '--expiry-window') };
 }
 

@@ -34,16 +34,27 @@ export function report(
   if (outcome.blocked.length > 0 || outcome.depmodFailures.length > 0) setExit(ExitCode.findings);
 }
 
+/** The JSON of an outcome; a CRC is a string, `0x` and 8 hex digits, as Module.symvers writes it. */
 export function outcomeJson(outcome: KmpOutcome) {
   return {
     applied: outcome.applied,
     blocked: outcome.blocked,
     operations: outcome.operations,
-    kernels: outcome.resolution.kernels,
+    kernels: outcome.resolution.kernels.map((k) => ({
+      ...k,
+      rejected: k.rejected.map((r) => ({ ...r, reasons: r.reasons.map(reasonJson) })),
+    })),
     depmodFailures: outcome.depmodFailures,
     ...(outcome.kernelRead === undefined ? {} : { kernelRead: outcome.kernelRead }),
   };
 }
+
+function reasonJson(r: RejectReason) {
+  if (!('wanted' in r)) return r;
+  return { ...r, wanted: crcJson(r.wanted), found: crcJson(r.found) };
+}
+
+const crcJson = (crc: number | undefined) => (crc === undefined ? undefined : crcHex(crc));
 
 export function renderOutcome(outcome: KmpOutcome): string {
   const out: string[] = [];

@@ -1,4 +1,4 @@
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../input/index.js';
 
@@ -10,6 +10,9 @@ export interface SourceDocument {
   locate(path: ReadonlyArray<PropertyKey>): string | undefined;
 }
 
+/** How often toJS may expand one anchor through aliases before it gives up. */
+const MAX_ALIAS_COUNT = 100;
+
 /**
  * Parses YAML (a superset of JSON) keeping positions, so schema errors can name a line.
  * Throws InputError on a syntax error.
@@ -20,11 +23,35 @@ export function parseSourceDocument(text: string, source: string): SourceDocumen
   const first = doc.errors[0];
   if (first !== undefined) {
     const pos = lineCounter.linePos(first.pos[0]);
-    throw new InputError(first.message.split('\n')[0] ?? 'invalid syntax', source, `${pos.line}:${pos.col}`);
+    const detail =
+      first.code === 'DUPLICATE_KEY'
+        ? `duplicate key ${JSON.stringify(keyAt(text, first.pos[0]))}`
+        : (first.message.split('\n')[0] ?? 'invalid syntax');
+    throw new InputError(detail, source, `${pos.line}:${pos.col}`);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // the yaml package refuses a document whose aliases expand too far (a "billion laughs")
+    if (!(error instanceof ReferenceError && /alias/i.test(error.message))) throw error;
+    let at: number | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        at = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const pos = at === undefined ? undefined : lineCounter.linePos(at);
+    throw new InputError(
+      `aliases expand too far (more than ${MAX_ALIAS_COUNT} per anchor): refused as a resource exhaustion attack`,
+      source,
+      pos && `${pos.line}:${pos.col}`,
+    );
   }
   return {
     source,
-    value: doc.toJS({ maxAliasCount: 100 }),
+    value,
     locate(path) {
       for (let len = path.length; len >= 0; len--) {
         const node = len === 0 ? doc.contents : doc.getIn(path.slice(0, len) as unknown[], true);
@@ -36,6 +63,12 @@ export function parseSourceDocument(text: string, source: string): SourceDocumen
       return undefined;
     },
   };
+}
+
+/** The key written at `offset` (up to its `:`), without quotes. */
+function keyAt(text: string, offset: number): string {
+  const key = /^[^:\n]*/.exec(text.slice(offset, offset + 1024))![0].trim();
+  return /^(["']).*\1$/.test(key) ? key.slice(1, -1) : key;
 }
 
 /** Renders a zod path the way a user would write it: `patches[0].objects[1].name`. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseSourceDocument, parseWithSchema } from '../document/index.js';
+import { parseJsonWithSchema } from '../document/index.js';
 
 /**
  * The JSON files klpm reads to learn about KMP builds and kernels until every module is read from
@@ -83,18 +83,9 @@ export function parseKernel(text: string, source: string): KernelDescription {
   return parseFast(text, source, kernelSchema);
 }
 
-/**
- * Kernel descriptions run to megabytes: JSON.parse them, and only when that or the schema fails go
- * through the position-keeping parser, to name the line in the error.
- */
+/** Kernel descriptions run to megabytes: strict JSON, parsed fast (document/ parseJsonWithSchema). */
 function parseFast<T extends z.ZodType>(text: string, source: string, schema: T): z.output<T> {
-  try {
-    const result = schema.safeParse(JSON.parse(text));
-    if (result.success) return result.data;
-  } catch {
-    // not plain JSON: the located parse below says where
-  }
-  return parseWithSchema(parseSourceDocument(text, source), schema);
+  return parseJsonWithSchema(text, source, schema);
 }
 
 /** The flavor of a release when not given: what follows its last `-` (`6.1.0-47-amd64` -> `amd64`). */

@@ -11,6 +11,7 @@ export {
   type RepositoryIndex,
   replaceSetsFor,
 } from './applicability.js';
+export { isCalendarDate, isoTime } from './dates.js';
 export {
   buildIdSchema,
   isBuildId,
@@ -22,9 +23,12 @@ export {
   evaluateFleet,
   type FleetHost,
   type FleetResult,
+  fleetEvaluator,
   fleetHostSchema,
+  parseFleetHostLine,
   parseFleetHosts,
 } from './fleet.js';
+export { fleetHostReader } from './fleet-host-fast.js';
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
 export {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseSourceDocument, parseWithSchema } from '../document/index.js';
+import { parseJsonWithSchema } from '../document/index.js';
 import { patchManifestSchema } from '../klp/index.js';
 import { buildIdSchema, versionReleaseSchema } from './fields.js';
 import { readGuidance } from './guidance.js';
@@ -72,6 +72,6 @@ export function repositoryIndexJsonSchema(): unknown {
 
 /** Reads klpm's JSON repository index; errors name the file, the line and the path inside it. */
 export function parseRepositoryIndex(text: string, source: string): Repository {
-  const index = parseWithSchema(parseSourceDocument(text, source), repositoryIndexSchema);
+  const index = parseJsonWithSchema(text, source, repositoryIndexSchema);
   return { source, updates: index.updates, warnings: [] };
 }

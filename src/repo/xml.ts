@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { lineColumn } from '../document/index.js';
 import { InputError } from '../input/index.js';
 
 /** An XML element as fast-xml-parser gives it: attributes without prefix, text under `#text`. */
@@ -10,6 +11,7 @@ export type XmlNode = Record<string, unknown>;
  * (`livepatches.livepatch`); they always come back as arrays.
  */
 export function parseXml(text: string, source: string, arrays: ReadonlyArray<string>): XmlNode {
+  refuseEntityDeclarations(text, source);
   const valid = XMLValidator.validate(text);
   if (valid !== true)
     throw new InputError(
@@ -26,6 +28,27 @@ export function parseXml(text: string, source: string, arrays: ReadonlyArray<str
     isArray: (_name, path) => arrays.some((tail) => path === tail || String(path).endsWith(`.${tail}`)),
   });
   return parser.parse(text) as XmlNode;
+}
+
+/**
+ * Repository metadata never needs a DTD. A DOCTYPE that names an external DTD (SYSTEM, PUBLIC) or
+ * declares entities (external ones reach files and the network, internal ones can expand without
+ * bound) is refused before any parser sees it, at the line of the DOCTYPE.
+ */
+function refuseEntityDeclarations(text: string, source: string): void {
+  const at = text.search(/<!DOCTYPE/i);
+  if (at < 0) return;
+  const first = text.indexOf('>', at);
+  const head = text.slice(at, first < 0 ? text.length : first + 1);
+  // an internal subset `[ … ]` may hold `>`s of its own
+  const subsetEnd = text.indexOf(']', at);
+  const doctype = head.includes('[') ? text.slice(at, subsetEnd < 0 ? text.length : subsetEnd + 1) : head;
+  if (/<!ENTITY|\bSYSTEM\b|\bPUBLIC\b/i.test(doctype))
+    throw new InputError(
+      'refused xml: a DOCTYPE that declares entities or names an external DTD',
+      source,
+      lineColumn(text, at),
+    );
 }
 
 /** The text of a child element (`<id>X</id>`), or undefined. */

@@ -128,6 +128,27 @@ describe('klpm fleet check', () => {
     ]);
   });
 
+  it('reads JSON Lines with CRLF line ends, refuses YAML-ish lines and impossible dates', async () => {
+    const hosts = join(dir, 'crlf.jsonl');
+    writeFileSync(hosts, `${JSON.stringify({ id: 'h1', buildIds: { kernel: A } })}\r\n\r\n`);
+    const ok = await runCli(['fleet', 'check', '--repo', EXAMPLE, '--hosts', hosts, '--json']);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ host: 'h1', status: 'kernel-end-of-life' });
+    const yamlish = join(dir, 'yamlish.jsonl');
+    writeFileSync(
+      yamlish,
+      `${JSON.stringify({ id: 'h1', buildIds: { kernel: A } })}\n{id: h2, buildIds: {kernel: ${A}}}\n`,
+    );
+    const bad = await runCli(['fleet', 'check', '--repo', EXAMPLE, '--hosts', yamlish]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(new RegExp(`^klpm: ${yamlish}: 2:2: invalid json`));
+    const date = await runCli(['fleet', 'check', '--repo', EXAMPLE, '--hosts', hosts, '--now', '2026-02-30']);
+    expect(date.code).toBe(2);
+    expect(date.stderr).toContain("--now '2026-02-30'");
+  });
+
   it('a bad line is an error naming the file and the line', async () => {
     const hosts = join(dir, 'bad.jsonl');
     writeFileSync(

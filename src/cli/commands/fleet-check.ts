@@ -1,12 +1,15 @@
 import { Command } from 'commander';
-import { readFileText } from '../../host/index.js';
+import { readLines } from '../../host/index.js';
 import { loadRepository } from '../../host/livepatch/index.js';
 import {
+  type Applicability,
   type ApplicabilityStatus,
-  evaluateFleet,
+  fleetEvaluator,
+  fleetHostReader,
   indexRepository,
-  parseFleetHosts,
+  parseFleetHostLine,
 } from '../../repo/index.js';
+import { chunkedOutput } from '../chunked-output.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from '../flags.js';
 
@@ -18,7 +21,11 @@ const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
   'unknown',
 ];
 
-/** klpm fleet check: `klpm check` for every host of a hosts.jsonl file. */
+/**
+ * klpm fleet check: `klpm check` for every host of a hosts.jsonl file. The file is read line by line
+ * and only each host's id and a reference to its (shared) answer are kept; nothing is printed before
+ * the whole file has been read, so a bad line prints nothing but the error.
+ */
 export const fleetCheckCommand: CommandFactory = (ctx) =>
   new Command('check')
     .description(
@@ -27,7 +34,7 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
     .requiredOption('--repo <path>', 'repository root, repomd.xml, updateinfo.xml[.gz] or klpm index (.json)')
     .requiredOption(
       '--hosts <file>',
-      'one JSON object per line: {"id", "buildIds": {kernel, xen}, "applied"}',
+      'JSON Lines (blank lines allowed): one object per line, {"id", "buildIds": {kernel, xen}, "applied"}',
     )
     .option('--now <iso>', 'evaluate coverage expiry at this time (default: now)')
     .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
@@ -35,25 +42,51 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
     .action(
       async (opts: { repo: string; hosts: string; now?: string; expiryWindow: string; json?: boolean }) => {
         const time = readTime(opts);
-        const hosts = parseFleetHosts(await readFileText(opts.hosts), opts.hosts);
         const repository = await loadRepository(opts.repo);
         for (const warning of repository.warnings)
           ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
-        const results = evaluateFleet(indexRepository(repository), hosts, time);
-        const jsonl = results.map(({ host, result }) => `${JSON.stringify({ host, ...result })}\n`).join('');
-        if (opts.json) {
-          ctx.stdout(jsonl);
-          return;
-        }
-        const counts = new Map<string, number>();
-        for (const { result: r } of results)
-          counts.set(`${r.component}/${r.status}`, (counts.get(`${r.component}/${r.status}`) ?? 0) + 1);
-        const rows = ['component  status                    hosts'];
-        for (const component of ['kernel', 'xen'])
-          for (const status of STATUSES) {
-            const n = counts.get(`${component}/${status}`);
-            if (n) rows.push(`${component.padEnd(10)} ${status.padEnd(25)} ${String(n).padStart(5)}`);
+        const evaluate = fleetEvaluator(indexRepository(repository), time);
+        const hostOf: string[] = [];
+        const answers: Applicability[] = [];
+        let hostCount = 0;
+        let lineNumber = 0;
+        const fast = fleetHostReader();
+        for await (const line of readLines(opts.hosts)) {
+          const host = parseFleetHostLine(line, opts.hosts, ++lineNumber, fast);
+          if (host === undefined) continue;
+          hostCount++;
+          for (const answer of evaluate(host)) {
+            hostOf.push(host.id);
+            answers.push(answer);
           }
-        ctx.stdout(`${hosts.length} hosts\n${rows.join('\n')}\n\n${jsonl}`);
+        }
+
+        const out = chunkedOutput(ctx.stdout);
+        if (!opts.json) out.write(`${hostCount} hosts\n${summaryTable(answers)}\n\n`);
+        // hosts share answer objects: each is serialized once, and each line only adds the host
+        const tails = new Map<Applicability, string>();
+        answers.forEach((answer, i) => {
+          let tail = tails.get(answer);
+          if (tail === undefined) {
+            tail = JSON.stringify(answer).slice(1);
+            tails.set(answer, tail);
+          }
+          out.write(`{"host":${JSON.stringify(hostOf[i])}${tail === '}' ? '' : ','}${tail}\n`);
+        });
+        out.flush();
       },
     );
+
+/** Hosts per component and status, in the order of STATUSES. */
+function summaryTable(answers: ReadonlyArray<Applicability>): string {
+  const counts = new Map<string, number>();
+  for (const r of answers)
+    counts.set(`${r.component}/${r.status}`, (counts.get(`${r.component}/${r.status}`) ?? 0) + 1);
+  const rows = ['component  status                    hosts'];
+  for (const component of ['kernel', 'xen'])
+    for (const status of STATUSES) {
+      const n = counts.get(`${component}/${status}`);
+      if (n) rows.push(`${component.padEnd(10)} ${status.padEnd(25)} ${String(n).padStart(5)}`);
+    }
+  return rows.join('\n');
+}

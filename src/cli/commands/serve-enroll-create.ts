@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { labelSchema } from '../../fleet/index.js';
 import { statePath } from '../../host/index.js';
+import { isoTime } from '../../repo/index.js';
 import { openStore } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
 import { readCount } from '../flags.js';
@@ -31,9 +32,11 @@ export const serveEnrollCreateCommand: CommandFactory = (ctx) =>
     .action(async (_flags: unknown, command: Command) => {
       // `klpm serve` has --db, --root and --json too, and takes them first: read them merged
       const opts = command.optsWithGlobals<EnrollFlags>();
-      const expires = opts.expires === undefined ? undefined : Date.parse(opts.expires);
-      if (expires !== undefined && Number.isNaN(expires))
-        throw new UsageError(`--expires '${opts.expires}' is not an ISO date such as 2026-12-31`);
+      const expires = opts.expires === undefined ? undefined : isoTime(opts.expires);
+      if (opts.expires !== undefined && expires === undefined)
+        throw new UsageError(
+          `--expires '${opts.expires}' is not an ISO date of the calendar, such as 2026-12-31`,
+        );
       const maxHosts = opts.maxHosts === undefined ? undefined : readCount(opts.maxHosts, '--max-hosts');
       for (const label of opts.label)
         if (!labelSchema.safeParse(label).success)

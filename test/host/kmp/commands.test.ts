@@ -27,6 +27,25 @@ function describeFile(dir: string, description: ReturnType<typeof kernelJson>): 
 const kmp = (args: string[], r: string) => runCli(['kmp', ...args, '--root', r, '--no-depmod']);
 
 describe('klpm kmp commands', () => {
+  it('prints CRCs in JSON as 0x and 8 hex digits, as Module.symvers does', async () => {
+    const r = root();
+    const work = root();
+    expect(
+      (await kmp(['add-kernel', K1, '--describe', describeFile(work, kernelJson(K1, ['kmalloc:3']))], r))
+        .code,
+    ).toBe(0);
+    const pkg = packageDir(work, 'acme', '1.0-1', K2, [{ name: 'acme', imports: ['kmalloc:2'] }]);
+    expect((await kmp(['add', pkg], r)).code).toBe(0);
+    for (const command of ['resolve', 'status']) {
+      const json = JSON.parse((await kmp([command, '--json'], r)).stdout);
+      expect(json.kernels[0].rejected[0].reasons[0]).toMatchObject({
+        kind: 'crc',
+        wanted: '0x00000002',
+        found: '0x00000003',
+      });
+    }
+  });
+
   it('add-kernel, add, status, resolve, remove and remove-kernel, as a package manager calls them', async () => {
     const r = root();
     const work = root();
