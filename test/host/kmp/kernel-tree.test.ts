@@ -86,7 +86,7 @@ describe('klpm kmp add-kernel from the installed files', () => {
         module: 'libfoo',
         symbol: 'foo_get',
         neededBy: 'user',
-        wanted: 0x10,
+        wanted: '0x00000010',
       },
     ]);
     // and libfoo is in the initrd: the kernel being added would boot without it
