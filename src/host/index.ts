@@ -8,4 +8,5 @@ export * from './kmp/index.js';
 export * from './livepatch/index.js';
 export { acquireLock, type Lock, LockBusyError } from './lock.js';
 export * from './modules/index.js';
-export { statePath, statePaths } from './paths.js';
+export { statePath, statePaths, type WritingCommand, writesOf } from './paths.js';
+export type { ReadProblem } from './read-problem.js';
