@@ -45,6 +45,7 @@ export function outcomeJson(outcome: KmpOutcome) {
       rejected: k.rejected.map((r) => ({ ...r, reasons: r.reasons.map(reasonJson) })),
     })),
     depmodFailures: outcome.depmodFailures,
+    problems: outcome.problems,
     ...(outcome.kernelRead === undefined ? {} : { kernelRead: outcome.kernelRead }),
   };
 }
@@ -98,6 +99,7 @@ export function renderOutcome(outcome: KmpOutcome): string {
   else out.push('', outcome.applied ? 'applied' : 'dry run: nothing changed');
   for (const f of outcome.depmodFailures)
     out.push(`depmod failed for ${f.kernel} (exit ${f.status}): ${f.stderr.trim()}`);
+  out.push(...problemLines(outcome));
   return `${out.join('\n')}\n`;
 }
 
@@ -121,3 +123,7 @@ export function reasonText(r: RejectReason): string {
 function hex(crc: number | undefined): string {
   return crc === undefined ? 'none' : crcHex(crc);
 }
+
+/** What a reading command could not read, one line each (the rest of its answer stands). */
+export const problemLines = (outcome: KmpOutcome): string[] =>
+  outcome.problems.map((p) => `could not read ${p.path}: ${p.problem}`);

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadCommands } from './command-loader.js';
 import { commands } from './commands/index.js';
 import { type CliContext, ExitCode, processContext } from './context.js';
+import { checkRootFlag } from './root-flag.js';
 
 /**
  * The one table from an error that reaches the top to the exit code (docs/cli.md, "Exit codes").
@@ -71,6 +72,11 @@ async function run(args: ReadonlyArray<string>, ctx: CliContext): Promise<number
     for (const sub of command.commands) configure(sub);
   };
   configure(program);
+  // one check for every command with --root, before its action reads anything under it
+  program.hook('preAction', (_program, action) => {
+    const { root } = action.opts() as { root?: unknown };
+    if (typeof root === 'string') checkRootFlag(root);
+  });
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;

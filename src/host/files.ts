@@ -1,23 +1,13 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { InputError } from '../input/index.js';
+import { errnoWords } from './read-problem.js';
 
 /**
  * The one place a failed read of a file klpm was pointed at becomes a located error: what the
  * errno means for the user, and the path. Every reader of the shell goes through these.
  */
 export function cannotRead(error: unknown, path: string): InputError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EISDIR'
-        ? 'is a directory, expected a file'
-        : code === 'ENOTDIR'
-          ? 'a part of the path is not a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : `cannot read (${code ?? String(error)})`;
-  return new InputError(why, path);
+  return new InputError(errnoWords(error), path);
 }
 
 /** The bytes of a file; a missing or unreadable one is bad input naming it. */
@@ -55,5 +45,46 @@ export async function listNames(dir: string, only: 'all' | 'directories' = 'all'
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
+  }
+}
+
+/** The most a kernel or state file klpm reads may hold (sysfs attributes are a page; proc/modules is far less). */
+export const MAX_STATE_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The text of a file read in bounded pieces (sysfs and proc files report size 0, so their size is
+ * not known before reading); undefined when it does not exist. Larger than `max`: an error.
+ */
+export async function readBoundedText(path: string, max = MAX_STATE_FILE_BYTES): Promise<string | undefined> {
+  return (await readBoundedBytes(path, max))?.toString('utf8');
+}
+
+/** The bytes of a file read in bounded pieces, as readBoundedText. */
+export async function readBoundedBytes(
+  path: string,
+  max = MAX_STATE_FILE_BYTES,
+): Promise<Buffer | undefined> {
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > max)
+        throw new InputError(`larger than ${max} bytes: not a file the kernel or klpm writes`, path);
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    await file.close();
   }
 }

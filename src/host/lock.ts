@@ -1,4 +1,6 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { InputError } from '../input/index.js';
+import { errnoWords } from './read-problem.js';
 
 /**
  * One klpm acts at a time: an exclusive lock file holding the owner's pid. A lock whose owner is
@@ -43,11 +45,32 @@ export function acquireLock(path: string, pid = process.pid): Lock {
         },
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(errnoWords(error), path);
+      const owner = lockOwner(path);
       if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw new LockBusyError(path, owner);
       unlinkSync(path); // stale: its owner died
     }
   }
   throw new LockBusyError(path, -1);
+}
+
+/**
+ * The pid in a lock file klpm wrote (`<pid>\n`); NaN for an empty one (its owner died before
+ * writing). Anything else there (a directory, a symlink, other bytes) is not klpm's lock: bad input,
+ * left alone for the operator to look at.
+ */
+function lockOwner(path: string): number {
+  const notOurs = (why: string) =>
+    new InputError(`${why}: not a lock klpm wrote; remove it if no klpm is running`, path);
+  let text: string;
+  try {
+    if (!lstatSync(path).isFile()) throw notOurs('not a regular file');
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw notOurs(errnoWords(error));
+  }
+  if (text === '') return Number.NaN;
+  if (!/^\d+\n?$/.test(text)) throw notOurs('holds no process id');
+  return Number.parseInt(text, 10);
 }

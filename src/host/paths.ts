@@ -25,3 +25,76 @@ export const statePaths = {
 export function statePath(root: string, place: keyof typeof statePaths): string {
   return join(root, statePaths[place]);
 }
+
+/** A command that may change the machine under --root. */
+export type WritingCommand =
+  | 'apply'
+  | 'rollback'
+  | 'unload'
+  | 'kmp link'
+  | 'kmp add'
+  | 'kmp remove'
+  | 'kmp add-kernel'
+  | 'kmp remove-kernel'
+  | 'agent'
+  | 'serve';
+
+/** klpm's places and what the livepatch executor writes on the running kernel. */
+const livepatchWrites = [
+  statePaths.journal,
+  `${statePaths.journal}-journal`,
+  statePaths.lock,
+  '/sys/kernel/livepatch/*/enabled',
+  '/sys/kernel/livepatch/*/signal',
+  '/sys/kernel/livepatch/*/force',
+] as const;
+
+/** The store, the registrations, the link journal, weak-updates links and depmod's outputs. */
+const kmpWrites = [
+  '/usr/lib/klpm/kmp/*/*/*',
+  '/usr/lib/klpm/kmp/*/*/*.klpm-new',
+  `${statePaths.kmpKernels}/*.json`,
+  `${statePaths.kmpKernels}/*.json.klpm-new`,
+  statePaths.kmpJournal,
+  '/lib/modules/*/weak-updates/*',
+  '/lib/modules/*/modules.*',
+] as const;
+
+/**
+ * Every path each command may write under its --root, as globs relative to the root (`*` is one
+ * path segment; a directory's glob covers what is inside it). The single table: a write elsewhere
+ * is a bug, and a fuzzer runs each command on hostile roots and checks the tree against it.
+ * Reading commands (status, check, kmp status|resolve|check, simulate, fleet) write nothing under
+ * the root and are not listed. Directories on the way to these paths may be created.
+ */
+const WRITES: Readonly<Record<WritingCommand, ReadonlyArray<string>>> = {
+  apply: livepatchWrites,
+  rollback: livepatchWrites,
+  unload: livepatchWrites,
+  'kmp link': kmpWrites,
+  'kmp add': kmpWrites,
+  'kmp remove': kmpWrites,
+  'kmp add-kernel': kmpWrites,
+  'kmp remove-kernel': kmpWrites,
+  /** the agent's state, fetched files and spool, its marker in the kernel log; and what apply writes */
+  agent: [
+    statePaths.agent,
+    `${statePaths.agent}.tmp`,
+    '/var/lib/klpm/agent/files/*',
+    '/var/lib/klpm/agent/spool/*',
+    '/dev/kmsg',
+    ...livepatchWrites,
+  ],
+  /** the default database and its SQLite side files */
+  serve: [
+    statePaths.fleetDb,
+    `${statePaths.fleetDb}-journal`,
+    `${statePaths.fleetDb}-wal`,
+    `${statePaths.fleetDb}-shm`,
+  ],
+};
+
+/** The paths (globs under the root) `command` may write; none for a command that only reads. */
+export function writesOf(command: string): ReadonlyArray<string> {
+  return Object.hasOwn(WRITES, command) ? WRITES[command as WritingCommand] : [];
+}

@@ -27,7 +27,9 @@ export const kmpCheckCommand: CommandFactory = (ctx, setExit) =>
       if (files.length === 0)
         throw new UsageError(`no module files (.ko, .ko.gz, .ko.xz, .ko.zst) in ${paths.join(' ')}`);
       const cacheDir = opts.cache ? (opts.cacheDir ?? defaultCacheDir(ctx)) : undefined;
-      const result = await checkModuleFiles(files, symvers, cacheDir);
+      const result = await checkModuleFiles(files, symvers, cacheDir, (text) =>
+        ctx.stderr(`klpm: warning: ${text}\n`),
+      );
       ctx.stdout(
         opts.json
           ? `${JSON.stringify(toJson(result, opts.symvers), null, 2)}\n`

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { type KmpOutcome, kmpLink } from '../../host/kmp/index.js';
 import { type CommandFactory, ExitCode } from '../context.js';
-import { type KmpFlags, kmpOptions, outcomeJson, withKmpFlags } from '../kmp-output.js';
+import { type KmpFlags, kmpOptions, outcomeJson, problemLines, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp status: kernels x KMPs, which build serves which kernel, and the gaps. */
 export const kmpStatusCommand: CommandFactory = (ctx, setExit) =>
@@ -46,5 +46,6 @@ function renderTable(outcome: KmpOutcome): string {
   );
   const gaps = kernels.flatMap((k) => k.gaps);
   for (const g of gaps) lines.push(`gap: ${g.kernel} has no compatible build of boot-critical ${g.package}`);
+  lines.push(...problemLines(outcome));
   return `${lines.join('\n')}\n`;
 }

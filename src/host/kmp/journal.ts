@@ -42,7 +42,8 @@ export function owedDepmods(path: string): string[] {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line === '') continue;
     try {
-      records.push(JSON.parse(line) as JournalRecord);
+      const record = JSON.parse(line) as JournalRecord | null;
+      if (isRecord(record)) records.push(record);
     } catch {
       // a line torn by a crash mid-write: it announced nothing that happened
     }
@@ -56,4 +57,14 @@ export function owedDepmods(path: string): string[] {
     if (r.operation.op === 'depmod' && r.event === 'done') owed.delete(r.operation.kernel);
   }
   return [...owed].sort();
+}
+
+/** A line as LinkJournal writes it; anything else announced nothing klpm did. */
+function isRecord(value: unknown): value is JournalRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  if (typeof r.run !== 'string' || typeof r.event !== 'string') return false;
+  if (!('operation' in r)) return true;
+  const op = r.operation as Record<string, unknown> | null;
+  return typeof op === 'object' && op !== null && typeof op.op === 'string' && typeof op.kernel === 'string';
 }

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isModuleFile, type ModuleInfo } from '../../elf/index.js';
 import { parseInitrdList } from '../../initrd/index.js';
@@ -8,6 +8,7 @@ import { weakUpdatesDir } from '../../kabi/index.js';
 import { flavorOf } from '../../kmp/index.js';
 import { readFileText } from '../files.js';
 import { initrdPlaces, readInitrdModules, readSymversFile } from '../modules/index.js';
+import { walkFiles } from '../walk.js';
 import type { ModuleReader } from './module-reader.js';
 
 /** What `klpm kmp add-kernel` may be told instead of finding it. */
@@ -140,7 +141,7 @@ async function findSymvers(root: string, release: string): Promise<string> {
  */
 async function listKernelModules(modulesDir: string, release: string): Promise<string[]> {
   const weak = `${weakUpdatesDir(release).slice(`/lib/modules/${release}/`.length)}/`;
-  const entries = await readdir(modulesDir, { recursive: true, withFileTypes: true });
+  const entries = walkFiles(modulesDir);
   const files: string[] = [];
   for (const entry of entries) {
     if (!isModuleFile(entry.name)) continue;

@@ -12,6 +12,8 @@ import {
 } from '../../kmp/index.js';
 import { readFileText } from '../files.js';
 import { statePath } from '../paths.js';
+import { placeProblems } from '../place-check.js';
+import { type ReadProblem, refuseOnProblems } from '../read-problem.js';
 import { type DepmodFailure, executeLinkPlan } from './execute.js';
 import { owedDepmods } from './journal.js';
 import { type KernelTreeOptions, readKernelTree } from './kernel-tree.js';
@@ -36,6 +38,8 @@ export interface KmpOutcome {
   readonly blocked: ReadonlyArray<BootCriticalGap>;
   readonly applied: boolean;
   readonly depmodFailures: ReadonlyArray<DepmodFailure>;
+  /** what could not be read (a change refuses instead: only reading commands have any) */
+  readonly problems: ReadonlyArray<ReadProblem>;
   /** add-kernel: what was read of the kernel, and from where */
   readonly kernelRead?: KernelRead;
 }
@@ -55,7 +59,7 @@ export interface KernelRead {
 
 /** `klpm kmp resolve` / `link` / `status`: brings weak-updates/ in line with the store and the kernels. */
 export async function kmpLink(options: KmpOptions): Promise<KmpOutcome> {
-  const state = await readState(options.root, options.reader);
+  const state = await stateFor(options);
   return change(options, state, state.kernels, state.builds, []);
 }
 
@@ -65,7 +69,7 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
   const description = parseKmpBuild(await readFileText(source), source);
   for (const m of description.modules) await mustExist(join(dir, m.file));
   const build = await buildFromDescription(description, dir, options.reader);
-  const state = await readState(options.root, options.reader, [build]);
+  const state = await stateFor(options, [build]);
   const builds = [...state.builds.filter((b) => !sameBuild(b, build)), build];
   return change(options, state, state.kernels, builds, [], async () => {
     const target = join(options.root, kmpBuildDir(build.package, build.version, build.builtFor));
@@ -80,7 +84,7 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
 
 /** `klpm kmp remove PACKAGE [VERSION]`: unlinks a package (or one version) and drops it from the store. */
 export async function kmpRemove(options: KmpOptions, pkg: string, version?: string): Promise<KmpOutcome> {
-  const state = await readState(options.root, options.reader);
+  const state = await stateFor(options);
   const gone = state.builds.filter(
     (b) => b.package === pkg && (version === undefined || b.version === version),
   );
@@ -116,7 +120,7 @@ export async function kmpAddKernel(
   source: KernelSource,
 ): Promise<KmpOutcome> {
   const { kernel, read } = await kernelOf(options, release, source);
-  const state = await readState(options.root, options.reader);
+  const state = await stateFor(options);
   const kernels = [...state.kernels.filter((k) => k.release !== release), kernel];
   const outcome = await change(options, state, kernels, state.builds, [release], async () => {
     const dir = statePath(options.root, 'kmpKernels');
@@ -170,7 +174,7 @@ async function kernelOf(
 
 /** `klpm kmp remove-kernel K`: drops a kernel's links and its registration. */
 export async function kmpRemoveKernel(options: KmpOptions, release: string): Promise<KmpOutcome> {
-  const state = await readState(options.root, options.reader);
+  const state = await stateFor(options);
   if (!state.kernels.some((k) => k.release === release))
     throw new InputError(`kernel ${release} is not registered: see klpm kmp status`, 'KERNEL');
   const kernels = state.kernels.filter((k) => k.release !== release);
@@ -178,6 +182,17 @@ export async function kmpRemoveKernel(options: KmpOptions, release: string): Pro
   if (outcome.applied)
     await rm(join(statePath(options.root, 'kmpKernels'), `${release}.json`), { force: true });
   return outcome;
+}
+
+/**
+ * The state a command works from. A change (not a dry run) refuses with bad input, before it touches
+ * anything, when any of it, or the link journal it will append to, cannot be read.
+ */
+async function stateFor(options: KmpOptions, adding: ReadonlyArray<KmpBuild> = []): Promise<KmpState> {
+  const state = await readState(options.root, options.reader, adding);
+  if (!options.dryRun)
+    refuseOnProblems([...state.problems, ...placeProblems(options.root, ['kmpJournal'])], 'kmp status');
+  return state;
 }
 
 async function change(
@@ -191,7 +206,7 @@ async function change(
   const resolution = resolveKmps(kernels, builds, servedBefore(state.links, state.builds));
   const operations = planLinks(state.links, resolution);
   const blocked = blockingGaps(resolution, adding);
-  const outcome = { resolution, before: state.links, operations, blocked };
+  const outcome = { resolution, before: state.links, operations, blocked, problems: state.problems };
   if (blocked.length > 0 || options.dryRun) return { ...outcome, applied: false, depmodFailures: [] };
   await before?.();
   const registered = new Set(kernels.map((k) => k.release));

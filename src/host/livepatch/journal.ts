@@ -1,8 +1,9 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Plan, PlanStep } from '../../plan/index.js';
+import { errnoWords } from '../read-problem.js';
 
 /**
  * The apply journal: every plan run and every step, written before and after the step runs, so a
@@ -73,7 +74,9 @@ export function openJournal(path: string): Journal {
  * words when neither can be read; the caller reports it.
  */
 export function readUnfinishedRunAt(path: string): { run: JournalRun | undefined } | { problem: string } {
-  if (!existsSync(path)) return { run: undefined };
+  const there = placeOf(path);
+  if (there === 'absent') return { run: undefined };
+  if (there !== 'file') return { problem: there };
   try {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
@@ -96,10 +99,52 @@ export function readUnfinishedRunAt(path: string): { run: JournalRun | undefined
       db.close();
     }
   } catch (error) {
-    return { problem: `not a klpm journal SQLite can read (${(error as Error).message})` };
+    // the message only: the copy's temporary path means nothing to the operator
+    return {
+      problem: `not a klpm journal SQLite can read (${(error as Error).message.split(join(dir, basename(path))).join(path)})`,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether `path` is a file, absent, or what stands there instead (a directory, a symlink loop). */
+function placeOf(path: string): 'file' | 'absent' | string {
+  try {
+    lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    return errnoWords(error);
+  }
+  try {
+    return statSync(path).isFile() ? 'file' : 'not a file, expected the journal (an SQLite database)';
+  } catch (error) {
+    return errnoWords(error);
+  }
+}
+
+/** More steps than any plan has: a run that holds more was not written by klpm. */
+const MAX_STEPS = 10000;
+
+/** A plan as klpm writes it into the journal: a kind and a list of steps, each an op on a patch. */
+function planOf(text: string, run: number): Plan {
+  const plan = JSON.parse(text) as Partial<Plan> | null;
+  const ops = new Set(['load', 'disable', 'wait-removed', 'unload']);
+  if (
+    typeof plan !== 'object' ||
+    plan === null ||
+    typeof plan.kind !== 'string' ||
+    !Array.isArray(plan.steps) ||
+    !plan.steps.every(
+      (s: unknown) =>
+        typeof s === 'object' &&
+        s !== null &&
+        ops.has((s as PlanStep).op) &&
+        typeof (s as PlanStep).patch === 'string',
+    )
+  )
+    throw new Error(`run ${run} holds no plan klpm wrote`);
+  return plan as Plan;
 }
 
 function journalOf(db: Database.Database): Journal {
@@ -108,7 +153,9 @@ function journalOf(db: Database.Database): Journal {
     'insert into steps (run_id, idx, op, patch, phase, detail, at) values (?, ?, ?, ?, ?, ?, ?)',
   );
   const updateRun = db.prepare('update runs set state = ?, finished_at = ? where id = ?');
-  const selectSteps = db.prepare('select idx, phase from steps where run_id = ? order by rowid');
+  const selectSteps = db.prepare(
+    `select idx, phase from steps where run_id = ? order by rowid limit ${MAX_STEPS}`,
+  );
   type RunRow = { id: number; started_at: string; state: RunState; plan: string };
   const toRun = (row: RunRow): JournalRun => {
     const steps = new Map<number, StepPhase>();
@@ -118,7 +165,7 @@ function journalOf(db: Database.Database): Journal {
       id: row.id,
       startedAt: row.started_at,
       state: row.state,
-      plan: JSON.parse(row.plan) as Plan,
+      plan: planOf(row.plan, row.id),
       steps,
     };
   };

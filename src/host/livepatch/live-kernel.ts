@@ -1,4 +1,5 @@
 import type { HostLivepatchView } from '../../plan/index.js';
+import { type ReadProblem, refuseOnProblems } from '../read-problem.js';
 import { readRunningBuildId } from './build-id.js';
 import type { KernelControl } from './kernel-control.js';
 import { SysfsControl } from './sysfs-control.js';
@@ -16,8 +17,12 @@ export class SysfsKernel extends SysfsControl implements LiveKernel {
   constructor(private readonly rootDir: string) {
     super(rootDir);
   }
-  readView(): Promise<HostLivepatchView> {
-    return readLivepatchView(this.rootDir);
+  /** The view a change is planned from: anything unreadable refuses the change (bad input, exit 2). */
+  async readView(): Promise<HostLivepatchView> {
+    const problems: ReadProblem[] = [];
+    const view = await readLivepatchView(this.rootDir, problems);
+    refuseOnProblems(problems, 'status');
+    return view;
   }
   readBuildId(): Promise<string | undefined> {
     return readRunningBuildId(this.rootDir, 'kernel');

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostLivepatchView } from '../../plan/index.js';
 import { answersFor, hostStateFromObserved, knownPatches } from '../../plan/index.js';
@@ -9,6 +9,7 @@ import {
   type Repository,
 } from '../../repo/index.js';
 import { statePath } from '../paths.js';
+import { problemOf, type ReadProblem } from '../read-problem.js';
 import { readRunningBuildId } from './build-id.js';
 import { type JournalRun, readUnfinishedRunAt } from './journal.js';
 import type { BlockingTask } from './kernel-control.js';
@@ -40,11 +41,7 @@ export interface LivepatchStatus extends HostLivepatchView {
   readonly problems: ReadonlyArray<ReadProblem>;
 }
 
-/** What a reader could not read, for the operator (and an agent) to act on. */
-export interface ReadProblem {
-  readonly path: string;
-  readonly problem: string;
-}
+export type { ReadProblem };
 
 /**
  * The journal run a killed klpm left unfinished on the machine under `root`, if any; read without
@@ -61,10 +58,12 @@ export async function readLivepatchStatus(
   root: string,
   repository?: { repository: Repository; time: EvaluationTime },
 ): Promise<LivepatchStatus> {
-  const view = await readLivepatchView(root);
-  const buildId = await readRunningBuildId(root, 'kernel');
-  const blocking = view.patches.some((p) => p.transition) ? await new SysfsControl(root).blockingTasks() : [];
+  const problems: ReadProblem[] = [];
+  const view = await readLivepatchView(root, problems);
+  const buildId = await readRunningBuildId(root, 'kernel', problems);
+  const blocking = view.patches.some((p) => p.transition) ? await blockingTasks(root, problems) : [];
   const { run, problem } = readUnfinishedRun(root);
+  if (problem !== undefined) problems.push(problem);
   const interrupted: LivepatchStatus['interrupted'] = run && {
     id: run.id,
     startedAt: run.startedAt,
@@ -87,8 +86,18 @@ export async function readLivepatchStatus(
     interrupted,
     repository: repository && { source: repository.repository.source, answers },
     reboot,
-    problems: problem === undefined ? [] : [problem],
+    problems,
   };
+}
+
+/** The tasks blocking a transition; a /proc or sysfs that cannot be read is a problem, not a crash. */
+async function blockingTasks(root: string, problems: ReadProblem[]): Promise<BlockingTask[]> {
+  try {
+    return await new SysfsControl(root).blockingTasks();
+  } catch (error) {
+    problems.push(problemOf(error, join(root, 'proc')));
+    return [];
+  }
 }
 
 /**
@@ -100,7 +109,20 @@ function livepatchable(
   view: HostLivepatchView,
   answers: ReadonlyArray<{ answer: Applicability }>,
 ): LivepatchStatus['livepatchable'] {
-  if (!existsSync(join(root, 'sys/kernel/livepatch')))
+  const dir = join(root, 'sys/kernel/livepatch');
+  const info = (() => {
+    try {
+      return statSync(dir);
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'unreadable';
+    }
+  })();
+  if (info === 'unreadable' || (info !== undefined && !info.isDirectory()))
+    return {
+      ok: false,
+      reason: 'cannot tell: /sys/kernel/livepatch cannot be read (see the problems below)',
+    };
+  if (info === undefined)
     return {
       ok: false,
       reason: 'the kernel has no livepatch support (no /sys/kernel/livepatch: CONFIG_LIVEPATCH)',

@@ -7,6 +7,9 @@ import { type BlockingTask, type KernelControl, KernelOpError, type PatchStatus 
 
 const run = promisify(execFile);
 
+/** The most tasks a kernel can have (PID_MAX_LIMIT, 4M on 64-bit). */
+const PID_MAX_LIMIT = 4 * 1024 * 1024;
+
 /**
  * KernelControl on a real machine: /sys/kernel/livepatch and /proc under `root`, kmod's insmod and
  * rmmod for loading. Tests point `root` at a generated tree; the e2e suite runs it in a qemu guest.
@@ -115,9 +118,12 @@ export class SysfsControl implements KernelControl {
     if (!transition) return [];
     const target = transition.enabled ? '1' : '0';
     const out: BlockingTask[] = [];
+    // at most PID_MAX_LIMIT (include/linux/threads.h) tasks: a /proc that lists more is not the kernel's
+    let tasks = 0;
     for (const pid of await readdir(this.path('proc')).catch(() => [] as string[])) {
       if (!/^\d+$/.test(pid)) continue;
       for (const tid of await readdir(this.path('proc', pid, 'task')).catch(() => [] as string[])) {
+        if (++tasks > PID_MAX_LIMIT) return out;
         const dir = ['proc', pid, 'task', tid];
         const state = await readFile(this.path(...dir, 'patch_state'), 'utf8').catch(() => undefined);
         if (state === undefined || state.trim() === target || state.trim() === '-1') continue;

@@ -16,6 +16,8 @@ import { type EvaluationTime, indexRepository, type Repository } from '../../rep
 import { rpmvercmp } from '../../version/index.js';
 import { acquireLock } from '../lock.js';
 import { statePath } from '../paths.js';
+import { placeProblems } from '../place-check.js';
+import { refuseOnProblems } from '../read-problem.js';
 import { type ExecuteOptions, type ExecutionResult, executePlan } from './execute.js';
 import { type Journal, openJournal } from './journal.js';
 import type { LiveKernel } from './live-kernel.js';
@@ -84,6 +86,11 @@ export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Pro
       },
     };
   }
+  // what the change needs must be readable before it touches anything: klpm's places, the journal, the kernel
+  const problems = placeProblems(options.root, ['lock', 'journal']);
+  const { problem } = problems.length > 0 ? {} : readUnfinishedRun(options.root);
+  refuseOnProblems(problem === undefined ? problems : [problem], 'status');
+  await kernel.readView();
   mkdirSync(dirname(statePath(options.root, 'lock')), { recursive: true });
   const lock = acquireLock(statePath(options.root, 'lock'));
   const journal = openJournal(statePath(options.root, 'journal'));

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -17,6 +17,7 @@ import {
 } from '../../elf/index.js';
 import { InputError } from '../../input/index.js';
 import { cannotRead } from '../files.js';
+import { walkFiles } from '../walk.js';
 import { decodeXzFiles } from './xz-batch.js';
 
 /**
@@ -36,7 +37,7 @@ export async function listModuleFiles(paths: ReadonlyArray<string>): Promise<str
       );
     }
     if (info.isDirectory()) {
-      const entries = readdirSync(path, { recursive: true, withFileTypes: true });
+      const entries = walkFiles(path);
       for (const entry of entries)
         if (entry.isFile() && isModuleFile(entry.name)) found.add(join(entry.parentPath, entry.name));
     } else found.add(path);

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModuleImports } from '../../elf/index.js';
 import { decodeImports, type EncodedImports, ImportsEncoder, isEncodedImports } from '../../elf/index.js';
+import { errnoWords } from '../read-problem.js';
 
 // v1 held every version and undefined symbol; v2 holds what the check compares
 const CACHE_FILE = 'module-imports-v2.json';
@@ -32,10 +33,22 @@ export class ModuleImportsCache {
     private readonly entries: ReadonlyMap<string, Entry>,
   ) {}
 
-  /** A missing or unreadable cache is an empty one: it only costs a cold read. */
-  static async load(dir: string): Promise<ModuleImportsCache> {
+  /**
+   * A missing cache is an empty one; so is an unreadable one (it only costs a cold read), with a
+   * one-line `warn` naming it.
+   */
+  static async load(dir: string, warn: (text: string) => void = () => {}): Promise<ModuleImportsCache> {
+    const path = join(dir, CACHE_FILE);
+    let text: string;
     try {
-      const parsed = JSON.parse(await readFile(join(dir, CACHE_FILE), 'utf8')) as CacheFile;
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        warn(`cannot read the cache ${path} (${errnoWords(error)}): reading every module file`);
+      return new ModuleImportsCache(dir, [], new Map());
+    }
+    try {
+      const parsed = JSON.parse(text) as CacheFile;
       if (
         !Array.isArray(parsed.strings) ||
         !Array.isArray(parsed.files) ||
@@ -48,6 +61,7 @@ export class ModuleImportsCache {
         new Map(parsed.files.map((entry) => [entry[0], entry])),
       );
     } catch {
+      warn(`the cache ${path} is not one klpm wrote: reading every module file`);
       return new ModuleImportsCache(dir, [], new Map());
     }
   }

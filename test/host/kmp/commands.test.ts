@@ -139,11 +139,15 @@ describe('klpm kmp commands', () => {
     expect(missing.stderr).toContain('no build of nothing in the store');
     const noFile = await kmp(['add', join(work, 'absent')], r);
     expect(noFile.code).toBe(2);
-    // a registration klpm did not write (a description copied in by hand) is refused, not trusted
+    // a registration klpm did not write (a description copied in by hand) is not trusted: status
+    // names it and shows the rest, a change refuses
     mkdirSync(join(r, 'var/lib/klpm/kmp/kernels'), { recursive: true });
     writeFileSync(join(r, 'var/lib/klpm/kmp/kernels', `${K1}.json`), JSON.stringify(kernelJson(K1, [])));
     const foreign = await kmp(['status'], r);
-    expect(foreign.code).toBe(2);
-    expect(foreign.stderr).toContain('not a klpm kernel registration (format klpm-kernel)');
+    expect(foreign.code).toBe(0);
+    expect(foreign.stdout).toContain('not a klpm kernel registration (format klpm-kernel)');
+    const link = await kmp(['link'], r);
+    expect(link.code).toBe(2);
+    expect(link.stderr).toContain('not a klpm kernel registration (format klpm-kernel)');
   });
 });
