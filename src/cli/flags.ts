@@ -29,3 +29,17 @@ export function readVersionReleaseFlag(text: string, flag: string): string {
     throw new UsageError(`${flag} '${text}' is not version-release (e.g. 4.19.19-8.0.21), cannot compare it`);
   return text.trim();
 }
+
+/**
+ * An argument that becomes a path (a kernel release, a patch name), or a usage error naming it.
+ * `problem` is one of the rules of input/names.ts.
+ */
+export function readNameArgument(
+  text: string,
+  argument: string,
+  problem: (text: string) => string | undefined,
+): string {
+  const message = problem(text);
+  if (message !== undefined) throw new UsageError(`${argument} '${text}': ${message}`);
+  return text;
+}

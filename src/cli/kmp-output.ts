@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { elfModuleReader, type KmpOptions, type KmpOutcome } from '../host/kmp/index.js';
 import { crcHex, type RejectReason } from '../kabi/index.js';
 import { type CliContext, ExitCode } from './context.js';
+import { shown } from './shown.js';
 
 /** Flags every `klpm kmp` subcommand shares. */
 export interface KmpFlags {
@@ -62,45 +63,47 @@ export function renderOutcome(outcome: KmpOutcome): string {
   const read = outcome.kernelRead;
   if (read)
     out.push(
-      `read kernel ${read.release} (${read.flavor}): ${read.modules} module${read.modules === 1 ? '' : 's'}, symvers ${read.symvers}, ` +
+      `read kernel ${shown(read.release)} (${shown(read.flavor)}): ${read.modules} module${read.modules === 1 ? '' : 's'}, symvers ${shown(read.symvers)}, ` +
         (read.initrdFile === null
           ? 'no initrd image or module list (give --initrd or --initrd-modules to guard initrd modules)'
-          : `${read.initrd.length} initrd module${read.initrd.length === 1 ? '' : 's'} from ${read.initrdFile}`),
+          : `${read.initrd.length} initrd module${read.initrd.length === 1 ? '' : 's'} from ${shown(read.initrdFile)}`),
       '',
     );
   for (const k of outcome.resolution.kernels) {
-    out.push(`kernel ${k.kernel} (${k.flavor})`);
-    for (const c of k.chosen)
-      out.push(`  ${c.package} ${c.version} built for ${c.builtFor}${c.own ? ' (own build)' : ''}`);
+    out.push(`kernel ${shown(k.kernel)} (${shown(k.flavor)})`);
+    for (const c of k.chosen) out.push(`  ${build(c)}${c.own ? ' (own build)' : ''}`);
     for (const r of k.rejected)
-      out.push(
-        `  rejected ${r.package} ${r.version} built for ${r.builtFor}: ${r.reasons.map(reasonText).join('; ')}`,
-      );
-    for (const pkg of k.lost) out.push(`  lost ${pkg}: no compatible build any more`);
+      out.push(`  rejected ${build(r)}: ${r.reasons.map((reason) => shown(reasonText(reason))).join('; ')}`);
+    for (const pkg of k.lost) out.push(`  lost ${shown(pkg)}: no compatible build any more`);
     for (const g of k.gaps)
       out.push(
-        `  BOOT-CRITICAL GAP: ${g.package} (${g.because === 'marked' ? 'marked boot-critical' : 'module in initrd'})`,
+        `  BOOT-CRITICAL GAP: ${shown(g.package)} (${g.because === 'marked' ? 'marked boot-critical' : 'module in initrd'})`,
       );
   }
   out.push('', outcome.operations.length === 0 ? 'plan: nothing to change' : 'plan:');
   for (const o of outcome.operations)
     out.push(
       o.op === 'depmod'
-        ? `  depmod ${o.kernel}`
+        ? `  depmod ${shown(o.kernel)}`
         : o.op === 'link'
-          ? `  ${o.replaces ? 'replace' : 'link'} ${o.kernel}/weak-updates/${o.name} -> ${o.target}`
-          : `  unlink ${o.kernel}/weak-updates/${o.name}`,
+          ? `  ${o.replaces ? 'replace' : 'link'} ${shown(`${o.kernel}/weak-updates/${o.name}`)} -> ${shown(o.target)}`
+          : `  unlink ${shown(`${o.kernel}/weak-updates/${o.name}`)}`,
     );
   if (outcome.blocked.length > 0)
     out.push(
       '',
-      `refused: ${outcome.blocked.map((g) => `kernel ${g.kernel} would lose boot-critical ${g.package}`).join(', ')}; nothing changed (add a compatible build first)`,
+      `refused: ${outcome.blocked.map((g) => `kernel ${shown(g.kernel)} would lose boot-critical ${shown(g.package)}`).join(', ')}; nothing changed (add a compatible build first)`,
     );
   else out.push('', outcome.applied ? 'applied' : 'dry run: nothing changed');
   for (const f of outcome.depmodFailures)
-    out.push(`depmod failed for ${f.kernel} (exit ${f.status}): ${f.stderr.trim()}`);
+    out.push(`depmod failed for ${shown(f.kernel)} (exit ${f.status}): ${f.stderr.trim()}`);
   out.push(...problemLines(outcome));
   return `${out.join('\n')}\n`;
+}
+
+/** A build as text shows it: `package version built for kernel`. */
+function build(b: { package: string; version: string; builtFor: string }): string {
+  return `${shown(b.package)} ${shown(b.version)} built for ${shown(b.builtFor)}`;
 }
 
 export function reasonText(r: RejectReason): string {

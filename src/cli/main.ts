@@ -3,6 +3,7 @@ import { loadCommands } from './command-loader.js';
 import { commands } from './commands/index.js';
 import { type CliContext, ExitCode, processContext } from './context.js';
 import { checkRootFlag } from './root-flag.js';
+import { shown } from './shown.js';
 
 /**
  * The one table from an error that reaches the top to the exit code (docs/cli.md, "Exit codes").
@@ -88,7 +89,10 @@ async function run(args: ReadonlyArray<string>, ctx: CliContext): Promise<number
   }
 }
 
-/** A message on one line: a multi-line message would read as several errors. */
+/**
+ * A message on one line: a multi-line message would read as several errors. A name in it may
+ * carry an ESC or another control character of its own: it is shown escaped.
+ */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, '; ');
+  return shown(text.replace(/\s*\n\s*/g, '; '));
 }

@@ -10,6 +10,7 @@ import {
 import { isRefused, type PlanStep, requestNeeds, type SetPlan, type UpdateRequest } from '../plan/index.js';
 import { type CliContext, ExitCode } from './context.js';
 import { readTime } from './flags.js';
+import { shown } from './shown.js';
 import { UsageError } from './usage-error.js';
 
 /** Flags `klpm apply`, `klpm rollback` and `klpm unload` share. */
@@ -140,13 +141,13 @@ function reportJson(report: UpdateReport, exitCode: number) {
 function describeStep(step: PlanStep): string {
   switch (step.op) {
     case 'load':
-      return `load ${step.patch}${step.version ? ` ${step.version}` : ''}${step.file ? ` from ${step.file}` : ''}`;
+      return `load ${shown(step.patch)}${step.version ? ` ${shown(step.version)}` : ''}${step.file ? ` from ${shown(step.file)}` : ''}`;
     case 'disable':
-      return `disable ${step.patch}`;
+      return `disable ${shown(step.patch)}`;
     case 'wait-removed':
-      return `wait until /sys/kernel/livepatch/${step.patch} is gone`;
+      return `wait until /sys/kernel/livepatch/${shown(step.patch)} is gone`;
     case 'unload':
-      return `unload ${step.patch}`;
+      return `unload ${shown(step.patch)}`;
   }
 }
 
@@ -171,13 +172,13 @@ function renderProgress(event: ProgressEvent): string {
     case 'step':
       return `[${event.index + 1}] ${describeStep(event.step)}: ${event.phase}${event.detail ? ` (${event.detail})` : ''}\n`;
     case 'waiting':
-      return `    waiting for ${event.what === 'transition' ? `the transition of ${event.patch}` : event.what === 'removal' ? `/sys/kernel/livepatch/${event.patch} to go` : `rmmod ${event.patch}`}\n`;
+      return `    waiting for ${event.what === 'transition' ? `the transition of ${shown(event.patch)}` : event.what === 'removal' ? `/sys/kernel/livepatch/${shown(event.patch)} to go` : `rmmod ${shown(event.patch)}`}\n`;
     case 'signal':
-      return `    ${event.patch}: still in transition; waiting past the kernel's periodic signal to the remaining tasks\n`;
+      return `    ${shown(event.patch)}: still in transition; waiting past the kernel's periodic signal to the remaining tasks\n`;
     case 'reverse':
-      return `    ${event.patch}: transition stalled; reversing it (blocking: ${tasks(event.blocking)})\n`;
+      return `    ${shown(event.patch)}: transition stalled; reversing it (blocking: ${tasks(event.blocking)})\n`;
     case 'force':
-      return `    ${event.patch}: transition stalled; FORCING it (blocking: ${tasks(event.blocking)}); the modules it replaces can never be unloaded\n`;
+      return `    ${shown(event.patch)}: transition stalled; FORCING it (blocking: ${tasks(event.blocking)}); the modules it replaces can never be unloaded\n`;
   }
 }
 
@@ -194,9 +195,9 @@ function changes(report: UpdateReport): string {
     .flatMap((p) => (isRefused(p.plan) ? [] : p.plan.steps))
     .flatMap((step) =>
       step.op === 'load'
-        ? [`${step.patch}${step.version ? ` ${step.version}` : ''} loaded`]
+        ? [`${shown(step.patch)}${step.version ? ` ${shown(step.version)}` : ''} loaded`]
         : step.op === 'unload'
-          ? [`${step.patch} unloaded`]
+          ? [`${shown(step.patch)} unloaded`]
           : [],
     )
     .join(', ');
@@ -208,7 +209,7 @@ const pendingNote = (report: UpdateReport) =>
     : `note: plan ${report.pending.runId} (${report.pending.kind}) never finished; --yes resumes it before anything else\n`;
 
 function renderOutcome(report: UpdateReport): string {
-  const kernel = `kernel ${report.kernel.release ?? 'unknown'} (build ID ${report.kernel.buildId})`;
+  const kernel = `kernel ${shown(report.kernel.release ?? 'unknown')} (build ID ${report.kernel.buildId})`;
   const failed = report.result?.failed ?? report.resumed?.result.failed;
   switch (report.outcome) {
     case 'done':

@@ -2,3 +2,10 @@
 
 export { gunzipInput, isGzip } from './gzip.js';
 export { InputError, withSource } from './input-error.js';
+export {
+  MODULE_NAME_MAX,
+  moduleNameProblem,
+  nameProblem,
+  relativePathProblem,
+  ruleCheck,
+} from './names.js';

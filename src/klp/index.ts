@@ -12,6 +12,7 @@ export {
   type PatchManifestInput,
   patchManifestJsonSchema,
   patchManifestSchema,
+  patchNameSchema,
 } from './manifest.js';
 export {
   parseScenario,

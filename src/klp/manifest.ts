@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MODULE_NAME_MAX, moduleNameProblem, ruleCheck } from '../input/index.js';
 
 /**
  * The patch manifest: a livepatch as klpm knows it. One schema for the simulator, the repository index
@@ -9,10 +10,28 @@ import * as z from 'zod';
 export const CALLBACK_NAMES = ['pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'] as const;
 export type CallbackName = (typeof CALLBACK_NAMES)[number];
 
-/** A module name as the kernel keeps it (MODULE_NAME_LEN is 64 bytes including the NUL). */
-const moduleName = z
+const MODULE_CHARS = /^[A-Za-z0-9_-]+$/;
+const MODULE_CHARS_MESSAGE = 'expected a module name: letters, digits, _ or -';
+const MODULE_NAME_MAX_MESSAGE = `expected a module name of at most ${MODULE_NAME_MAX} bytes (the kernel's MODULE_NAME_LEN)`;
+
+/**
+ * A patched object: a module name as the kernel keeps it (at most MODULE_NAME_MAX bytes,
+ * include/linux/module.h MODULE_NAME_LEN less the NUL), or `vmlinux`, the kernel itself.
+ */
+const objectName = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a module name: letters, digits, _ or -, at most 63 characters');
+  .regex(MODULE_CHARS, MODULE_CHARS_MESSAGE)
+  .max(
+    MODULE_NAME_MAX,
+    `expected a module name of at most ${MODULE_NAME_MAX} bytes (the kernel's MODULE_NAME_LEN)`,
+  );
+
+/** A patch's name: its module's name, and /sys/kernel/livepatch/<name>; never `vmlinux`. */
+export const patchNameSchema = z
+  .string()
+  .regex(MODULE_CHARS, MODULE_CHARS_MESSAGE)
+  .max(MODULE_NAME_MAX, MODULE_NAME_MAX_MESSAGE)
+  .superRefine(ruleCheck(moduleNameProblem));
 
 const funcName = z
   .string()
@@ -29,7 +48,7 @@ export const funcSchema = z.union([
 
 export const objectSchema = z
   .strictObject({
-    name: moduleName,
+    name: objectName,
     funcs: z.array(funcSchema).default([]),
     callbacks: z
       .union([z.literal('all'), z.array(z.enum(CALLBACK_NAMES))])
@@ -60,7 +79,7 @@ const replaceSet = z.number().int().min(0);
 
 export const patchManifestSchema = z
   .strictObject({
-    name: moduleName,
+    name: patchNameSchema,
     /** replace-set and provides kernels: the set this patch replaces within (default 0) */
     replaceSet: replaceSet.optional(),
     /** provides kernels: the same field as replaceSet under the series' name */

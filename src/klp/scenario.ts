@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { parseSourceDocument, parseWithSchema } from '../document/index.js';
-import { type PatchManifest, patchManifestSchema } from './manifest.js';
+import { type PatchManifest, patchManifestSchema, patchNameSchema } from './manifest.js';
 import type { KernelKind } from './types.js';
 
 /**
@@ -55,7 +55,8 @@ export const stepSchema = z.record(z.string(), z.unknown()).transform((raw, ctx)
 });
 
 const moduleSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'expected a module name'),
+  /** a module the scenario may load: a loadable module's name, as a patch's */
+  name: patchNameSchema,
   funcs: z.array(name).default([]),
 });
 
@@ -73,7 +74,7 @@ export const scenarioSchema = z
   .superRefine((scenario, ctx) => {
     const names = new Set<string>();
     const declare = (n: string, path: PropertyKey[]) => {
-      if (names.has(n) || n === 'vmlinux')
+      if (names.has(n))
         ctx.addIssue({ code: 'custom', path, message: `module name '${n}' is declared twice` });
       names.add(n);
     };

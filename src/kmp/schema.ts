@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { parseJsonWithSchema } from '../document/index.js';
+import { moduleNameFromPath } from '../elf/index.js';
+import { moduleNameProblem, nameProblem, relativePathProblem, ruleCheck } from '../input/index.js';
 
 /**
  * The JSON files klpm reads to learn about KMP builds and kernels until every module is read from
@@ -16,24 +18,33 @@ const crc = z.union([
 
 const symbol = z.strictObject({ name: z.string().min(1), crc: crc.optional() });
 
-const name = z.string().regex(/^[A-Za-z0-9_.+~^-]+$/, 'expected a name without slashes or spaces');
+/** A package, version, kernel release or flavor: each becomes a directory (docs/cli.md, "Names and paths"). */
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9_.+~^-]+$/, 'expected a name without slashes or spaces')
+  .superRefine(ruleCheck(nameProblem));
+const moduleName = z.string().superRefine(ruleCheck(moduleNameProblem));
+const relativePath = z.string().superRefine(ruleCheck(relativePathProblem));
 
-const module = z.strictObject({
-  /** path of the module file inside the build directory */
-  file: z
-    .string()
-    .regex(
+const module = z
+  .strictObject({
+    /** path of the module file inside the build directory */
+    file: relativePath.regex(
       /^[A-Za-z0-9_.+-][A-Za-z0-9_./+-]*\.ko(\.xz|\.zst|\.gz)?$/,
       'expected a relative path ending in .ko',
-    )
-    .refine((f) => !f.split('/').includes('..'), 'expected a path inside the build directory'),
-  /** `.modinfo` name; with exports and imports, the module need not be read from its file */
-  name: z.string().min(1).optional(),
-  /** `.modinfo` vermagic of a described module; without it the loader's vermagic check is skipped */
-  vermagic: z.string().min(1).optional(),
-  exports: z.array(symbol).optional(),
-  imports: z.array(symbol).optional(),
-});
+    ),
+    /** `.modinfo` name; with exports and imports, the module need not be read from its file */
+    name: moduleName.optional(),
+    /** `.modinfo` vermagic of a described module; without it the loader's vermagic check is skipped */
+    vermagic: z.string().min(1).optional(),
+    exports: z.array(symbol).optional(),
+    imports: z.array(symbol).optional(),
+  })
+  .superRefine((m, ctx) => {
+    // without a name, the file's name is the module's (and its weak-updates link's)
+    const problem = m.name === undefined ? moduleNameProblem(moduleNameFromPath(m.file)) : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: problem });
+  });
 
 /** `kmp.json`: one build of a package, in the package directory given to `klpm kmp add` and in the store. */
 export const kmpBuildSchema = z.strictObject({
@@ -65,8 +76,8 @@ export const kernelSchema = z.strictObject({
   modules: z
     .array(
       z.strictObject({
-        name: z.string().min(1),
-        file: z.string().min(1),
+        name: moduleName,
+        file: relativePath,
         exports: z.array(symbol).default([]),
         imports: z.array(symbol).default([]),
       }),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseJsonWithSchema } from '../document/index.js';
-import { patchManifestSchema } from '../klp/index.js';
+import { relativePathProblem, ruleCheck } from '../input/index.js';
+import { patchManifestSchema, patchNameSchema } from '../klp/index.js';
 import { buildIdSchema, versionReleaseSchema } from './fields.js';
 import { readGuidance } from './guidance.js';
 import { issuedTime } from './livepatch.js';
@@ -17,8 +18,10 @@ const livepatchSchema = z.strictObject({
   base: versionReleaseSchema,
   to: versionReleaseSchema,
   replaceSet: z.number().int().min(0).default(0),
-  name: z.string().optional(),
-  file: z.string().optional(),
+  /** the patch's module name, and its /sys/kernel/livepatch/<name> */
+  name: patchNameSchema.optional(),
+  /** the module file, relative to the index's directory (and inside it) */
+  file: z.string().superRefine(ruleCheck(relativePathProblem)).optional(),
   sha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits')

@@ -60,6 +60,8 @@ export interface Update {
 /** A repository read from updateinfo.xml or klpm's JSON index, updates in published order. */
 export interface Repository {
   readonly source: string;
+  /** the directory every livepatch `file` lies inside (set by the shell that made them absolute) */
+  readonly directory?: string;
   readonly updates: ReadonlyArray<Update>;
   /** what was skipped while reading (a bad `<livepatch>`), each naming the update */
   readonly warnings: ReadonlyArray<string>;

@@ -1,4 +1,4 @@
-import { gunzipInput, InputError } from '../input/index.js';
+import { gunzipInput, InputError, relativePathProblem } from '../input/index.js';
 import { parseBuildIdField, parseVersionReleaseField } from './fields.js';
 import { readGuidance } from './guidance.js';
 import { issuedTime } from './livepatch.js';
@@ -22,6 +22,13 @@ export function updateinfoLocation(text: string, source: string): string {
       'no <data type="updateinfo"> with a <location href> entry: the repository publishes no updateinfo',
       source,
       lineOf(text, '<repomd') ?? 'line 1',
+    );
+  const problem = relativePathProblem(href);
+  if (problem !== undefined)
+    throw new InputError(
+      `<data type="updateinfo"> <location href>: ${problem}`,
+      source,
+      lineOf(text, '<location') ?? 'line 1',
     );
   return href;
 }

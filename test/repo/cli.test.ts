@@ -58,8 +58,14 @@ describe('klpm check', () => {
     writeFileSync(join(root, 'sys/kernel/notes'), Buffer.concat([header, Buffer.from('GNU\0'), desc]));
     const out = await runCli(['check', '--repo', EXAMPLE, '--root', root, '--json']);
     expect(JSON.parse(out.stdout)).toMatchObject({ buildId: B, status: 'supported' });
-    const missing = await runCli(['check', '--repo', EXAMPLE, '--root', join(dir, 'nothing'), '--json']);
+    // a root without sys/kernel/notes: the build is unknown
+    const empty = join(dir, 'empty-host');
+    mkdirSync(empty, { recursive: true });
+    const missing = await runCli(['check', '--repo', EXAMPLE, '--root', empty, '--json']);
     expect(JSON.parse(missing.stdout).status).toBe('unknown');
+    // a root that does not exist is bad input, not an unknown build
+    const nowhere = await runCli(['check', '--repo', EXAMPLE, '--root', join(dir, 'nothing'), '--json']);
+    expect(nowhere.code).toBe(2);
   });
 
   it('reads updateinfo.xml.gz directly, and the JSON index with its replace set and expiry', async () => {

@@ -21,3 +21,8 @@ export async function runCli(
   });
   return { code, stdout, stderr };
 }
+
+/** Whether text holds a control character other than the newline: what an escaped line must not. */
+export function hasRawControl(text: string): boolean {
+  return [...text].some((c) => c !== '\n' && (c.codePointAt(0)! < 0x20 || c.codePointAt(0) === 0x7f));
+}

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { type KernelSource, kmpAddKernel } from '../../host/kmp/index.js';
+import { nameProblem } from '../../input/index.js';
 import type { CommandFactory } from '../context.js';
+import { readNameArgument } from '../flags.js';
 import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 import { UsageError } from '../usage-error.js';
 
@@ -35,6 +37,7 @@ export const kmpAddKernelCommand: CommandFactory = (ctx, setExit) =>
       )
       .option('--describe <file>', 'a JSON description of the kernel instead of its files (docs/kmp.md)'),
   ).action(async (kernel: string, flags: AddKernelFlags) => {
+    readNameArgument(kernel, 'KERNEL', nameProblem);
     if (
       flags.describe !== undefined &&
       (flags.symvers ?? flags.flavor ?? flags.initrdModules ?? flags.initrd) !== undefined

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { kmpRemoveKernel } from '../../host/kmp/index.js';
+import { nameProblem } from '../../input/index.js';
 import type { CommandFactory } from '../context.js';
+import { readNameArgument } from '../flags.js';
 import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp remove-kernel K: what a package manager calls before removing a kernel. */
@@ -9,6 +11,7 @@ export const kmpRemoveKernelCommand: CommandFactory = (ctx, setExit) =>
     new Command('remove-kernel')
       .description("drop a kernel's weak-updates links and its registration")
       .argument('<kernel>', 'kernel release, as uname -r'),
-  ).action(async (kernel: string, flags: KmpFlags) =>
-    report(ctx, setExit, flags, await kmpRemoveKernel(kmpOptions(ctx, flags, 'change'), kernel)),
-  );
+  ).action(async (kernel: string, flags: KmpFlags) => {
+    readNameArgument(kernel, 'KERNEL', nameProblem);
+    report(ctx, setExit, flags, await kmpRemoveKernel(kmpOptions(ctx, flags, 'change'), kernel));
+  });

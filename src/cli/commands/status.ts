@@ -9,6 +9,7 @@ import {
 } from '../../host/livepatch/index.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from '../flags.js';
+import { shown } from '../shown.js';
 import { blockingTaskLine } from '../update-command.js';
 
 interface StatusFlags {
@@ -47,7 +48,7 @@ export const statusCommand: CommandFactory = (ctx) =>
 
 function renderStatus(status: LivepatchStatus): string {
   const out = [
-    `kernel: ${status.release ?? 'unknown'}  build ID: ${status.buildId ?? 'unknown'}`,
+    `kernel: ${shown(status.release ?? 'unknown')}  build ID: ${status.buildId ?? 'unknown'}`,
     `livepatch: ${status.livepatchable.ok ? 'yes' : 'no'} (${status.livepatchable.reason}); kind: ${status.kind ?? 'not shown until a patch is loaded'}`,
   ];
   if (status.patches.length === 0) out.push('patches: none');
@@ -61,10 +62,10 @@ function renderStatus(status: LivepatchStatus): string {
             ? ` replace=${p.replace ? 1 : 0}`
             : '';
     const state = p.transition ? (p.enabled ? 'patching' : 'unpatching') : p.enabled ? 'enabled' : 'disabled';
-    out.push(`  ${p.name} ${p.version ?? '(no version)'}: ${state}${set}`);
+    out.push(`  ${shown(p.name)} ${shown(p.version ?? '(no version)')}: ${state}${set}`);
     for (const o of p.objects)
       out.push(
-        `    ${o.name}${o.patched ? '' : ' (not loaded)'}: ${o.funcs.map((f) => f.name).join(' ') || '-'}`,
+        `    ${shown(o.name)}${o.patched ? '' : ' (not loaded)'}: ${shown(o.funcs.map((f) => f.name).join(' ')) || '-'}`,
       );
   }
   if (status.blocking.length > 0) {
@@ -72,7 +73,7 @@ function renderStatus(status: LivepatchStatus): string {
     for (const t of status.blocking) out.push(blockingTaskLine(t));
   }
   if (status.repository) {
-    out.push(`repository: ${status.repository.source}`);
+    out.push(`repository: ${shown(status.repository.source)}`);
     for (const { replaceSet, answer } of status.repository.answers)
       out.push(
         `  replace set ${replaceSet}: ${answer.status}${answer.apply ? `, offers ${answer.apply.to} (${answer.apply.update})` : ''}: ${answer.reason}`,

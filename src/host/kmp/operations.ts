@@ -2,7 +2,15 @@ import { cp, mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path';
 import { InputError } from '../../input/index.js';
 import type { BootCriticalGap, InstalledKernel, KmpBuild, KmpLink, Resolution } from '../../kabi/index.js';
-import { blockingGaps, kmpBuildDir, type LinkOperation, planLinks, resolveKmps } from '../../kabi/index.js';
+import {
+  blockingGaps,
+  kmpBuildDir,
+  kmpStoreDir,
+  type LinkOperation,
+  planLinks,
+  resolveKmps,
+  weakUpdatesDir,
+} from '../../kabi/index.js';
 import {
   kernelFromDescription,
   parseKernel,
@@ -10,6 +18,7 @@ import {
   registeredText,
   servedBefore,
 } from '../../kmp/index.js';
+import { mustStayInside } from '../containment.js';
 import { readFileText } from '../files.js';
 import { statePath } from '../paths.js';
 import { placeProblems } from '../place-check.js';
@@ -71,8 +80,14 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
   const build = await buildFromDescription(description, dir, options.reader);
   const state = await stateFor(options, [build]);
   const builds = [...state.builds.filter((b) => !sameBuild(b, build)), build];
+  const target = await mustStayInside(
+    storeOf(options.root),
+    join(options.root, kmpBuildDir(build.package, build.version, build.builtFor)),
+    'the KMP store',
+    source,
+    'package, version, kernel',
+  );
   return change(options, state, state.kernels, builds, [], async () => {
-    const target = join(options.root, kmpBuildDir(build.package, build.version, build.builtFor));
     const temp = `${target}.klpm-new`;
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp, { recursive: true });
@@ -94,10 +109,19 @@ export async function kmpRemove(options: KmpOptions, pkg: string, version?: stri
       'PACKAGE',
     );
   const builds = state.builds.filter((b) => !gone.includes(b));
+  const dirs: string[] = [];
+  for (const b of gone)
+    dirs.push(
+      await mustStayInside(
+        storeOf(options.root),
+        join(options.root, kmpBuildDir(b.package, b.version, b.builtFor)),
+        'the KMP store',
+        'PACKAGE',
+      ),
+    );
   const outcome = await change(options, state, state.kernels, builds, []);
   if (outcome.applied)
-    for (const b of gone) {
-      const dir = join(options.root, kmpBuildDir(b.package, b.version, b.builtFor));
+    for (const dir of dirs) {
       await rm(dir, { recursive: true, force: true });
       // the version and package directories go with their last build
       for (const parent of [dirname(dir), dirname(dirname(dir))]) await rmdir(parent).catch(() => undefined);
@@ -122,11 +146,11 @@ export async function kmpAddKernel(
   const { kernel, read } = await kernelOf(options, release, source);
   const state = await stateFor(options);
   const kernels = [...state.kernels.filter((k) => k.release !== release), kernel];
+  const file = await registrationFile(options.root, release);
   const outcome = await change(options, state, kernels, state.builds, [release], async () => {
-    const dir = statePath(options.root, 'kmpKernels');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `${release}.json.klpm-new`), registeredText(kernel));
-    await rename(join(dir, `${release}.json.klpm-new`), join(dir, `${release}.json`));
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(`${file}.klpm-new`, registeredText(kernel));
+    await rename(`${file}.klpm-new`, file);
   });
   return { ...outcome, kernelRead: read };
 }
@@ -178,9 +202,9 @@ export async function kmpRemoveKernel(options: KmpOptions, release: string): Pro
   if (!state.kernels.some((k) => k.release === release))
     throw new InputError(`kernel ${release} is not registered: see klpm kmp status`, 'KERNEL');
   const kernels = state.kernels.filter((k) => k.release !== release);
+  const file = await registrationFile(options.root, release);
   const outcome = await change(options, state, kernels, state.builds, []);
-  if (outcome.applied)
-    await rm(join(statePath(options.root, 'kmpKernels'), `${release}.json`), { force: true });
+  if (outcome.applied) await rm(file, { force: true });
   return outcome;
 }
 
@@ -193,6 +217,14 @@ async function stateFor(options: KmpOptions, adding: ReadonlyArray<KmpBuild> = [
   if (!options.dryRun)
     refuseOnProblems([...state.problems, ...placeProblems(options.root, ['kmpJournal'])], 'kmp status');
   return state;
+}
+
+const storeOf = (root: string) => join(root, kmpStoreDir);
+
+/** Where kernel `release` is registered: `<K>.json` inside the kernels directory, inside the root. */
+async function registrationFile(root: string, release: string): Promise<string> {
+  const dir = await mustStayInside(root, statePath(root, 'kmpKernels'), '--root', 'KERNEL');
+  return mustStayInside(dir, join(dir, `${release}.json`), 'the registered kernels', 'KERNEL');
 }
 
 async function change(
@@ -208,6 +240,14 @@ async function change(
   const blocked = blockingGaps(resolution, adding);
   const outcome = { resolution, before: state.links, operations, blocked, problems: state.problems };
   if (blocked.length > 0 || options.dryRun) return { ...outcome, applied: false, depmodFailures: [] };
+  for (const o of operations)
+    if (o.op !== 'depmod')
+      await mustStayInside(
+        options.root,
+        join(options.root, weakUpdatesDir(o.kernel), o.name),
+        '--root',
+        `${o.kernel}/weak-updates/${o.name}`,
+      );
   await before?.();
   const registered = new Set(kernels.map((k) => k.release));
   const owed = owedDepmods(statePath(options.root, 'kmpJournal')).filter((k) => registered.has(k));

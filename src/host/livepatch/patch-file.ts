@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../../input/index.js';
 import type { PlanStep } from '../../plan/index.js';
+import { staysInside } from '../containment.js';
 import { readModuleFile } from '../modules/index.js';
 
 /** A livepatch file klpm will not load: it is not what the repository promised, or not for this kernel. */
@@ -16,14 +17,20 @@ export class PatchFileError extends Error {
  * patch the plan loads, and its `vermagic` must begin with the running release. The kernel itself
  * compares vermagic without the release when the module has CRCs (same_magic in
  * kernel/module/version.c), but a livepatch is built for one kernel build, so klpm holds it to the
- * exact release.
+ * exact release. The file must lie inside the repository's `directory`, as written and after symlinks.
  */
 export async function verifyPatchFile(
   step: Extract<PlanStep, { op: 'load' }>,
   release: string | undefined,
+  directory: string | undefined,
 ): Promise<void> {
   const file = step.file;
   if (file === undefined) throw new PatchFileError(`the repository gives no file for patch '${step.patch}'`);
+  // checked when the repository was read, and again here, where it is read: a symlink may have moved
+  if (directory !== undefined && !(await staysInside(directory, file)))
+    throw new PatchFileError(
+      `${file}: the file of patch '${step.patch}' lies outside the repository directory ${directory}`,
+    );
   let bytes: Buffer;
   try {
     bytes = await readFile(file);

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../input/index.js';
 import {
   decodeXmlBytes,
@@ -8,6 +8,7 @@ import {
   type Repository,
   updateinfoLocation,
 } from '../../repo/index.js';
+import { mustStayInside } from '../containment.js';
 import { readFileBytes } from '../files.js';
 import { statePath } from '../paths.js';
 
@@ -15,7 +16,8 @@ import { statePath } from '../paths.js';
  * Loads a repository from what `--repo` names: a yum repository root (holding repodata/), a
  * directory holding klpm's index.json (when it has no repodata/), its repomd.xml, an updateinfo.xml or .xml.gz, or klpm's JSON
  * index (*.json). A livepatch's relative `file` is made absolute: relative to the directory of the
- * JSON index, or to the yum repository's root.
+ * JSON index, or to the yum repository's root, and must stay inside it (as written and after
+ * symlinks); so must the updateinfo a repomd.xml points to.
  */
 export async function loadRepository(path: string): Promise<Repository> {
   const info = await stat(path).catch(() => undefined);
@@ -33,23 +35,42 @@ export async function loadRepository(path: string): Promise<Repository> {
   if (basename(path) === 'repomd.xml' || /<repomd[\s>]/.test(text.slice(0, 4096))) {
     // hrefs in repomd.xml are relative to the repository root, the parent of repodata/
     const root = dirname(dirname(resolve(path)));
-    const location = join(root, updateinfoLocation(text, path));
+    const location = await mustStayInside(
+      root,
+      join(root, updateinfoLocation(text, path)),
+      'the repository directory',
+      path,
+      '<data type="updateinfo"> <location href>',
+    );
     const updateinfo = await readFileBytes(location);
     return withAbsoluteFiles(parseUpdateinfo(decodeXmlBytes(updateinfo, location), location), root);
   }
   return withAbsoluteFiles(parseUpdateinfo(text, path), dirname(resolve(path)));
 }
 
-function withAbsoluteFiles(repository: Repository, base: string): Repository {
-  return {
-    ...repository,
-    updates: repository.updates.map((update) => ({
+async function withAbsoluteFiles(repository: Repository, base: string): Promise<Repository> {
+  const updates = await Promise.all(
+    repository.updates.map(async (update, i) => ({
       ...update,
-      livepatches: update.livepatches.map((lp) =>
-        lp.file === undefined || isAbsolute(lp.file) ? lp : { ...lp, file: join(base, lp.file) },
+      livepatches: await Promise.all(
+        update.livepatches.map(async (lp, j) =>
+          lp.file === undefined
+            ? lp
+            : {
+                ...lp,
+                file: await mustStayInside(
+                  base,
+                  join(base, lp.file),
+                  'the repository directory',
+                  repository.source,
+                  `updates[${i}].livepatches[${j}].file`,
+                ),
+              },
+        ),
       ),
     })),
-  };
+  );
+  return { ...repository, directory: base, updates };
 }
 
 const exists = (path: string) =>

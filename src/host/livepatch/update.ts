@@ -113,6 +113,7 @@ async function update(
   const view0 = await kernel.readView();
   const buildId = await kernel.readBuildId();
   const index = options.repository === undefined ? undefined : indexRepository(options.repository);
+  const repositoryDir = options.repository?.directory;
   const plan = (view: HostLivepatchView) =>
     planUpdate({ request: options.request, view, index, buildId, time: options.time, compare: rpmvercmp });
   const kernelFacts = { release: view0.release, buildId: buildId ?? null };
@@ -128,7 +129,7 @@ async function update(
       p,
       kernel,
       journal!,
-      { ...options, verifyBeforeLoad: (step) => verifyPatchFile(step, view0.release) },
+      { ...options, verifyBeforeLoad: (step) => verifyPatchFile(step, view0.release, repositoryDir) },
       resume,
     );
 
@@ -154,7 +155,7 @@ async function update(
     const decided = updateOutcome(planned, { dryRun: journal === undefined, resumed: resumed !== null });
     if (decided.outcome === 'refused') return report({ plans: planned.plans, result, ...decided }, resumed);
     // Every file is checked before the first change, so a bad file never leaves a plan half done.
-    const refusal = await verifyFiles(planned.plans, view0.release);
+    const refusal = await verifyFiles(planned.plans, view0.release, repositoryDir);
     if (refusal !== undefined)
       return report({ plans: planned.plans, result, outcome: 'refused', reason: refusal }, resumed);
     if (journal === undefined) return report({ plans: planned.plans, result: null, ...decided }, resumed);
@@ -206,12 +207,13 @@ async function update(
 async function verifyFiles(
   plans: ReadonlyArray<SetPlan>,
   release: string | undefined,
+  directory: string | undefined,
 ): Promise<string | undefined> {
   for (const { plan } of plans)
     for (const step of plan.steps) {
       if (step.op !== 'load') continue;
       try {
-        await verifyPatchFile(step, release);
+        await verifyPatchFile(step, release, directory);
       } catch (error) {
         if (error instanceof PatchFileError) return error.message;
         throw error;

@@ -72,15 +72,25 @@ function repository(
       baseBuildId: base,
       base: '6.12.117-1',
       to: e.to,
-      file: join(m.dir, 'repo', `${e.name}.ko`),
+      file: `${e.name}.ko`,
       ...(e.sha256 === null ? {} : { sha256: e.sha256 ?? m.sha.get(e.name) }),
       manifest: MANIFESTS[e.name],
     })),
   }));
-  return parseRepositoryIndex(
+  const parsed = parseRepositoryIndex(
     JSON.stringify({ format: 'klpm-repository-index', version: 1, updates }),
     'index.json',
   );
+  // as loadRepository leaves it: files made absolute inside the repository directory
+  const directory = join(m.dir, 'repo');
+  return {
+    ...parsed,
+    directory,
+    updates: parsed.updates.map((u) => ({
+      ...u,
+      livepatches: u.livepatches.map((lp) => ({ ...lp, file: join(directory, lp.file!) })),
+    })),
+  };
 }
 
 /** The report of an update; a request the repository cannot answer or plan throws its reason. */

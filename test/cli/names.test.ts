@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { snapshot } from '../host/kmp/kmp-root.js';
+import { hasRawControl, runCli } from '../support/run-cli.js';
+
+// Patch and module names of scenarios and manifests, and the unload command's PATCH, become
+// /sys/kernel/livepatch/<name>: refused at parse time with the field, nothing written.
+
+const work = mkdtempSync(join(tmpdir(), 'klpm-names-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let counter = 0;
+function scenario(modules: unknown[], patches: unknown[]): string {
+  const path = join(work, `s${counter++}.json`);
+  writeFileSync(path, JSON.stringify({ kernel: { livepatch: 'replace-set' }, modules, patches, steps: [] }));
+  return path;
+}
+
+const badModuleNames: Array<[string, string]> = [
+  ['..', '..'],
+  ['a/b', 'a/b'],
+  ['NUL', 'a\u0000b'],
+  ['newline', 'a\nb'],
+  ['ESC', 'a\u001bb'],
+  ['56 bytes', 'x'.repeat(56)],
+  ['vmlinux', 'vmlinux'],
+];
+
+describe('patch and module names', () => {
+  it('a good scenario runs (the fixture is sound)', async () => {
+    const run = await runCli(['simulate', scenario([{ name: 'ext4' }], [{ name: 'p1' }])]);
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it.each(badModuleNames)('a scenario module named %s is refused', async (_, name) => {
+    const file = scenario([{ name }], []);
+    const before = snapshot(work);
+    const run = await runCli(['simulate', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/modules\[0\]\.name: expected/);
+    expect(snapshot(work)).toEqual(before);
+  });
+
+  it.each(badModuleNames)('a patch (manifest) named %s is refused', async (_, name) => {
+    const run = await runCli(['simulate', scenario([], [{ name }])]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/patches\[0\]\.name: expected/);
+  });
+
+  it("a patch object may be 'vmlinux' (the kernel itself), but not 56 bytes long", async () => {
+    const ok = await runCli(['simulate', scenario([], [{ name: 'p1', objects: [{ name: 'vmlinux' }] }])]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const long = await runCli([
+      'simulate',
+      scenario([], [{ name: 'p1', objects: [{ name: 'x'.repeat(56) }] }]),
+    ]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toMatch(
+      /patches\[0\]\.objects\[0\]\.name: expected a module name of at most 55 bytes/,
+    );
+  });
+
+  it.each(badModuleNames)(
+    'klpm unload PATCH %s is a usage error naming PATCH, nothing written',
+    async (_, patch) => {
+      const root = mkdtempSync(join(work, 'root-'));
+      const before = snapshot(work);
+      const run = await runCli(['unload', patch, '--root', root, '--dry-run']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^klpm: PATCH '.*': expected a module name/);
+      expect(hasRawControl(run.stderr)).toBe(false);
+      expect(snapshot(work)).toEqual(before);
+    },
+  );
+});
+
+describe('text output escapes control characters in names', () => {
+  it('an error line shows an ESC as \\x1b', async () => {
+    const run = await runCli(['unload', 'a\u001b[2Jb', '--root', work, '--dry-run']);
+    expect(run.stderr).toContain("PATCH 'a\\x1b[2Jb'");
+  });
+});
