@@ -1,23 +1,27 @@
 import * as z from 'zod';
 import { parseSourceDocument, parseWithSchema } from '../document/index.js';
 import { InputError } from '../input/index.js';
-import {
-  type Applicability,
-  type EvaluationTime,
-  evaluateHost,
-  type RepositoryIndex,
-} from './applicability.js';
+import { answersForHost, type SetAnswer } from './answers.js';
+import type { EvaluationTime, RepositoryIndex } from './applicability.js';
 import { buildIdSchema, versionReleaseSchema } from './fields.js';
 import { COMPONENTS } from './types.js';
+
+/**
+ * The livepatch a component runs now: one version-release (the host's `replaceSet`, else the build's
+ * first published set), or one per replace set, keyed by the set's number.
+ */
+const appliedSchema = z.union([
+  versionReleaseSchema,
+  z.record(z.string().regex(/^(0|[1-9][0-9]{0,8})$/, 'a replace set number'), versionReleaseSchema),
+]);
 
 /** One line of hosts.jsonl: a host, the build IDs it runs and the livepatches applied now. */
 export const fleetHostSchema = z.strictObject({
   id: z.string().min(1),
   buildIds: z.strictObject({ kernel: buildIdSchema.optional(), xen: buildIdSchema.optional() }),
-  applied: z
-    .strictObject({ kernel: versionReleaseSchema.optional(), xen: versionReleaseSchema.optional() })
-    .default({}),
-  replaceSet: z.number().int().min(0).default(0),
+  applied: z.strictObject({ kernel: appliedSchema.optional(), xen: appliedSchema.optional() }).default({}),
+  /** answer for this replace set alone; absent: every set the repository publishes for the build */
+  replaceSet: z.number().int().min(0).optional(),
 });
 export type FleetHost = z.output<typeof fleetHostSchema>;
 
@@ -37,10 +41,10 @@ export function parseFleetHosts(text: string, source: string): FleetHost[] {
   return hosts;
 }
 
-/** One host component's answer, named by host. */
+/** One host component's answers, named by host: one per replace set, as `klpm check` gives them. */
 export interface FleetResult {
   readonly host: string;
-  readonly result: Applicability;
+  readonly answers: ReadonlyArray<SetAnswer>;
 }
 
 /**
@@ -54,19 +58,19 @@ export function evaluateFleet(
   time: EvaluationTime,
 ): FleetResult[] {
   const out: FleetResult[] = [];
-  const seen = new Map<string, Applicability>();
+  const seen = new Map<string, ReadonlyArray<SetAnswer>>();
   for (const host of hosts)
     for (const component of COMPONENTS) {
       const buildId = host.buildIds[component];
       if (buildId === undefined) continue;
       const applied = host.applied[component];
-      const key = `${component}/${host.replaceSet}/${buildId}/${applied ?? ''}`;
-      let result = seen.get(key);
-      if (result === undefined) {
-        result = evaluateHost(index, { component, buildId, applied, replaceSet: host.replaceSet }, time);
-        seen.set(key, result);
+      const key = `${component}/${host.replaceSet ?? ''}/${buildId}/${typeof applied === 'string' ? applied : JSON.stringify(applied ?? {})}`;
+      let answers = seen.get(key);
+      if (answers === undefined) {
+        answers = answersForHost(index, { component, buildId, applied, replaceSet: host.replaceSet }, time);
+        seen.set(key, answers);
       }
-      out.push({ host: host.id, result });
+      out.push({ host: host.id, answers });
     }
   return out;
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { worstStatus } from '../../fleet/index.js';
 import { readFileText } from '../../host/index.js';
 import { loadRepository } from '../../host/livepatch/index.js';
 import {
@@ -7,6 +8,7 @@ import {
   indexRepository,
   parseFleetHosts,
 } from '../../repo/index.js';
+import { checkDocument } from '../check-output.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from '../flags.js';
 
@@ -27,7 +29,7 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
     .requiredOption('--repo <path>', 'repository root, repomd.xml, updateinfo.xml[.gz] or klpm index (.json)')
     .requiredOption(
       '--hosts <file>',
-      'one JSON object per line: {"id", "buildIds": {kernel, xen}, "applied"}',
+      'one JSON object per line: {"id", "buildIds": {kernel, xen}, "applied", "replaceSet"}',
     )
     .option('--now <iso>', 'evaluate coverage expiry at this time (default: now)')
     .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
@@ -40,14 +42,19 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
         for (const warning of repository.warnings)
           ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
         const results = evaluateFleet(indexRepository(repository), hosts, time);
-        const jsonl = results.map(({ host, result }) => `${JSON.stringify({ host, ...result })}\n`).join('');
+        const jsonl = results
+          .map(({ host, answers }) => `${JSON.stringify({ host, ...checkDocument(answers) })}\n`)
+          .join('');
         if (opts.json) {
           ctx.stdout(jsonl);
           return;
         }
         const counts = new Map<string, number>();
-        for (const { result: r } of results)
-          counts.set(`${r.component}/${r.status}`, (counts.get(`${r.component}/${r.status}`) ?? 0) + 1);
+        // a host component counts once, under its worst replace set
+        for (const { answers } of results) {
+          const key = `${answers[0]!.answer.component}/${worstStatus(answers.map((a) => a.answer.status))}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
         const rows = ['component  status                    hosts'];
         for (const component of ['kernel', 'xen'])
           for (const status of STATUSES) {

@@ -3,6 +3,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../../input/index.js';
 import {
   decodeXmlBytes,
+  orderWarnings,
   parseRepositoryIndex,
   parseUpdateinfo,
   type Repository,
@@ -40,9 +41,11 @@ export async function loadRepository(path: string): Promise<Repository> {
   return withAbsoluteFiles(parseUpdateinfo(text, path), dirname(resolve(path)));
 }
 
+/** The repository with its files resolved against `base`, and the warnings every format shares. */
 function withAbsoluteFiles(repository: Repository, base: string): Repository {
   return {
     ...repository,
+    warnings: [...repository.warnings, ...orderWarnings(repository)],
     updates: repository.updates.map((update) => ({
       ...update,
       livepatches: update.livepatches.map((lp) =>
