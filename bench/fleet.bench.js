@@ -73,12 +73,13 @@ const scanFleetMs = (scanMs / BASELINE_SAMPLE) * HOSTS;
 
 let disagreements = 0;
 scanned.forEach((s, i) => {
-  const r = results[i].result;
+  const r = results[i].answers[0].answer;
   const status = r.status === 'kernel-upgrade-required' ? 'supported' : r.status;
   if (s.status !== status || s.apply !== (r.apply ? r.apply.update : null)) disagreements++;
 });
 const counts = {};
-for (const { result: r } of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+for (const { answers } of results)
+  counts[answers[0].answer.status] = (counts[answers[0].answer.status] ?? 0) + 1;
 
 const total = indexMs + fleetMs;
 const ratio = scanFleetMs / total;

@@ -8,14 +8,21 @@ import { shown } from './shown.js';
 export interface KmpFlags {
   readonly root: string;
   readonly json?: boolean;
+  /** false with --no-depmod */
   readonly depmod: boolean;
 }
 
-export function withKmpFlags(command: Command): Command {
-  return command
+/**
+ * Adds the shared flags; `--no-depmod` shows in `--help` only where the command changes links
+ * (`depmod: true`), so each command's help lists only the flags that do something there.
+ */
+export function withKmpFlags(command: Command, { depmod }: { depmod: boolean }): Command {
+  command
     .option('--root <dir>', 'the system root everything lives under', '/')
-    .option('--json', 'print the resolution and the plan as JSON')
-    .addOption(new Option('--no-depmod', 'do not run depmod for kernels whose links changed'));
+    .option('--json', 'print the resolution and the plan as JSON');
+  const option = new Option('--no-depmod', 'do not run depmod for kernels whose links changed');
+  // accepted and hidden where it has nothing to skip, so scripts that pass it to every kmp command run on
+  return command.addOption(depmod ? option : option.hideHelp());
 }
 
 /** The host options of a command. */

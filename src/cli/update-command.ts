@@ -7,6 +7,7 @@ import {
   SysfsKernel,
   type UpdateReport,
 } from '../host/index.js';
+import { DEBUG_MARK, debugOnlyIndexes, isDebugOnlyLine } from '../klp/index.js';
 import { isRefused, type PlanStep, requestNeeds, type SetPlan, type UpdateRequest } from '../plan/index.js';
 import { type CliContext, ExitCode } from './context.js';
 import { readTime } from './flags.js';
@@ -129,6 +130,7 @@ function reportJson(report: UpdateReport, exitCode: number) {
       ...(isRefused(p.plan)
         ? { refused: true, reason: p.plan.reason, steps: p.plan.steps, predictedLog: p.plan.predictedLog }
         : p.plan),
+      debugOnly: debugOnlyIndexes(p.plan.predictedLog),
       ...(p.applicability === undefined ? {} : { applicability: p.applicability }),
     })),
     result: report.result,
@@ -162,7 +164,9 @@ function renderPlan(set: SetPlan): string {
   if (!isRefused(plan)) for (const note of plan.notes) out.push(`  note: ${note}`);
   if (plan.predictedLog.length > 0) {
     out.push('  predicted kernel log:');
-    for (const line of plan.predictedLog) out.push(`    ${line}`);
+    for (const line of plan.predictedLog) out.push(`    ${line}${isDebugOnlyLine(line) ? DEBUG_MARK : ''}`);
+    if (plan.predictedLog.some(isDebugOnlyLine))
+      out.push('  (debug): printed only with dynamic debug on; a stock dmesg lacks the line');
   }
   return `${out.join('\n')}\n`;
 }

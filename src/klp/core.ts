@@ -25,7 +25,10 @@ import type { KlpObject, KlpPatch } from './types.js';
 
 export type Outcome = Errno | undefined;
 
-const fail = (name: Parameters<typeof errnoFromName>[0]): Errno => errnoFromName(name);
+const fail = (name: Parameters<typeof errnoFromName>[0], why: string): Errno => ({
+  ...errnoFromName(name),
+  why,
+});
 
 /** Builds the kernel's struct klp_patch from a manifest; `vmlinux` becomes the NULL object name. */
 export function patchFromManifest(manifest: PatchManifest): KlpPatch {
@@ -84,15 +87,16 @@ function addNops(patch: KlpPatch, replaced: ReadonlyArray<KlpPatch>): void {
 /** insmod of a livepatch module: the loader, then klp_enable_patch from the module's init. */
 export function loadPatch(k: Kernel, manifest: PatchManifest, prePatchRet: number): Outcome {
   const { sys } = k;
-  if (sys.modules.has(manifest.name)) return fail('EEXIST');
+  if (sys.modules.has(manifest.name))
+    return fail('EEXIST', `a module named '${manifest.name}' is already loaded`);
   const patch = patchFromManifest(manifest);
   // klp_is_patch_compatible runs before anything else, even while another transition runs.
   const problem = findCompatibilityProblem(sys, patch);
   if (problem !== undefined) {
     k.events.push({ type: 'not-compatible', patch: patch.name, reason: problem });
-    return fail('EINVAL');
+    return fail('EINVAL', `the patch is not compatible with the loaded ones: ${problem}`);
   }
-  if (sys.transition) return fail('EBUSY');
+  if (sys.transition) return fail('EBUSY', 'another transition is still running: wait until it completes');
   sys.modules.set(patch.name, { name: patch.name, livepatch: true, prePatchRet, pinned: false });
   addNops(patch, replacedPatches(sys, patch));
   sys.patches.push(patch);
@@ -126,7 +130,7 @@ function enablePatch(k: Kernel, patch: KlpPatch): Outcome {
 /** insmod of an ordinary module: klp_module_coming applies every listed patch to it, in list order. */
 export function loadModule(k: Kernel, name: string): Outcome {
   const { sys } = k;
-  if (sys.modules.has(name)) return fail('EEXIST');
+  if (sys.modules.has(name)) return fail('EEXIST', `module '${name}' is already loaded`);
   sys.modules.set(name, { name, livepatch: false, prePatchRet: 0, pinned: false });
   for (const [index, patch] of sys.patches.entries()) {
     const obj = findObject(patch, name);
@@ -170,11 +174,13 @@ function revertOnModule(
 export function unloadModule(k: Kernel, name: string): Outcome {
   const { sys } = k;
   const mod = sys.modules.get(name);
-  if (!mod) return fail('ENOENT');
+  if (!mod) return fail('ENOENT', `no module '${name}' is loaded`);
   if (mod.livepatch) {
     // The patch holds a reference on its own module until klp_free_patch_finish drops it; delete_module
     // answers -EWOULDBLOCK while it is held, and forever after a force.
-    if (findPatch(sys, name) || mod.pinned) return fail('EAGAIN');
+    if (findPatch(sys, name))
+      return fail('EAGAIN', 'the patch is still registered (enabled, or in transition): disable it first');
+    if (mod.pinned) return fail('EAGAIN', 'the patch was forced: its module can never be removed');
     sys.modules.delete(name);
     return undefined;
   }
@@ -190,21 +196,22 @@ export function unloadModule(k: Kernel, name: string): Outcome {
 /** echo 0|1 > /sys/kernel/livepatch/<patch>/enabled (enabled_store). */
 export function writeEnabled(k: Kernel, name: string, enabled: boolean): Outcome {
   const patch = findPatch(k.sys, name);
-  if (!patch) return fail('ENOENT');
-  if (patch.enabled === enabled) return fail('EINVAL');
+  if (!patch) return fail('ENOENT', `no patch '${name}' under /sys/kernel/livepatch`);
+  if (patch.enabled === enabled)
+    return fail('EINVAL', `the patch is already ${enabled ? 'enabled' : 'disabled'}`);
   // A pending transition can be turned around both ways; a disabled patch is never enabled again.
   if (k.sys.transition?.patch === name) {
     reverseTransition(k);
     tryCompleteTransition(k);
     return undefined;
   }
-  if (enabled) return fail('EINVAL');
+  if (enabled) return fail('EINVAL', 'a disabled patch is never enabled again: unload it and load it anew');
   return disablePatch(k, patch);
 }
 
 /** __klp_disable_patch: pre_unpatch every patched object, then start the unpatching transition. */
 function disablePatch(k: Kernel, patch: KlpPatch): Outcome {
-  if (k.sys.transition) return fail('EBUSY');
+  if (k.sys.transition) return fail('EBUSY', 'another transition is still running: wait until it completes');
   initTransition(k, patch, 'unpatched');
   for (const obj of patch.objects) if (obj.patched) preUnpatchCallback(k, patch, obj, 'live');
   startTransition(k);
@@ -214,8 +221,8 @@ function disablePatch(k: Kernel, patch: KlpPatch): Outcome {
 }
 
 function checkTransitionPatch(k: Kernel, name: string): Outcome {
-  if (!findPatch(k.sys, name)) return fail('ENOENT');
-  if (k.sys.transition?.patch !== name) return fail('EINVAL');
+  if (!findPatch(k.sys, name)) return fail('ENOENT', `no patch '${name}' under /sys/kernel/livepatch`);
+  if (k.sys.transition?.patch !== name) return fail('EINVAL', 'the patch is not in transition');
   return undefined;
 }
 
@@ -244,7 +251,7 @@ export function writeForce(k: Kernel, name: string): Outcome {
 /** echo N > /sys/module/<patch>/parameters/pre_patch_ret */
 export function writePrePatchRet(k: Kernel, name: string, value: number): Outcome {
   const mod = k.sys.modules.get(name);
-  if (!mod?.livepatch) return fail('ENOENT');
+  if (!mod?.livepatch) return fail('ENOENT', `no livepatch module '${name}' is loaded`);
   mod.prePatchRet = value;
   return undefined;
 }
@@ -261,7 +268,8 @@ export function blockTask(
   sympos: number,
   interruptible: boolean,
 ): Outcome {
-  if (objectName !== undefined && !k.sys.modules.has(objectName)) return fail('ENOENT');
+  if (objectName !== undefined && !k.sys.modules.has(objectName))
+    return fail('ENOENT', `module '${objectName}' is not loaded`);
   const key = funcKey(objectName, func, sympos);
   const known = k.sys.tasks.get(task);
   const patchState = known?.patchState ?? k.sys.transition?.targetState ?? 'undefined';

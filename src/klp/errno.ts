@@ -36,6 +36,8 @@ export interface Errno {
   readonly number: number;
   /** strerror(3) text */
   readonly message: string;
+  /** why the kernel refused, in one line, for a reader who does not know the rule (not in the kernel log) */
+  readonly why?: string;
 }
 
 /** The errno for a positive number (a callback's `-19` is errno 19). */

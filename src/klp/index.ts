@@ -4,7 +4,7 @@
  */
 export { type Errno, errnoFromName, findErrnoByMessage } from './errno.js';
 export { formatEvent, type KlpEvent, type ModuleState } from './events.js';
-export { simulationLog } from './log.js';
+export { DEBUG_MARK, debugOnlyIndexes, isDebugOnlyLine, simulationLog } from './log.js';
 export {
   CALLBACK_NAMES,
   type CallbackName,

@@ -201,11 +201,12 @@ function offerFor(
   const first = fresh[0];
   const running = first ?? forBase.find((e) => applied && compareVersionRelease(e.to, applied) === 0);
   const expires = running?.livepatch.expires ?? null;
-  const expiring =
-    expires !== null && Date.parse(`${expires}T00:00:00Z`) <= time.now + time.expiryWindowDays * DAY_MS;
+  const end = expires === null ? undefined : Date.parse(`${expires}T00:00:00Z`);
+  const expiring = end !== undefined && end <= time.now + time.expiryWindowDays * DAY_MS;
   const status = expiring ? 'kernel-upgrade-required' : 'supported';
+  // a date already past reads in the past tense
   const expiryNote = expiring
-    ? `; livepatch coverage of this build ends ${expires}: plan a ${component} upgrade`
+    ? `; livepatch coverage of this build ${end <= time.now ? 'ended' : 'ends'} ${expires}: plan a ${component} upgrade`
     : '';
   if (first === undefined)
     return answer(

@@ -6,7 +6,8 @@ interface FastHost {
   id: string;
   buildIds: Components;
   applied: Components;
-  replaceSet: number;
+  /** absent: every replace set the repository publishes for the build */
+  replaceSet?: number;
 }
 
 /**
@@ -51,15 +52,20 @@ export function fleetHostReader(): (value: unknown) => FastHost | undefined {
     if (!isPlainObject(value)) return undefined;
     for (const key in value)
       if (key !== 'id' && key !== 'buildIds' && key !== 'applied' && key !== 'replaceSet') return undefined;
-    const { id, replaceSet = 0 } = value;
+    const { id, replaceSet } = value;
     if (typeof id !== 'string' || id.length === 0) return undefined;
-    if (typeof replaceSet !== 'number' || !Number.isSafeInteger(replaceSet) || replaceSet < 0)
+    if (
+      replaceSet !== undefined &&
+      (typeof replaceSet !== 'number' || !Number.isSafeInteger(replaceSet) || replaceSet < 0)
+    )
       return undefined;
     const built = components(value.buildIds, buildIds, buildIdSchema);
     const applied =
       value.applied === undefined ? {} : components(value.applied, versions, versionReleaseSchema);
     if (built === undefined || applied === undefined) return undefined;
-    return { id, buildIds: built, applied, replaceSet };
+    return replaceSet === undefined
+      ? { id, buildIds: built, applied }
+      : { id, buildIds: built, applied, replaceSet };
   };
 }
 

@@ -1,24 +1,28 @@
 import * as z from 'zod';
 import { formatPath, parseJson } from '../document/index.js';
 import { InputError } from '../input/index.js';
-import {
-  type Applicability,
-  type EvaluationTime,
-  evaluateHost,
-  type RepositoryIndex,
-} from './applicability.js';
+import { answersForHost, type SetAnswer } from './answers.js';
+import type { EvaluationTime, RepositoryIndex } from './applicability.js';
 import { buildIdSchema, versionReleaseSchema } from './fields.js';
 import { fleetHostReader } from './fleet-host-fast.js';
 import { COMPONENTS } from './types.js';
+
+/**
+ * The livepatch a component runs now: one version-release (the host's `replaceSet`, else the build's
+ * first published set), or one per replace set, keyed by the set's number.
+ */
+const appliedSchema = z.union([
+  versionReleaseSchema,
+  z.record(z.string().regex(/^(0|[1-9][0-9]{0,8})$/, 'a replace set number'), versionReleaseSchema),
+]);
 
 /** One line of hosts.jsonl: a host, the build IDs it runs and the livepatches applied now. */
 export const fleetHostSchema = z.strictObject({
   id: z.string().min(1),
   buildIds: z.strictObject({ kernel: buildIdSchema.optional(), xen: buildIdSchema.optional() }),
-  applied: z
-    .strictObject({ kernel: versionReleaseSchema.optional(), xen: versionReleaseSchema.optional() })
-    .default({}),
-  replaceSet: z.number().int().min(0).default(0),
+  applied: z.strictObject({ kernel: appliedSchema.optional(), xen: appliedSchema.optional() }).default({}),
+  /** answer for this replace set alone; absent: every set the repository publishes for the build */
+  replaceSet: z.number().int().min(0).optional(),
 });
 export type FleetHost = z.output<typeof fleetHostSchema>;
 
@@ -68,10 +72,10 @@ export function parseFleetHosts(text: string, source: string): FleetHost[] {
   return hosts;
 }
 
-/** One host component's answer, named by host. */
+/** One host component's answers, named by host: one per replace set, as `klpm check` gives them. */
 export interface FleetResult {
   readonly host: string;
-  readonly result: Applicability;
+  readonly answers: ReadonlyArray<SetAnswer>;
 }
 
 /**
@@ -86,33 +90,33 @@ export function evaluateFleet(
 ): FleetResult[] {
   const evaluate = fleetEvaluator(index, time);
   const out: FleetResult[] = [];
-  for (const host of hosts) for (const result of evaluate(host)) out.push({ host: host.id, result });
+  for (const host of hosts) for (const answers of evaluate(host)) out.push({ host: host.id, answers });
   return out;
 }
 
 /**
- * evaluateFleet one host at a time, for a caller that streams the hosts: the answers of every
- * component the host reports a build ID for, shared with earlier hosts of the same build, replace
- * set and applied livepatch.
+ * evaluateFleet one host at a time, for a caller that streams the hosts: per component the host
+ * reports a build ID for, its answers per replace set, shared with earlier hosts of the same build,
+ * replace set and applied livepatches.
  */
 export function fleetEvaluator(
   index: RepositoryIndex,
   time: EvaluationTime,
-): (host: FleetHost) => Applicability[] {
-  const seen = new Map<string, Applicability>();
+): (host: FleetHost) => Array<ReadonlyArray<SetAnswer>> {
+  const seen = new Map<string, ReadonlyArray<SetAnswer>>();
   return (host) => {
-    const out: Applicability[] = [];
+    const out: Array<ReadonlyArray<SetAnswer>> = [];
     for (const component of COMPONENTS) {
       const buildId = host.buildIds[component];
       if (buildId === undefined) continue;
       const applied = host.applied[component];
-      const key = `${component}/${host.replaceSet}/${buildId}/${applied ?? ''}`;
-      let result = seen.get(key);
-      if (result === undefined) {
-        result = evaluateHost(index, { component, buildId, applied, replaceSet: host.replaceSet }, time);
-        seen.set(key, result);
+      const key = `${component}/${host.replaceSet ?? ''}/${buildId}/${typeof applied === 'string' ? applied : JSON.stringify(applied ?? {})}`;
+      let answers = seen.get(key);
+      if (answers === undefined) {
+        answers = answersForHost(index, { component, buildId, applied, replaceSet: host.replaceSet }, time);
+        seen.set(key, answers);
       }
-      out.push(result);
+      out.push(answers);
     }
     return out;
   };

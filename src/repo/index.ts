@@ -1,4 +1,6 @@
 /** Livepatch repositories (updateinfo.xml, klpm's JSON index), rpm version order and applicability. */
+
+export { answersForHost, type HostSets, type SetAnswer } from './answers.js';
 export {
   type Applicability,
   type ApplicabilityStatus,
@@ -31,6 +33,7 @@ export {
 export { fleetHostReader } from './fleet-host-fast.js';
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
+export { orderWarnings } from './order-warnings.js';
 export {
   COMPONENTS,
   type Component,

@@ -83,3 +83,30 @@ describe('klpm simulate', () => {
     expect((await runCli(['simulate', scenario, '--log', '--json'])).code).toBe(2);
   });
 });
+
+describe('simulate marks debug-only lines and explains refused steps', () => {
+  const DEMO = join(import.meta.dirname, '../../examples/klp/replace-set-upgrade.yaml');
+
+  it('marks the pr_debug transition lines in text, lists their indexes in JSON, and leaves --log as dmesg', async () => {
+    const text = await runCli(['simulate', DEMO]);
+    expect(text.stdout).toContain("'kernel_lp_v1': initializing patching transition  (debug)");
+    expect(text.stdout).toContain("'kernel_lp_v1': starting patching transition\n");
+    const json = JSON.parse((await runCli(['simulate', DEMO, '--json'])).stdout);
+    expect(json.debugOnly.length).toBeGreaterThan(0);
+    for (const i of json.debugOnly)
+      expect(json.log[i]).toMatch(/(initializing|completing) patching transition$/);
+    const log = (await runCli(['simulate', DEMO, '--log'])).stdout;
+    expect(log).not.toContain('(debug)');
+    expect(log.split('\n').filter(Boolean)).toEqual(json.log);
+  });
+
+  it('gives a refused step a one-line reason', async () => {
+    const text = await runCli(['simulate', DEMO]);
+    expect(text.stdout).toContain('6. unload kernel_lp_v2  -> refused: EAGAIN');
+    expect(text.stdout).toContain(
+      'why: the patch is still registered (enabled, or in transition): disable it first',
+    );
+    const json = JSON.parse((await runCli(['simulate', DEMO, '--json'])).stdout);
+    expect(json.steps[5].why).toContain('disable it first');
+  });
+});

@@ -68,10 +68,11 @@ describe('klpm apply', () => {
         `  1. load lp_v1 6.1.0-56.1 from ${join(dir, 'var/lib/klpm/repo/lp_v1.ko')}`,
         '  predicted kernel log:',
         "    livepatch: enabling patch 'lp_v1'",
-        "    livepatch: 'lp_v1': initializing patching transition",
+        "    livepatch: 'lp_v1': initializing patching transition  (debug)",
         "    livepatch: 'lp_v1': starting patching transition",
-        "    livepatch: 'lp_v1': completing patching transition",
+        "    livepatch: 'lp_v1': completing patching transition  (debug)",
         "    livepatch: 'lp_v1': patching complete",
+        '  (debug): printed only with dynamic debug on; a stock dmesg lacks the line',
         `dry run: nothing was changed (kernel ${RELEASE} (build ID ${BUILD})); run again with --yes to carry the plan out`,
         '',
       ].join('\n'),
@@ -177,5 +178,14 @@ describe('klpm status with a repository', () => {
       reboot: false,
       repository: { answers: [{ replaceSet: 0, answer: { status: 'unsupported' } }] },
     });
+  });
+});
+
+describe('apply --json marks the debug-only lines of the predicted log', () => {
+  it('debugOnly lists the indexes of the pr_debug lines beside predictedLog', async () => {
+    const doc = JSON.parse((await runCli(['apply', '--root', root(), '--dry-run', '--json'])).stdout);
+    const plan = doc.plans[0];
+    expect(plan.debugOnly).toEqual([1, 3]);
+    expect(plan.predictedLog[1]).toContain('initializing patching transition');
   });
 });

@@ -90,7 +90,10 @@ describe('klpm check', () => {
     // coverage ends 2026-07-01: within 30 days of 2026-06-10
     const late = JSON.parse((await runCli([...args, '--now', '2026-06-10'])).stdout);
     expect(late).toMatchObject({ status: 'kernel-upgrade-required', expires: '2026-07-01' });
-    const otherSet = JSON.parse((await runCli([...args.slice(0, 5), '--json'])).stdout);
+    // without --replace-set: the set the build has (1); narrowed to set 0, which has none for it
+    const every = JSON.parse((await runCli([...args.slice(0, 5), '--json', '--now', '2026-03-01'])).stdout);
+    expect(every.status).toBe('supported');
+    const otherSet = JSON.parse((await runCli([...args.slice(0, 5), '--replace-set', '0', '--json'])).stdout);
     expect(otherSet.status).toBe('unsupported');
   });
 
@@ -164,5 +167,95 @@ describe('klpm fleet check', () => {
     const out = await runCli(['fleet', 'check', '--repo', EXAMPLE, '--hosts', hosts]);
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(new RegExp(`^klpm: ${hosts}: line 2 buildIds\\.kernel: `));
+  });
+});
+
+describe('true sentences: every replace set, the tense of a date, an older `to`', () => {
+  const INDEX = join(EXAMPLE, 'index.json');
+  const K = '2a4c6e8f0b1d3f5a7c9e0b2d4f6a8c0e1f3a5b7c'; // 6.1.0-40, published in replace set 1 only
+
+  it('check answers for the replace sets the build has, without --replace-set', async () => {
+    const out = await runCli(['check', '--repo', INDEX, '--build-id', K, '--now', '2026-03-01', '--json']);
+    expect(out.code).toBe(0);
+    const json = JSON.parse(out.stdout);
+    expect(json).toMatchObject({ status: 'supported', apply: { to: '6.1.0-40.2' } });
+    expect(json.sets.map((s: { replaceSet: number }) => s.replaceSet)).toEqual([1]);
+    expect(json.sets[0].answer.status).toBe('supported');
+    const text = await runCli(['check', '--repo', INDEX, '--build-id', K, '--now', '2026-03-01']);
+    expect(text.stdout).toContain('replace set 1: supported');
+    expect(text.stdout).not.toContain('never built');
+    // --replace-set narrows: set 0 has nothing for this build
+    const narrowed = await runCli([
+      'check',
+      '--repo',
+      INDEX,
+      '--build-id',
+      K,
+      '--replace-set',
+      '0',
+      '--json',
+    ]);
+    expect(JSON.parse(narrowed.stdout)).toMatchObject({ status: 'unsupported', sets: [{ replaceSet: 0 }] });
+  });
+
+  it('a coverage date already past reads in the past tense', async () => {
+    const args = ['check', '--repo', INDEX, '--build-id', K, '--json', '--now'];
+    const soon = JSON.parse((await runCli([...args, '2026-06-20'])).stdout);
+    expect(soon.reason).toContain('coverage of this build ends 2026-07-01');
+    const past = JSON.parse((await runCli([...args, '2026-08-01'])).stdout);
+    expect(past.reason).toContain('coverage of this build ended 2026-07-01');
+  });
+
+  it('warns about a livepatch whose `to` is older than its base', async () => {
+    const index = join(dir, 'older-to.json');
+    const livepatch = { component: 'kernel', baseBuildId: K, base: '6.1.0-40', to: '6.1.0-39.1' };
+    writeFileSync(
+      index,
+      JSON.stringify({
+        format: 'klpm-repository-index',
+        version: 1,
+        updates: [{ id: 'U-1', issued: '2026-01-01', livepatches: [livepatch] }],
+      }),
+    );
+    const out = await runCli(['check', '--repo', index, '--build-id', K]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(
+      `klpm: ${index}: warning: update 'U-1': livepatch to 6.1.0-39.1 is older than its base 6.1.0-40\n`,
+    );
+  });
+
+  it('fleet check answers per replace set, and takes `applied` per set or as one version', async () => {
+    const hosts = join(dir, 'sets.jsonl');
+    writeFileSync(
+      hosts,
+      [
+        { id: 'fresh', buildIds: { kernel: K } },
+        { id: 'per-set', buildIds: { kernel: K }, applied: { kernel: { '1': '6.1.0-40.2' } } },
+        { id: 'one', buildIds: { kernel: K }, applied: { kernel: '6.1.0-40.1' } },
+        { id: 'set0', buildIds: { kernel: K }, replaceSet: 0 },
+      ]
+        .map((h) => JSON.stringify(h))
+        .join('\n'),
+    );
+    const out = await runCli(['fleet', 'check', '--repo', INDEX, '--hosts', hosts, '--now', '2026-03-01']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/kernel\s+supported\s+3/);
+    expect(out.stdout).toMatch(/kernel\s+unsupported\s+1/);
+    const lines = out.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.host, l.status, l.apply?.to ?? null, l.sets.length])).toEqual([
+      ['fresh', 'supported', '6.1.0-40.2', 1],
+      ['per-set', 'supported', null, 1],
+      ['one', 'supported', '6.1.0-40.2', 1],
+      ['set0', 'unsupported', null, 1],
+    ]);
+    const bad = join(dir, 'bad-set.jsonl');
+    writeFileSync(
+      bad,
+      JSON.stringify({ id: 'x', buildIds: { kernel: K }, applied: { kernel: { one: 'v-1' } } }),
+    );
+    expect((await runCli(['fleet', 'check', '--repo', INDEX, '--hosts', bad])).code).toBe(2);
   });
 });

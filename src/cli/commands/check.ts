@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { loadRepository, readRunningBuildId } from '../../host/livepatch/index.js';
-import { type Applicability, type Component, evaluateHost, indexRepository } from '../../repo/index.js';
+import { answersForHost, type Component, indexRepository } from '../../repo/index.js';
+import { checkDocument, renderCheck } from '../check-output.js';
 import type { CommandFactory } from '../context.js';
 import { readBuildIdFlag, readCount, readTime, readVersionReleaseFlag } from '../flags.js';
 
@@ -9,7 +10,7 @@ interface CheckOptions {
   component: Component;
   buildId?: string;
   applied?: string;
-  replaceSet: string;
+  replaceSet?: string;
   root: string;
   now?: string;
   expiryWindow: string;
@@ -25,15 +26,22 @@ export const checkCommand: CommandFactory = (ctx) =>
       new Option('--component <name>', 'what is patched').choices(['kernel', 'xen']).default('kernel'),
     )
     .option('--build-id <hex>', 'running build ID (default: read from <root>/sys/kernel/notes)')
-    .option('--applied <version-release>', 'livepatch version applied now')
-    .option('--replace-set <n>', 'replace set of the livepatches', '0')
+    .option(
+      '--applied <version-release>',
+      'livepatch version applied now (in --replace-set, else in the first set answered)',
+    )
+    .option(
+      '--replace-set <n>',
+      'answer for this replace set alone (default: every set published for the build)',
+    )
     .option('--root <dir>', 'root of the host tree to read the build ID from', '/')
     .option('--now <iso>', 'evaluate coverage expiry at this time (default: now)')
     .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
     .option('--json', 'print the result as JSON')
     .action(async (opts: CheckOptions) => {
       const time = readTime(opts);
-      const replaceSet = readCount(opts.replaceSet, '--replace-set');
+      const replaceSet =
+        opts.replaceSet === undefined ? undefined : readCount(opts.replaceSet, '--replace-set');
       const applied =
         opts.applied === undefined ? undefined : readVersionReleaseFlag(opts.applied, '--applied');
       const buildId =
@@ -43,29 +51,10 @@ export const checkCommand: CommandFactory = (ctx) =>
       const repository = await loadRepository(opts.repo);
       for (const warning of repository.warnings)
         ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
-      const result = evaluateHost(
+      const answers = answersForHost(
         indexRepository(repository),
         { component: opts.component, buildId, applied, replaceSet },
         time,
       );
-      ctx.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderCheck(result));
+      ctx.stdout(opts.json ? `${JSON.stringify(checkDocument(answers), null, 2)}\n` : renderCheck(answers));
     });
-
-function renderCheck(r: Applicability): string {
-  const lines = [
-    `${r.component} build ${r.buildId ?? '(unknown)'}: ${r.status}${r.eol ? ' (end of life)' : ''}`,
-    // the pure answer says what is missing; the command says which flag gives it
-    `  ${r.reason}${r.buildId === undefined ? '; pass --build-id' : ''}`,
-  ];
-  if (r.apply) lines.push(`  apply:      ${r.apply.to} (from ${r.apply.update}, base ${r.apply.base})`);
-  if (r.candidates.length > 0)
-    lines.push(`  candidates: ${r.candidates.map((c) => `${c.to} (${c.update})`).join(', ')}`);
-  if (r.rolledUp.length > 0) lines.push(`  rolled up:  ${r.rolledUp.join(', ')}`);
-  lines.push(`  reboot:     ${r.reboot}`);
-  const g = r.guidance;
-  if (g.mandatory.length + g.recommended.length + g.full.length > 0)
-    lines.push(
-      `  guidance:   mandatory ${g.mandatory.join(' ') || '-'}; recommended ${g.recommended.join(' ') || '-'}; full ${g.full.join(' ') || '-'}`,
-    );
-  return `${lines.join('\n')}\n`;
-}

@@ -29,7 +29,7 @@ export const fleetSummaryCommand: CommandFactory = (ctx, setExit) =>
           `reboot: ${pairs(summary.reboot)}`,
           ...summary.builds.map(
             (b) =>
-              `build ${b.buildId ?? 'unknown'} (${b.release ?? 'unknown'}): ${b.hosts} hosts, ${b.status}${b.expires === null ? '' : `, coverage ends ${b.expires}`}`,
+              `build ${b.buildId ?? 'unknown'} (${b.release ?? 'unknown'}): ${b.hosts} hosts, ${b.status}${b.expires === null ? '' : `, coverage ${Date.parse(`${b.expires}T00:00:00Z`) <= Date.now() ? 'ended' : 'ends'} ${b.expires}`}`,
           ),
         ];
         ctx.stdout(`${out.join('\n')}\n`);

@@ -36,6 +36,7 @@ export const kmpAddKernelCommand: CommandFactory = (ctx, setExit) =>
         "the modules of the kernel's initrd, one name or path per line (lsinitramfs or lsinitrd output will do)",
       )
       .option('--describe <file>', 'a JSON description of the kernel instead of its files (docs/kmp.md)'),
+    { depmod: true },
   ).action(async (kernel: string, flags: AddKernelFlags) => {
     readNameArgument(kernel, 'KERNEL', nameProblem);
     if (

@@ -9,6 +9,7 @@ export const kmpAddCommand: CommandFactory = (ctx, setExit) =>
     new Command('add')
       .description('store a KMP build and link it into every kernel it is compatible with')
       .argument('<package-dir>', 'directory holding kmp.json and the module files (docs/kmp.md)'),
+    { depmod: true },
   ).action(async (dir: string, flags: KmpFlags) =>
     report(ctx, setExit, flags, await kmpAdd(kmpOptions(ctx, flags, 'change'), dir)),
   );

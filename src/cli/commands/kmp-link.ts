@@ -5,8 +5,8 @@ import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.j
 
 /** klpm kmp link: applies the link plan, then runs depmod for each kernel whose links changed. */
 export const kmpLinkCommand: CommandFactory = (ctx, setExit) =>
-  withKmpFlags(
-    new Command('link').description("bring every kernel's weak-updates/ in line with the store"),
-  ).action(async (flags: KmpFlags) =>
+  withKmpFlags(new Command('link').description("bring every kernel's weak-updates/ in line with the store"), {
+    depmod: true,
+  }).action(async (flags: KmpFlags) =>
     report(ctx, setExit, flags, await kmpLink(kmpOptions(ctx, flags, 'change'))),
   );

@@ -11,6 +11,7 @@ export const kmpRemoveKernelCommand: CommandFactory = (ctx, setExit) =>
     new Command('remove-kernel')
       .description("drop a kernel's weak-updates links and its registration")
       .argument('<kernel>', 'kernel release, as uname -r'),
+    { depmod: true },
   ).action(async (kernel: string, flags: KmpFlags) => {
     readNameArgument(kernel, 'KERNEL', nameProblem);
     report(ctx, setExit, flags, await kmpRemoveKernel(kmpOptions(ctx, flags, 'change'), kernel));

@@ -12,6 +12,7 @@ export const kmpRemoveCommand: CommandFactory = (ctx, setExit) =>
       )
       .argument('<package>', 'package name')
       .argument('[version]', 'only this version'),
+    { depmod: true },
   ).action(async (pkg: string, version: string | undefined, flags: KmpFlags) =>
     report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version)),
   );

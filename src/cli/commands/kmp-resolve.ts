@@ -7,6 +7,7 @@ import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.j
 export const kmpResolveCommand: CommandFactory = (ctx, setExit) =>
   withKmpFlags(
     new Command('resolve').description('print the builds chosen per kernel and the link plan (dry run)'),
+    { depmod: false },
   ).action(async (flags: KmpFlags) =>
     report(ctx, setExit, flags, await kmpLink(kmpOptions(ctx, flags, 'dry-run'))),
   );

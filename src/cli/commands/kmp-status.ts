@@ -7,6 +7,7 @@ import { type KmpFlags, kmpOptions, outcomeJson, problemLines, withKmpFlags } fr
 export const kmpStatusCommand: CommandFactory = (ctx, setExit) =>
   withKmpFlags(
     new Command('status').description('table of kernels and KMPs: the build serving each, and gaps'),
+    { depmod: false },
   ).action(async (flags: KmpFlags) => {
     const outcome = await kmpLink(kmpOptions(ctx, flags, 'dry-run'));
     if (flags.json) ctx.stdout(`${JSON.stringify(outcomeJson(outcome), null, 2)}\n`);

@@ -1,6 +1,15 @@
 import { Command, Option } from 'commander';
 import { readFileText } from '../../host/index.js';
-import { formatEvent, parseScenario, runScenario, type Simulation, simulationLog } from '../../klp/index.js';
+import {
+  DEBUG_MARK,
+  debugOnlyIndexes,
+  formatEvent,
+  isDebugOnlyLine,
+  parseScenario,
+  runScenario,
+  type Simulation,
+  simulationLog,
+} from '../../klp/index.js';
 import { type CommandFactory, ExitCode } from '../context.js';
 
 /** klpm simulate FILE: predicts what the kernel does for a scenario. */
@@ -26,14 +35,22 @@ export const simulateCommand: CommandFactory = (ctx, setExit) =>
     });
 
 function toJson(simulation: Simulation) {
+  const log = simulationLog(simulation);
   return {
     kernel: simulation.kind,
+    log,
+    debugOnly: debugOnlyIndexes(log),
     steps: simulation.steps.map((step) => ({
       index: step.index,
       step: step.step,
       ok: step.error === undefined,
       ...(step.error
-        ? { errno: step.error.errno, errnoNumber: step.error.number, message: step.error.message }
+        ? {
+            errno: step.error.errno,
+            errnoNumber: step.error.number,
+            message: step.error.message,
+            ...(step.error.why ? { why: step.error.why } : {}),
+          }
         : {}),
       events: step.events.map((event) => ({ ...event, text: formatEvent(event) })),
     })),
@@ -50,8 +67,14 @@ function renderText(simulation: Simulation): string {
     out.push(
       `${String(step.index + 1).padStart(3)}. ${step.step}${step.error ? `  -> refused: ${step.error.errno} ${step.error.message}` : ''}`,
     );
-    for (const event of step.events) out.push(`       ${formatEvent(event)}`);
+    if (step.error?.why) out.push(`       why: ${step.error.why}`);
+    for (const event of step.events) {
+      const line = formatEvent(event);
+      out.push(`       ${line}${isDebugOnlyLine(line) ? DEBUG_MARK : ''}`);
+    }
   }
+  if (simulationLog(simulation).some(isDebugOnlyLine))
+    out.push('', '(debug): printed only with dynamic debug on (pr_debug); a stock dmesg lacks the line');
   out.push('', 'patches (/sys/kernel/livepatch):');
   if (simulation.sysfs.length === 0) out.push('  none');
   for (const patch of simulation.sysfs) {

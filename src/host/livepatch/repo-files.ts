@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../input/index.js';
 import {
   decodeXmlBytes,
+  orderWarnings,
   parseRepositoryIndex,
   parseUpdateinfo,
   type Repository,
@@ -48,6 +49,7 @@ export async function loadRepository(path: string): Promise<Repository> {
   return withAbsoluteFiles(parseUpdateinfo(text, path), dirname(resolve(path)));
 }
 
+/** The repository with its files resolved against `base` (contained), and the warnings every format shares. */
 async function withAbsoluteFiles(repository: Repository, base: string): Promise<Repository> {
   const updates = await Promise.all(
     repository.updates.map(async (update, i) => ({
@@ -70,7 +72,12 @@ async function withAbsoluteFiles(repository: Repository, base: string): Promise<
       ),
     })),
   );
-  return { ...repository, directory: base, updates };
+  return {
+    ...repository,
+    directory: base,
+    warnings: [...repository.warnings, ...orderWarnings(repository)],
+    updates,
+  };
 }
 
 const exists = (path: string) =>

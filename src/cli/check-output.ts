@@ -1,0 +1,40 @@
+import type { Applicability, SetAnswer } from '../repo/index.js';
+
+/**
+ * `klpm check --json` (and one line of `klpm fleet check`): the fields of the first answered replace
+ * set, or of the `--replace-set` one, as before there were several sets, and every set's answer in
+ * `sets`, shaped like `klpm status --json`'s `repository.answers`.
+ */
+export function checkDocument(
+  answers: ReadonlyArray<SetAnswer>,
+): Applicability & { sets: ReadonlyArray<SetAnswer> } {
+  return { ...answers[0]!.answer, sets: answers };
+}
+
+/** The text of `klpm check`: one block per answered replace set. */
+export function renderCheck(answers: ReadonlyArray<SetAnswer>): string {
+  const named = answers.length > 1 || answers.some((a) => a.replaceSet !== 0);
+  return answers
+    .map(({ replaceSet, answer }) => renderAnswer(answer, named ? replaceSet : undefined))
+    .join('');
+}
+
+function renderAnswer(r: Applicability, replaceSet: number | undefined): string {
+  const set = replaceSet === undefined ? '' : `, replace set ${replaceSet}`;
+  const lines = [
+    `${r.component} build ${r.buildId ?? '(unknown)'}${set}: ${r.status}${r.eol ? ' (end of life)' : ''}`,
+    // the pure answer says what is missing; the command says which flag gives it
+    `  ${r.reason}${r.buildId === undefined ? '; pass --build-id' : ''}`,
+  ];
+  if (r.apply) lines.push(`  apply:      ${r.apply.to} (from ${r.apply.update}, base ${r.apply.base})`);
+  if (r.candidates.length > 0)
+    lines.push(`  candidates: ${r.candidates.map((c) => `${c.to} (${c.update})`).join(', ')}`);
+  if (r.rolledUp.length > 0) lines.push(`  rolled up:  ${r.rolledUp.join(', ')}`);
+  lines.push(`  reboot:     ${r.reboot}`);
+  const g = r.guidance;
+  if (g.mandatory.length + g.recommended.length + g.full.length > 0)
+    lines.push(
+      `  guidance:   mandatory ${g.mandatory.join(' ') || '-'}; recommended ${g.recommended.join(' ') || '-'}; full ${g.full.join(' ') || '-'}`,
+    );
+  return `${lines.join('\n')}\n`;
+}
