@@ -17,6 +17,7 @@ import { InputError } from '../input/index.js';
 import type { EvaluationTime } from '../repo/index.js';
 import type { FleetStore, Principal } from '../store/index.js';
 import { HttpError } from './http-io.js';
+import type { FleetMetrics } from './metrics.js';
 import type { LoadedRepository, RefreshResult } from './repository-state.js';
 
 /**
@@ -41,15 +42,17 @@ export interface RouteDeps {
   readonly refresh: () => Promise<RefreshResult>;
   readonly expiryWindowDays: number;
   readonly ready: () => Promise<boolean>;
+  readonly metrics: FleetMetrics;
 }
 
-/** A route's answer: JSON, or a file of the repository to stream. */
+/** A route's answer: JSON, a file of the repository to stream, or text (the metrics). */
 export type RouteAnswer =
   | { readonly status: number; readonly body: unknown }
-  | { readonly status: 200; readonly file: string };
+  | { readonly status: 200; readonly file: string }
+  | { readonly status: 200; readonly text: string; readonly contentType: string };
 
 export interface Route<B = undefined> {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** the path; `{id}` stands for a host id, `{sha256}` for a file's sha256 */
   readonly path: string;
   readonly access: Access;
@@ -70,6 +73,12 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     access: 'public',
     handle: async (deps) =>
       (await deps.ready()) ? ok({ ready: true }) : { status: 503, body: { ready: false } },
+  }),
+  route({
+    method: 'GET',
+    path: '/metrics',
+    access: 'read',
+    handle: async (deps) => ({ status: 200, ...(await deps.metrics.render()) }),
   }),
   route<EnrollRequest>({
     method: 'POST',
@@ -97,6 +106,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
       const { evaluation, plan } = assessReport(body, deps.repository().index, time);
       const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
+      deps.metrics.report(saved);
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
       return ok(plan);
     },

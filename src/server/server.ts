@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { FleetStore, Principal } from '../store/index.js';
 import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, sendJson } from './http-io.js';
-import { RepositoryState } from './repository-state.js';
+import { FleetMetrics, UNMATCHED } from './metrics.js';
+import { type RefreshResult, RepositoryState } from './repository-state.js';
 import { authorize, type Route, routes, validate } from './routes.js';
 
 export interface FleetServerOptions {
@@ -23,6 +24,8 @@ export interface FleetServerOptions {
    * (`POST /v1/repository/refresh` still reads it again). Default 2000.
    */
   readonly repoPollMs?: number;
+  /** the metrics `/metrics` shows; default: a registry of this server's own */
+  readonly metrics?: FleetMetrics;
 }
 
 export interface RunningServer {
@@ -59,7 +62,8 @@ export async function startFleetServer(
     now: now(),
     expiryWindowDays,
   }));
-  const server = createServer(fleetHandler({ ...options, log }, repository));
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
+  const server = createServer(fleetHandler({ ...options, log, metrics }, repository));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -72,8 +76,7 @@ export async function startFleetServer(
       : setInterval(() => {
           if (polling) return;
           polling = true;
-          repository
-            .refreshIfChanged()
+          counted(metrics, repository.refreshIfChanged())
             .then((result) => {
               if (result !== undefined)
                 log(
@@ -110,6 +113,23 @@ export async function startFleetServer(
   };
 }
 
+/** Counts a refresh in the metrics: ok when it ran, failed when the repository did not read. */
+function counted<R extends RefreshResult | undefined>(
+  metrics: FleetMetrics,
+  refresh: Promise<R>,
+): Promise<R> {
+  return refresh.then(
+    (result) => {
+      if (result !== undefined) metrics.refresh('ok');
+      return result;
+    },
+    (error: unknown) => {
+      metrics.refresh('failed');
+      throw error;
+    },
+  );
+}
+
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
@@ -122,18 +142,22 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
   const deps = {
     store: options.store,
     repository: () => repository.current(),
-    refresh: () => repository.refresh(),
+    refresh: () => counted(metrics, repository.refresh()),
+    metrics,
     expiryWindowDays: options.expiryWindowDays ?? 30,
     ready: () => options.store.ready().catch(() => false),
   };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     let who: string = 'none';
+    let routeLabel = UNMATCHED;
     const url = parseUrl(req.url);
-    const logLine = (status: number) =>
+    const logLine = (status: number) => {
+      metrics.request(req.method ?? 'GET', routeLabel, status, (performance.now() - started) / 1000);
       log(
         JSON.stringify({
           time: new Date(now()).toISOString(),
@@ -144,6 +168,7 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
           who,
         }),
       );
+    };
     const answer = (status: number, body: unknown) => {
       sendJson(res, status, body);
       logLine(status);
@@ -154,6 +179,7 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
       const match = matches.find((c) => c.route.method === req.method);
       if (match === undefined)
         throw new HttpError(405, `${url.pathname} takes ${matches.map((m) => m.route.method).join(', ')}`);
+      routeLabel = match.route.path;
       const param = match.pattern.exec(url.pathname)?.[1] ?? '';
       const hostId = match.route.path.includes('{id}') ? param : '';
       const token = bearerToken(req);
@@ -179,7 +205,15 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
         now: now(),
       });
       if ('file' in result) await sendFile(res, result.file, logLine);
-      else answer(result.status, result.body);
+      else if ('text' in result) {
+        res.writeHead(result.status, {
+          'content-type': result.contentType,
+          'content-length': Buffer.byteLength(result.text),
+          'cache-control': 'no-store',
+        });
+        res.end(result.text);
+        logLine(result.status);
+      } else answer(result.status, result.body);
     };
     handle().catch((error: unknown) => {
       if (error instanceof HttpError) {

@@ -41,7 +41,8 @@ async function call(
         : { body: JSON.stringify(options.body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
+  return { status: response.status, body: text === '' ? undefined : json ? JSON.parse(text) : text };
 }
 
 beforeAll(async () => {
@@ -95,6 +96,7 @@ describe('the authorization matrix', () => {
     ['GET', `/v1/files/${'0'.repeat(64)}`, () => undefined, [401, 401, 403, 403, 404, 404]],
     ['POST', '/v1/hosts/{A}/events', () => eventBody(), [401, 401, 403, 403, 200, 403]],
     ['POST', '/v1/repository/refresh', () => undefined, [401, 401, 403, 200, 403, 403]],
+    ['GET', '/metrics', () => undefined, [401, 401, 200, 200, 403, 403]],
   ];
   for (const [method, path, body, expected] of matrix)
     it(`${method} ${path}`, async () => {
@@ -332,5 +334,42 @@ describe('bad input never gets a 500', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('metrics', () => {
+  it('GET /metrics is the Prometheus text format: requests per route template, reports, hosts, refreshes', async () => {
+    await call('GET', '/v1/summary', { token: tokens.viewer });
+    await call('POST', `/v1/hosts/${hostA}/report`, { token: tokens.hostA, body: reportBody({ seq: 1 }) });
+    await call('POST', '/v1/repository/refresh', { token: tokens.admin });
+    await call('GET', `/v1/hosts/${hostA}`, { token: tokens.viewer });
+    await call('GET', `/v1/no/such/${hostA}`, { token: tokens.viewer });
+    const answer = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${tokens.viewer}` },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await answer.text();
+    expect(text).toMatch(
+      /^klpm_http_requests_total\{method="GET",route="\/v1\/summary",status="200"\} \d+$/m,
+    );
+    expect(text).toMatch(
+      /^klpm_http_request_duration_seconds_bucket\{le="0\.05",method="GET",route="\/v1\/summary",status="200"\} \d+$/m,
+    );
+    expect(text).toContain('route="/v1/hosts/{id}"');
+    expect(text).toContain('route="unmatched"');
+    expect(text).toMatch(/^klpm_reports_ingested_total\{result="(stored|stale)"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^klpm_repository_refreshes_total\{result="ok"\} [1-9]\d*$/m);
+    const summary = (await call('GET', '/v1/summary', { token: tokens.admin })).body;
+    for (const [status, n] of Object.entries(summary.status))
+      expect(text).toContain(`klpm_hosts{status="${status}"} ${n}`);
+    for (const [reboot, n] of Object.entries(summary.reboot))
+      expect(text).toContain(`klpm_hosts_reboot{reboot="${reboot}"} ${n}`);
+    expect(text).toContain(`klpm_hosts_silent ${summary.silent}`);
+    expect(text).toMatch(/^klpm_process_resident_memory_bytes \d+/m);
+    // no host id, token or secret is a label or a value
+    for (const secret of [hostA, hostB, tokens.admin, tokens.viewer, tokens.hostA, secrets.good])
+      expect(text.includes(secret)).toBe(false);
+    expect(text.includes(tokens.hostA.split('.')[1]!)).toBe(false);
   });
 });
