@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import { type ZodType, z } from 'zod';
 import {
   assessReport,
   buildsOf,
@@ -7,6 +7,7 @@ import {
   firstIssue,
   type HostEventBody,
   hostEventSchema,
+  hostQuerySchema,
   isSha256,
   parseHostQuery,
   type Report,
@@ -43,6 +44,8 @@ export interface RouteDeps {
   readonly expiryWindowDays: number;
   readonly ready: () => Promise<boolean>;
   readonly metrics: FleetMetrics;
+  /** the OpenAPI document of this table (src/server/openapi.ts) */
+  readonly openapi: () => unknown;
 }
 
 /** A route's answer: JSON, a file of the repository to stream, or text (the metrics). */
@@ -57,7 +60,24 @@ export interface Route<B = undefined> {
   readonly path: string;
   readonly access: Access;
   readonly body?: ZodType<B>;
+  /** what the OpenAPI document says of it */
+  readonly doc: RouteDoc;
   readonly handle: (deps: RouteDeps, call: RouteCall<B>) => Promise<RouteAnswer>;
+}
+
+/**
+ * A route's description in the OpenAPI document: a summary, what a 2xx answer is (and its schema
+ * where one is written down), its query parameters' schema, and the refusals particular to it (the
+ * ones every route of its access or with a body has are added by src/server/openapi.ts).
+ */
+export interface RouteDoc {
+  readonly summary: string;
+  readonly ok: string;
+  readonly okSchema?: ZodType;
+  /** `text/plain` (the metrics), `application/octet-stream` (a file); default JSON */
+  readonly okType?: string;
+  readonly query?: ZodType;
+  readonly errors?: Readonly<Record<number, string>>;
 }
 
 const ok = (body: unknown) => ({ status: 200, body });
@@ -66,11 +86,27 @@ const route = <B>(r: Route<B>): Route<unknown> => r as unknown as Route<unknown>
 
 /** Every endpoint of the API as built (docs/fleet.md). Each parses, calls the store or src/fleet, answers. */
 export const routes: ReadonlyArray<Route<unknown>> = [
-  route({ method: 'GET', path: '/healthz', access: 'public', handle: async () => ok({ ok: true }) }),
+  route({
+    method: 'GET',
+    path: '/healthz',
+    access: 'public',
+    doc: {
+      summary: 'the process answers',
+      ok: '`{"ok": true}`',
+      okSchema: z.object({ ok: z.literal(true) }),
+    },
+    handle: async () => ok({ ok: true }),
+  }),
   route({
     method: 'GET',
     path: '/readyz',
     access: 'public',
+    doc: {
+      summary: 'the database answers',
+      ok: '`{"ready": true}`',
+      okSchema: z.object({ ready: z.boolean() }),
+      errors: { 503: 'the database does not answer: `{"ready": false}`' },
+    },
     handle: async (deps) =>
       (await deps.ready()) ? ok({ ready: true }) : { status: 503, body: { ready: false } },
   }),
@@ -78,12 +114,33 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'GET',
     path: '/metrics',
     access: 'read',
+    doc: {
+      summary: 'Prometheus metrics (text exposition format)',
+      ok: 'the metrics: requests and latency per route template and status, reports ingested, hosts per status, repository refreshes',
+      okType: 'text/plain',
+    },
     handle: async (deps) => ({ status: 200, ...(await deps.metrics.render()) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/openapi.json',
+    access: 'public',
+    doc: {
+      summary: 'this document: the OpenAPI 3.1 description of the API',
+      ok: 'the OpenAPI document, generated from the schemas the routes validate with',
+    },
+    handle: async (deps) => ok(deps.openapi()),
   }),
   route<EnrollRequest>({
     method: 'POST',
     path: '/v1/enroll',
     access: 'enroll',
+    doc: {
+      summary: 'trade an enrollment secret for a host id and host token',
+      ok: 'the host id and its token (shown once)',
+      okSchema: z.object({ id: z.string(), token: z.string() }),
+      errors: { 401: 'an unknown, expired or exhausted secret' },
+    },
     body: enrollRequestSchema,
     handle: async (deps, { body, now }) => {
       const result = await deps.store.enroll({ ...body, now });
@@ -101,6 +158,10 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'POST',
     path: '/v1/hosts/{id}/report',
     access: 'host',
+    doc: {
+      summary: "a host's check-in: its report, answered with its plan",
+      ok: "the host's plan (for a resent or older seq, the stored one)",
+    },
     body: reportSchema,
     handle: async (deps, { hostId, body, now }) => {
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
@@ -115,6 +176,11 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'GET',
     path: '/v1/hosts/{id}/plan',
     access: 'host-or-read',
+    doc: {
+      summary: "the host's latest plan",
+      ok: 'the plan',
+      errors: { 404: 'no such host, or it has not reported yet' },
+    },
     handle: async (deps, { hostId }) => {
       const plan = await deps.store.hostPlan(hostId);
       if (plan === undefined) throw new HttpError(404, `no host ${hostId}`);
@@ -126,6 +192,11 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'GET',
     path: '/v1/hosts',
     access: 'read',
+    doc: {
+      summary: 'the hosts, filtered, one page',
+      ok: '`{"hosts": [...], "next"}`; `next` is the cursor of the next page or null',
+      query: hostQuerySchema,
+    },
     handle: async (deps, { query, now }) => {
       const parsed = parseHostQuery(query);
       if (!parsed.ok) throw new HttpError(400, parsed.message, parsed.path);
@@ -137,6 +208,11 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'GET',
     path: '/v1/hosts/{id}',
     access: 'read',
+    doc: {
+      summary: 'one host: its row, latest report, plan and newest events',
+      ok: '`{"host", "report", "plan", "events"}`',
+      errors: { 404: 'no such host' },
+    },
     handle: async (deps, { hostId }) => {
       const detail = await deps.store.host(hostId);
       if (detail === undefined) throw new HttpError(404, `no host ${hostId}`);
@@ -147,12 +223,20 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'GET',
     path: '/v1/summary',
     access: 'read',
+    doc: {
+      summary: 'the fleet in numbers',
+      ok: 'the summary: hosts per status and reboot need, silent hosts, builds',
+    },
     handle: async (deps, { now }) => ok(summarize(await deps.store.summaryHosts(), now)),
   }),
   route({
     method: 'GET',
     path: '/v1/builds',
     access: 'read',
+    doc: {
+      summary: 'per build ID its hosts, status, newest livepatches and end-of-life horizon',
+      ok: '`{"builds": [...]}`',
+    },
     handle: async (deps, { now }) =>
       ok({
         builds: buildsOf(await deps.store.summaryHosts(), deps.repository().index, {
@@ -165,6 +249,15 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'GET',
     path: '/v1/files/{sha256}',
     access: 'any-host',
+    doc: {
+      summary: 'a livepatch module the repository lists',
+      ok: 'the file',
+      okType: 'application/octet-stream',
+      errors: {
+        400: 'not 64 lower-case hex digits',
+        404: 'the repository lists no such file, or it cannot be read',
+      },
+    },
     handle: async (deps, { param }) => {
       if (!isSha256(param)) throw new HttpError(400, 'a sha256 is 64 lower-case hex digits', 'sha256');
       const file = deps.repository().files.get(param);
@@ -176,6 +269,11 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'POST',
     path: '/v1/hosts/{id}/events',
     access: 'host',
+    doc: {
+      summary: 'the result of an apply, rollback or unload',
+      ok: '`{"stored": true}`',
+      okSchema: z.object({ stored: z.literal(true) }),
+    },
     body: hostEventSchema,
     handle: async (deps, { hostId, body, now }) => {
       const { kind, ...detail } = body;
@@ -187,6 +285,12 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'POST',
     path: '/v1/repository/refresh',
     access: 'admin',
+    doc: {
+      summary: 'read the repository again and re-evaluate every host',
+      ok: '`{"changed", "hosts", "livepatches"}`',
+      okSchema: z.object({ changed: z.boolean(), hosts: z.number().int(), livepatches: z.number().int() }),
+      errors: { 422: 'the repository does not read' },
+    },
     handle: async (deps) => {
       try {
         return ok(await deps.refresh());

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { FleetStore, Principal } from '../store/index.js';
 import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, sendJson } from './http-io.js';
 import { FleetMetrics, UNMATCHED } from './metrics.js';
+import { API_VERSION, openApiDocument } from './openapi.js';
 import { type RefreshResult, RepositoryState } from './repository-state.js';
 import { authorize, type Route, routes, validate } from './routes.js';
 
@@ -143,11 +144,16 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
   const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
+  let document: unknown;
   const deps = {
     store: options.store,
     repository: () => repository.current(),
     refresh: () => counted(metrics, repository.refresh()),
     metrics,
+    openapi: () => {
+      document ??= openApiDocument(routes, API_VERSION);
+      return document;
+    },
     expiryWindowDays: options.expiryWindowDays ?? 30,
     ready: () => options.store.ready().catch(() => false),
   };

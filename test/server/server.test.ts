@@ -97,6 +97,7 @@ describe('the authorization matrix', () => {
     ['POST', '/v1/hosts/{A}/events', () => eventBody(), [401, 401, 403, 403, 200, 403]],
     ['POST', '/v1/repository/refresh', () => undefined, [401, 401, 403, 200, 403, 403]],
     ['GET', '/metrics', () => undefined, [401, 401, 200, 200, 403, 403]],
+    ['GET', '/v1/openapi.json', () => undefined, [200, 200, 200, 200, 200, 200]],
   ];
   for (const [method, path, body, expected] of matrix)
     it(`${method} ${path}`, async () => {
@@ -371,5 +372,14 @@ describe('metrics', () => {
     for (const secret of [hostA, hostB, tokens.admin, tokens.viewer, tokens.hostA, secrets.good])
       expect(text.includes(secret)).toBe(false);
     expect(text.includes(tokens.hostA.split('.')[1]!)).toBe(false);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('GET /v1/openapi.json needs no token and is the document generated from the route table', async () => {
+    const { API_VERSION, openApiDocument, routes } = await import('../../src/server/index.js');
+    const answer = await call('GET', '/v1/openapi.json');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(JSON.parse(JSON.stringify(openApiDocument(routes, API_VERSION))));
   });
 });
