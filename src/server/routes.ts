@@ -301,12 +301,103 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       }
     },
   }),
+  route({
+    method: 'DELETE',
+    path: '/v1/hosts/{id}',
+    access: 'admin',
+    doc: {
+      summary: 'delete a host with its report, history and events; its token stops working',
+      ok: '`{"deleted": true}`',
+      okSchema: z.object({ deleted: z.literal(true) }),
+      errors: { 404: 'no such host' },
+    },
+    handle: async (deps, { hostId }) => {
+      if (!(await deps.store.deleteHost(hostId))) throw new HttpError(404, `no host ${hostId}`);
+      return ok({ deleted: true });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/tokens',
+    access: 'admin',
+    doc: {
+      summary: 'the API tokens: ids, roles and creation times, never a secret',
+      ok: '`{"tokens": [{"id", "role", "createdAt"}]}`',
+      okSchema: z.object({
+        tokens: z.array(
+          z.object({ id: z.string(), role: z.enum(['admin', 'viewer']), createdAt: z.string() }),
+        ),
+      }),
+    },
+    handle: async (deps) => ok({ tokens: await deps.store.listTokens() }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/tokens/{id}',
+    access: 'admin',
+    doc: {
+      summary: 'revoke an API token: it stops working at once',
+      ok: '`{"revoked": true}`',
+      okSchema: z.object({ revoked: z.literal(true) }),
+      errors: { 404: 'no token with that id' },
+    },
+    handle: async (deps, { param }) => {
+      if (!(await deps.store.revokeToken(param))) throw new HttpError(404, `no token ${param}`);
+      return ok({ revoked: true });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/enroll-secrets',
+    access: 'admin',
+    doc: {
+      summary: 'the enrollment secrets: ids, terms and use, never a secret',
+      ok: '`{"secrets": [{"id", "expires", "maxHosts", "used", "labels", "createdAt"}]}`',
+      okSchema: z.object({
+        secrets: z.array(
+          z.object({
+            id: z.string(),
+            expires: z.string().nullable(),
+            maxHosts: z.number().int().nullable(),
+            used: z.number().int(),
+            labels: z.array(z.string()),
+            createdAt: z.string(),
+          }),
+        ),
+      }),
+    },
+    handle: async (deps) => ok({ secrets: await deps.store.listEnrollSecrets() }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/enroll-secrets/{id}',
+    access: 'admin',
+    doc: {
+      summary: 'revoke an enrollment secret: it enrolls no more hosts (those it enrolled stay)',
+      ok: '`{"revoked": true}`',
+      okSchema: z.object({ revoked: z.literal(true) }),
+      errors: { 404: 'no secret with that id' },
+    },
+    handle: async (deps, { param }) => {
+      if (!(await deps.store.revokeEnrollSecret(param)))
+        throw new HttpError(404, `no enrollment secret ${param}`);
+      return ok({ revoked: true });
+    },
+  }),
 ];
 
 /** Whether `principal` may call a route of `access` for `hostId`: 401 without one, 403 when not allowed. */
 export function authorize(access: Access, principal: Principal | undefined, hostId: string): void {
   if (access === 'public' || access === 'enroll') return;
-  if (principal === undefined) throw new HttpError(401, 'a valid bearer token is needed');
+  // A host's token the server does not know (the host was deleted, or the database replaced):
+  // the answer says to enroll again.
+  if (principal === undefined)
+    throw new HttpError(
+      401,
+      'a valid bearer token is needed',
+      undefined,
+      access === 'host' || access === 'any-host' ? { reenroll: true } : undefined,
+    );
   const reader = principal.kind === 'role';
   const admin = principal.kind === 'role' && principal.role === 'admin';
   const self = principal.kind === 'host' && principal.hostId === hostId;

@@ -35,7 +35,8 @@ export interface RunningServer {
   readonly close: () => Promise<void>;
 }
 
-const HOST_ID = '([A-Za-z0-9-]{1,64})';
+/** a host id, or a token's or secret's id (base64url) */
+const ID = '([A-Za-z0-9_-]{1,64})';
 /** a sha256 as the path gives it; the route says 400 when it is not 64 hex digits */
 const SHA256 = '([^/]{1,128})';
 
@@ -46,7 +47,7 @@ interface Compiled {
 
 const compiled: ReadonlyArray<Compiled> = routes.map((route) => ({
   route,
-  pattern: new RegExp(`^${route.path.replace('{id}', HOST_ID).replace('{sha256}', SHA256)}$`),
+  pattern: new RegExp(`^${route.path.replace('{id}', ID).replace('{sha256}', SHA256)}$`),
 }));
 
 /**
@@ -224,9 +225,11 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
     handle().catch((error: unknown) => {
       if (error instanceof HttpError) {
         if (error.status === 413) res.setHeader('connection', 'close');
+        for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
         answer(error.status, {
           error: error.message,
           ...(error.path === undefined ? {} : { path: error.path }),
+          ...error.extra,
         });
         return;
       }

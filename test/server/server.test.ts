@@ -98,6 +98,8 @@ describe('the authorization matrix', () => {
     ['POST', '/v1/repository/refresh', () => undefined, [401, 401, 403, 200, 403, 403]],
     ['GET', '/metrics', () => undefined, [401, 401, 200, 200, 403, 403]],
     ['GET', '/v1/openapi.json', () => undefined, [200, 200, 200, 200, 200, 200]],
+    ['GET', '/v1/tokens', () => undefined, [401, 401, 403, 200, 403, 403]],
+    ['GET', '/v1/enroll-secrets', () => undefined, [401, 401, 403, 200, 403, 403]],
   ];
   for (const [method, path, body, expected] of matrix)
     it(`${method} ${path}`, async () => {
@@ -107,6 +109,55 @@ describe('the authorization matrix', () => {
           (await call(method, path.replace('{A}', hostA), { token: tokenOf(w), body: body() })).status,
         );
       expect(got).toEqual(expected);
+    });
+
+  // The deleting endpoints, each on a target of its own: every caller but the admin is refused and
+  // the target stays; then the admin's call succeeds, and a second one is 404.
+  const deleting: Array<[string, () => Promise<{ path: string; stays: () => Promise<boolean> }>]> = [
+    [
+      'DELETE /v1/tokens/{id}',
+      async () => {
+        const token = await store.createToken('viewer');
+        return {
+          path: `/v1/tokens/${token.split('.')[0]}`,
+          stays: async () => (await call('GET', '/v1/summary', { token })).status === 200,
+        };
+      },
+    ],
+    [
+      'DELETE /v1/enroll-secrets/{id}',
+      async () => {
+        const secret = await store.createEnrollSecret({ labels: [] });
+        return {
+          path: `/v1/enroll-secrets/${secret.split('.')[0]}`,
+          stays: async () => (await store.listEnrollSecrets()).some((s) => s.id === secret.split('.')[0]),
+        };
+      },
+    ],
+    [
+      'DELETE /v1/hosts/{id}',
+      async () => {
+        const enrolled = await call('POST', '/v1/enroll', {
+          body: { secret: secrets.good, machineId: 'd'.repeat(32), hostname: 'host-d' },
+        });
+        return {
+          path: `/v1/hosts/${enrolled.body.id}`,
+          stays: async () => (await store.authenticate(enrolled.body.token)) !== undefined,
+        };
+      },
+    ],
+  ];
+  for (const [name, target] of deleting)
+    it(name, async () => {
+      const { path, stays } = await target();
+      const got: number[] = [];
+      for (const w of ['none', 'garbage', 'viewer', 'hostA', 'hostB'] as const)
+        got.push((await call('DELETE', path, { token: tokenOf(w) })).status);
+      expect(got).toEqual([401, 401, 403, 403, 403]);
+      expect(await stays()).toBe(true);
+      expect((await call('DELETE', path, { token: tokens.admin })).status).toBe(200);
+      expect(await stays()).toBe(false);
+      expect((await call('DELETE', path, { token: tokens.admin })).status).toBe(404);
     });
 
   it('POST /v1/enroll: only a known, unexpired secret with hosts left enrolls; any bearer token is ignored', async () => {
@@ -381,5 +432,68 @@ describe('the OpenAPI document', () => {
     const answer = await call('GET', '/v1/openapi.json');
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual(JSON.parse(JSON.stringify(openApiDocument(routes, API_VERSION))));
+  });
+});
+
+describe('admin endpoints', () => {
+  it('GET /v1/tokens and /v1/enroll-secrets list ids and terms, never a secret', async () => {
+    const listed = await call('GET', '/v1/tokens', { token: tokens.admin });
+    expect(listed.status).toBe(200);
+    expect(listed.body.tokens).toEqual(
+      expect.arrayContaining([
+        { id: tokens.admin.split('.')[0], role: 'admin', createdAt: expect.any(String) },
+        { id: tokens.viewer.split('.')[0], role: 'viewer', createdAt: expect.any(String) },
+      ]),
+    );
+    const secretList = await call('GET', '/v1/enroll-secrets', { token: tokens.admin });
+    expect(secretList.body.secrets).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: secrets.good.split('.')[0], labels: ['site:ams1'], maxHosts: null }),
+        expect.objectContaining({ id: secrets.exhausted.split('.')[0], maxHosts: 0, used: 0 }),
+      ]),
+    );
+    const text = JSON.stringify([listed.body, secretList.body]);
+    for (const t of [tokens.admin, tokens.viewer, secrets.good, secrets.expired, secrets.exhausted])
+      expect(text.includes(t.split('.')[1]!)).toBe(false);
+  });
+
+  it('a deleted host\'s next report is 401 with "reenroll": true; a reader\'s 401 does not say so', async () => {
+    const enrolled = await call('POST', '/v1/enroll', {
+      body: { secret: secrets.good, machineId: 'e'.repeat(32), hostname: 'host-e' },
+    });
+    const id = enrolled.body.id as string;
+    const report = () =>
+      call('POST', `/v1/hosts/${id}/report`, { token: enrolled.body.token, body: reportBody({ seq: 1 }) });
+    expect((await report()).status).toBe(200);
+    expect((await call('DELETE', `/v1/hosts/${id}`, { token: tokens.admin })).body).toEqual({
+      deleted: true,
+    });
+    expect(await report()).toMatchObject({ status: 401, body: { reenroll: true } });
+    expect(
+      (await call('GET', `/v1/files/${'0'.repeat(64)}`, { token: enrolled.body.token })).body,
+    ).toMatchObject({
+      reenroll: true,
+    });
+    expect((await call('GET', `/v1/hosts/${id}`, { token: tokens.viewer })).status).toBe(404);
+    const reader = await call('GET', '/v1/summary', { token: tokens.garbage });
+    expect(reader.status).toBe(401);
+    expect(reader.body.reenroll).toBeUndefined();
+    // enrolling again makes it a new host
+    const again = await call('POST', '/v1/enroll', {
+      body: { secret: secrets.good, machineId: 'e'.repeat(32), hostname: 'host-e' },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).not.toBe(id);
+  });
+
+  it('ids that are not ids are 404, never 500', async () => {
+    for (const path of [
+      '/v1/tokens/a.b',
+      '/v1/tokens/',
+      `/v1/tokens/${'x'.repeat(65)}`,
+      '/v1/enroll-secrets/%00',
+    ])
+      expect((await call('DELETE', path, { token: tokens.admin })).status).toBe(404);
+    expect((await call('DELETE', '/v1/tokens/no_such-token', { token: tokens.admin })).status).toBe(404);
   });
 });
