@@ -88,6 +88,15 @@ function operation(route: Route<unknown>) {
     responses[403] = error('a token not allowed here');
   }
   if (route.body !== undefined) responses[413] = error('the body is over the limit (1 MiB)');
+  if (route.limit !== undefined)
+    responses[429] = {
+      ...error(
+        route.limit === 'enroll'
+          ? 'too many enrollments from this address; `Retry-After` says when to try again'
+          : 'too many reports of this host; `Retry-After` says when to try again',
+      ),
+      headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } },
+    };
   for (const [status, description] of Object.entries(doc.errors ?? {}))
     responses[status] = error(description);
   const parameters = [

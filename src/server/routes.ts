@@ -60,6 +60,8 @@ export interface Route<B = undefined> {
   readonly path: string;
   readonly access: Access;
   readonly body?: ZodType<B>;
+  /** the rate limit it counts against: `enroll` per client address, `report` per host */
+  readonly limit?: 'enroll' | 'report';
   /** what the OpenAPI document says of it */
   readonly doc: RouteDoc;
   readonly handle: (deps: RouteDeps, call: RouteCall<B>) => Promise<RouteAnswer>;
@@ -135,6 +137,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'POST',
     path: '/v1/enroll',
     access: 'enroll',
+    limit: 'enroll',
     doc: {
       summary: 'trade an enrollment secret for a host id and host token',
       ok: 'the host id and its token (shown once)',
@@ -158,6 +161,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'POST',
     path: '/v1/hosts/{id}/report',
     access: 'host',
+    limit: 'report',
     doc: {
       summary: "a host's check-in: its report, answered with its plan",
       ok: "the host's plan (for a resent or older seq, the stored one)",

@@ -6,6 +6,13 @@ import type { FleetStore, Principal } from '../store/index.js';
 import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, sendJson } from './http-io.js';
 import { FleetMetrics, UNMATCHED } from './metrics.js';
 import { API_VERSION, openApiDocument } from './openapi.js';
+import {
+  clientAddress,
+  MemoryRateLimiter,
+  normalizeAddress,
+  type Rate,
+  type RateLimiter,
+} from './rate-limit.js';
 import { type RefreshResult, RepositoryState } from './repository-state.js';
 import { authorize, type Route, routes, validate } from './routes.js';
 
@@ -27,7 +34,18 @@ export interface FleetServerOptions {
   readonly repoPollMs?: number;
   /** the metrics `/metrics` shows; default: a registry of this server's own */
   readonly metrics?: FleetMetrics;
+  /** enrollments per client address; `off`: none. Default 60 a minute */
+  readonly enrollRate?: Rate | 'off';
+  /** reports per host; `off`: none. Default 30 a minute */
+  readonly reportRate?: Rate | 'off';
+  /** the peers whose `X-Forwarded-For` names the client (a load balancer, a TLS proxy) */
+  readonly trustedProxies?: ReadonlyArray<string>;
+  /** where the rate state lives; default: this process's memory */
+  readonly rateLimiter?: RateLimiter;
 }
+
+export const DEFAULT_ENROLL_RATE: Rate = { count: 60, windowMs: 60_000 };
+export const DEFAULT_REPORT_RATE: Rate = { count: 30, windowMs: 60_000 };
 
 export interface RunningServer {
   readonly url: string;
@@ -146,6 +164,12 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
   const limit = options.bodyLimit ?? BODY_LIMIT;
   const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
   let document: unknown;
+  const limiter = options.rateLimiter ?? new MemoryRateLimiter();
+  const trusted = new Set((options.trustedProxies ?? []).map(normalizeAddress));
+  const rates = {
+    enroll: options.enrollRate ?? DEFAULT_ENROLL_RATE,
+    report: options.reportRate ?? DEFAULT_REPORT_RATE,
+  };
   const deps = {
     store: options.store,
     repository: () => repository.current(),
@@ -201,6 +225,25 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
             ? 'host'
             : principal.role;
       authorize(match.route.access, principal, hostId);
+      const counted = match.route.limit;
+      const rate = counted === undefined ? 'off' : rates[counted];
+      if (counted !== undefined && rate !== 'off') {
+        const key =
+          counted === 'enroll'
+            ? `enroll:${clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted)}`
+            : `report:${hostId}`;
+        const decision = await limiter.take(key, rate, now());
+        if (!decision.ok) {
+          metrics.limited(counted);
+          throw new HttpError(
+            429,
+            counted === 'enroll' ? 'too many enrollments from this address' : 'too many reports of this host',
+            undefined,
+            undefined,
+            { 'retry-after': String(decision.retryAfterSeconds) },
+          );
+        }
+      }
       let body: unknown;
       if (match.route.body !== undefined)
         body = validate(match.route.body, parseJson(await readBody(req, limit)));
