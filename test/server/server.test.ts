@@ -500,3 +500,22 @@ describe('admin endpoints', () => {
     expect((await call('DELETE', '/v1/tokens/no_such-token', { token: tokens.admin })).status).toBe(404);
   });
 });
+
+describe('bad input to the admin endpoints never gets a 500', () => {
+  it('random ids for the deleting endpoints get 404 (or 405 for a path no route takes)', async () => {
+    const fc = await import('fast-check');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/v1/tokens/', '/v1/enroll-secrets/', '/v1/hosts/'),
+        fc.string({ maxLength: 80 }),
+        async (prefix, id) => {
+          const { status } = await call('DELETE', `${prefix}${encodeURIComponent(id)}`, {
+            token: tokens.admin,
+          });
+          return status === 404 || status === 405;
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
