@@ -29,6 +29,7 @@ export {
   DEFAULT_PAGE,
   encodeCursor,
   type HostFilter,
+  hostQuerySchema,
   labelSchema,
   MAX_PAGE,
   parseHostQuery,

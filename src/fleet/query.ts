@@ -35,7 +35,8 @@ const durationSchema = z.string().transform((text, ctx) => {
   return ms;
 });
 
-const querySchema = z.strictObject({
+/** The query `GET /v1/hosts` takes, as a schema (the OpenAPI document lists its parameters from it). */
+export const hostQuerySchema = z.strictObject({
   status: z.enum(STATUS_ORDER as [ApplicabilityStatus, ...ApplicabilityStatus[]]).optional(),
   reboot: z.enum(REBOOT_ORDER as [RebootNeed, ...RebootNeed[]]).optional(),
   buildId: z
@@ -77,7 +78,7 @@ export function parseHostQuery(
       return { ok: false, path: key, message: 'given more than once' };
     raw[key] = key === 'label' ? values : values[0]!;
   }
-  const parsed = querySchema.safeParse(raw);
+  const parsed = hostQuerySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return { ok: false, path: issue.path.map(String).join('.'), message: issue.message };

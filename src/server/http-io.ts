@@ -9,6 +9,10 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly path?: string,
+    /** more fields of the answer's body, such as `reenroll: true` */
+    readonly extra?: Readonly<Record<string, unknown>>,
+    /** headers of the answer, such as `retry-after` */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }

@@ -4,7 +4,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { FleetStore, Principal } from '../store/index.js';
 import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, sendJson } from './http-io.js';
-import { RepositoryState } from './repository-state.js';
+import { FleetMetrics, UNMATCHED } from './metrics.js';
+import { API_VERSION, openApiDocument } from './openapi.js';
+import {
+  clientAddress,
+  MemoryRateLimiter,
+  normalizeAddress,
+  type Rate,
+  type RateLimiter,
+} from './rate-limit.js';
+import { type RefreshResult, RepositoryState } from './repository-state.js';
 import { authorize, type Route, routes, validate } from './routes.js';
 
 export interface FleetServerOptions {
@@ -23,7 +32,20 @@ export interface FleetServerOptions {
    * (`POST /v1/repository/refresh` still reads it again). Default 2000.
    */
   readonly repoPollMs?: number;
+  /** the metrics `/metrics` shows; default: a registry of this server's own */
+  readonly metrics?: FleetMetrics;
+  /** enrollments per client address; `off`: none. Default 60 a minute */
+  readonly enrollRate?: Rate | 'off';
+  /** reports per host; `off`: none. Default 30 a minute */
+  readonly reportRate?: Rate | 'off';
+  /** the peers whose `X-Forwarded-For` names the client (a load balancer, a TLS proxy) */
+  readonly trustedProxies?: ReadonlyArray<string>;
+  /** where the rate state lives; default: this process's memory */
+  readonly rateLimiter?: RateLimiter;
 }
+
+export const DEFAULT_ENROLL_RATE: Rate = { count: 60, windowMs: 60_000 };
+export const DEFAULT_REPORT_RATE: Rate = { count: 30, windowMs: 60_000 };
 
 export interface RunningServer {
   readonly url: string;
@@ -31,7 +53,8 @@ export interface RunningServer {
   readonly close: () => Promise<void>;
 }
 
-const HOST_ID = '([A-Za-z0-9-]{1,64})';
+/** a host id, or a token's or secret's id (base64url) */
+const ID = '([A-Za-z0-9_-]{1,64})';
 /** a sha256 as the path gives it; the route says 400 when it is not 64 hex digits */
 const SHA256 = '([^/]{1,128})';
 
@@ -42,7 +65,7 @@ interface Compiled {
 
 const compiled: ReadonlyArray<Compiled> = routes.map((route) => ({
   route,
-  pattern: new RegExp(`^${route.path.replace('{id}', HOST_ID).replace('{sha256}', SHA256)}$`),
+  pattern: new RegExp(`^${route.path.replace('{id}', ID).replace('{sha256}', SHA256)}$`),
 }));
 
 /**
@@ -59,7 +82,8 @@ export async function startFleetServer(
     now: now(),
     expiryWindowDays,
   }));
-  const server = createServer(fleetHandler({ ...options, log }, repository));
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
+  const server = createServer(fleetHandler({ ...options, log, metrics }, repository));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -72,8 +96,7 @@ export async function startFleetServer(
       : setInterval(() => {
           if (polling) return;
           polling = true;
-          repository
-            .refreshIfChanged()
+          counted(metrics, repository.refreshIfChanged())
             .then((result) => {
               if (result !== undefined)
                 log(
@@ -110,6 +133,23 @@ export async function startFleetServer(
   };
 }
 
+/** Counts a refresh in the metrics: ok when it ran, failed when the repository did not read. */
+function counted<R extends RefreshResult | undefined>(
+  metrics: FleetMetrics,
+  refresh: Promise<R>,
+): Promise<R> {
+  return refresh.then(
+    (result) => {
+      if (result !== undefined) metrics.refresh('ok');
+      return result;
+    },
+    (error: unknown) => {
+      metrics.refresh('failed');
+      throw error;
+    },
+  );
+}
+
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
@@ -122,18 +162,33 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
+  let document: unknown;
+  const limiter = options.rateLimiter ?? new MemoryRateLimiter();
+  const trusted = new Set((options.trustedProxies ?? []).map(normalizeAddress));
+  const rates = {
+    enroll: options.enrollRate ?? DEFAULT_ENROLL_RATE,
+    report: options.reportRate ?? DEFAULT_REPORT_RATE,
+  };
   const deps = {
     store: options.store,
     repository: () => repository.current(),
-    refresh: () => repository.refresh(),
+    refresh: () => counted(metrics, repository.refresh()),
+    metrics,
+    openapi: () => {
+      document ??= openApiDocument(routes, API_VERSION);
+      return document;
+    },
     expiryWindowDays: options.expiryWindowDays ?? 30,
     ready: () => options.store.ready().catch(() => false),
   };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     let who: string = 'none';
+    let routeLabel = UNMATCHED;
     const url = parseUrl(req.url);
-    const logLine = (status: number) =>
+    const logLine = (status: number) => {
+      metrics.request(req.method ?? 'GET', routeLabel, status, (performance.now() - started) / 1000);
       log(
         JSON.stringify({
           time: new Date(now()).toISOString(),
@@ -144,6 +199,7 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
           who,
         }),
       );
+    };
     const answer = (status: number, body: unknown) => {
       sendJson(res, status, body);
       logLine(status);
@@ -154,6 +210,7 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
       const match = matches.find((c) => c.route.method === req.method);
       if (match === undefined)
         throw new HttpError(405, `${url.pathname} takes ${matches.map((m) => m.route.method).join(', ')}`);
+      routeLabel = match.route.path;
       const param = match.pattern.exec(url.pathname)?.[1] ?? '';
       const hostId = match.route.path.includes('{id}') ? param : '';
       const token = bearerToken(req);
@@ -168,6 +225,25 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
             ? 'host'
             : principal.role;
       authorize(match.route.access, principal, hostId);
+      const counted = match.route.limit;
+      const rate = counted === undefined ? 'off' : rates[counted];
+      if (counted !== undefined && rate !== 'off') {
+        const key =
+          counted === 'enroll'
+            ? `enroll:${clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted)}`
+            : `report:${hostId}`;
+        const decision = await limiter.take(key, rate, now());
+        if (!decision.ok) {
+          metrics.limited(counted);
+          throw new HttpError(
+            429,
+            counted === 'enroll' ? 'too many enrollments from this address' : 'too many reports of this host',
+            undefined,
+            undefined,
+            { 'retry-after': String(decision.retryAfterSeconds) },
+          );
+        }
+      }
       let body: unknown;
       if (match.route.body !== undefined)
         body = validate(match.route.body, parseJson(await readBody(req, limit)));
@@ -179,14 +255,24 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
         now: now(),
       });
       if ('file' in result) await sendFile(res, result.file, logLine);
-      else answer(result.status, result.body);
+      else if ('text' in result) {
+        res.writeHead(result.status, {
+          'content-type': result.contentType,
+          'content-length': Buffer.byteLength(result.text),
+          'cache-control': 'no-store',
+        });
+        res.end(result.text);
+        logLine(result.status);
+      } else answer(result.status, result.body);
     };
     handle().catch((error: unknown) => {
       if (error instanceof HttpError) {
         if (error.status === 413) res.setHeader('connection', 'close');
+        for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
         answer(error.status, {
           error: error.message,
           ...(error.path === undefined ? {} : { path: error.path }),
+          ...error.extra,
         });
         return;
       }

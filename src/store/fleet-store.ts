@@ -65,6 +65,23 @@ export interface Assessment {
   readonly plan: FleetPlan;
 }
 
+/** An API token as an admin lists it: never its secret. Times are ISO. */
+export interface TokenInfo {
+  readonly id: string;
+  readonly role: Role;
+  readonly createdAt: string;
+}
+
+/** An enrollment secret as an admin lists it: its terms and use, never the secret. Times are ISO. */
+export interface EnrollSecretInfo {
+  readonly id: string;
+  readonly expires: string | null;
+  readonly maxHosts: number | null;
+  readonly used: number;
+  readonly labels: ReadonlyArray<string>;
+  readonly createdAt: string;
+}
+
 /**
  * The fleet's storage, one interface for every engine. Every method is async so an engine over the
  * network fits; SQL stays behind it.
@@ -103,6 +120,16 @@ export interface FleetStore {
   reportPage(after: string | null, limit: number): Promise<Array<{ hostId: string; report: Report }>>;
   /** stores new statuses and plans (after the repository changed), in one transaction */
   saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void>;
+  /** every API token, oldest first */
+  listTokens(): Promise<TokenInfo[]>;
+  /** deletes an API token: it stops working at once; false when there is none with that id */
+  revokeToken(id: string): Promise<boolean>;
+  /** every enrollment secret, oldest first */
+  listEnrollSecrets(): Promise<EnrollSecretInfo[]>;
+  /** deletes an enrollment secret (the hosts it enrolled stay); false when there is none with that id */
+  revokeEnrollSecret(id: string): Promise<boolean>;
+  /** deletes a host with its labels, history and events: its token stops working; false when unknown */
+  deleteHost(id: string): Promise<boolean>;
   /** whether the store answers */
   ready(): Promise<boolean>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import { openSqliteStore } from './sqlite-store.js';
 export type {
   Assessment,
   EnrollResult,
+  EnrollSecretInfo,
   EnrollTerms,
   FleetStore,
   HostDetail,
@@ -14,6 +15,7 @@ export type {
   Principal,
   ReportRecord,
   Role,
+  TokenInfo,
 } from './fleet-store.js';
 export { type Dialect, HISTORY_PER_HOST, type Migration, migrations } from './migrations.js';
 export { isPostgresUrl, openPostgresStore, redactUrl } from './postgres-store.js';

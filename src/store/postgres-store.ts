@@ -12,6 +12,7 @@ import { newCredential, secretMatches, splitCredential, withCredentialId } from 
 import type {
   Assessment,
   EnrollResult,
+  EnrollSecretInfo,
   EnrollTerms,
   FleetStore,
   HostDetail,
@@ -19,6 +20,7 @@ import type {
   Principal,
   ReportRecord,
   Role,
+  TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
 
@@ -53,6 +55,24 @@ const rowOf = (h: HostColumns): HostRow => ({
   reboot: h.reboot,
   lastSeen: h.last_seen === null ? null : new Date(h.last_seen).toISOString(),
   labels: JSON.parse(h.labels) as string[],
+});
+
+interface SecretColumns {
+  id: string;
+  expires_at: number | null;
+  max_hosts: number | null;
+  used: number;
+  labels: string;
+  created_at: number;
+}
+
+const secretInfoOf = (r: SecretColumns): EnrollSecretInfo => ({
+  id: r.id,
+  expires: r.expires_at === null ? null : new Date(r.expires_at).toISOString(),
+  maxHosts: r.max_hosts,
+  used: r.used,
+  labels: JSON.parse(r.labels) as string[],
+  createdAt: new Date(r.created_at).toISOString(),
 });
 
 /** Whether `db` names a PostgreSQL database (a `postgres://` or `postgresql://` URL) rather than a file. */
@@ -441,6 +461,37 @@ class PostgresStore implements FleetStore {
       lastSeen: r.last_seen,
       interval: r.interval_s,
     }));
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    const rows = (
+      await this.pool.query<{ id: string; role: Role; created_at: number }>(
+        'SELECT id, role, created_at FROM api_tokens ORDER BY created_at, id',
+      )
+    ).rows;
+    return rows.map((r) => ({ id: r.id, role: r.role, createdAt: new Date(r.created_at).toISOString() }));
+  }
+
+  async revokeToken(id: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM api_tokens WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async listEnrollSecrets(): Promise<EnrollSecretInfo[]> {
+    const rows = (
+      await this.pool.query<SecretColumns>(
+        'SELECT id, expires_at, max_hosts, used, labels, created_at FROM enroll_secrets ORDER BY created_at, id',
+      )
+    ).rows;
+    return rows.map(secretInfoOf);
+  }
+
+  async revokeEnrollSecret(id: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM enroll_secrets WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async deleteHost(id: string): Promise<boolean> {
+    // labels, history and events go with it (ON DELETE CASCADE)
+    return ((await this.pool.query('DELETE FROM hosts WHERE id = $1', [id])).rowCount ?? 0) > 0;
   }
 
   async ready(): Promise<boolean> {

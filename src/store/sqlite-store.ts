@@ -12,6 +12,7 @@ import { newCredential, secretMatches, splitCredential } from './credentials.js'
 import type {
   Assessment,
   EnrollResult,
+  EnrollSecretInfo,
   EnrollTerms,
   FleetStore,
   HostDetail,
@@ -19,6 +20,7 @@ import type {
   Principal,
   ReportRecord,
   Role,
+  TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
 
@@ -44,6 +46,24 @@ const rowOf = (h: HostColumns): HostRow => ({
   reboot: h.reboot,
   lastSeen: h.last_seen === null ? null : new Date(h.last_seen).toISOString(),
   labels: JSON.parse(h.labels) as string[],
+});
+
+interface SecretColumns {
+  id: string;
+  expires_at: number | null;
+  max_hosts: number | null;
+  used: number;
+  labels: string;
+  created_at: number;
+}
+
+const secretInfoOf = (r: SecretColumns): EnrollSecretInfo => ({
+  id: r.id,
+  expires: r.expires_at === null ? null : new Date(r.expires_at).toISOString(),
+  maxHosts: r.max_hosts,
+  used: r.used,
+  labels: JSON.parse(r.labels) as string[],
+  createdAt: new Date(r.created_at).toISOString(),
 });
 
 /** Opens (and migrates) the SQLite fleet database at `path`, in WAL mode. */
@@ -326,6 +346,39 @@ class SqliteStore implements FleetStore {
           a.seq,
         );
     })();
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    const rows = this.db
+      .prepare('SELECT id, role, created_at FROM api_tokens ORDER BY created_at, id')
+      .all() as Array<{
+      id: string;
+      role: Role;
+      created_at: number;
+    }>;
+    return rows.map((r) => ({ id: r.id, role: r.role, createdAt: new Date(r.created_at).toISOString() }));
+  }
+
+  async revokeToken(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM api_tokens WHERE id = ?').run(id).changes > 0;
+  }
+
+  async listEnrollSecrets(): Promise<EnrollSecretInfo[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT id, expires_at, max_hosts, used, labels, created_at FROM enroll_secrets ORDER BY created_at, id',
+      )
+      .all() as SecretColumns[];
+    return rows.map(secretInfoOf);
+  }
+
+  async revokeEnrollSecret(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM enroll_secrets WHERE id = ?').run(id).changes > 0;
+  }
+
+  async deleteHost(id: string): Promise<boolean> {
+    // labels, history and events go with it (ON DELETE CASCADE, foreign keys are on)
+    return this.db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
   }
 
   async ready(): Promise<boolean> {

@@ -41,7 +41,8 @@ async function call(
         : { body: JSON.stringify(options.body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
+  return { status: response.status, body: text === '' ? undefined : json ? JSON.parse(text) : text };
 }
 
 beforeAll(async () => {
@@ -53,6 +54,9 @@ beforeAll(async () => {
     port: 0,
     log: (line) => logs.push(line),
     now: () => NOW,
+    // the clock stands still and the fuzz test sends hundreds of reports: the limits have a file of their own
+    enrollRate: 'off',
+    reportRate: 'off',
   });
   tokens.admin = await store.createToken('admin');
   tokens.viewer = await store.createToken('viewer');
@@ -95,6 +99,10 @@ describe('the authorization matrix', () => {
     ['GET', `/v1/files/${'0'.repeat(64)}`, () => undefined, [401, 401, 403, 403, 404, 404]],
     ['POST', '/v1/hosts/{A}/events', () => eventBody(), [401, 401, 403, 403, 200, 403]],
     ['POST', '/v1/repository/refresh', () => undefined, [401, 401, 403, 200, 403, 403]],
+    ['GET', '/metrics', () => undefined, [401, 401, 200, 200, 403, 403]],
+    ['GET', '/v1/openapi.json', () => undefined, [200, 200, 200, 200, 200, 200]],
+    ['GET', '/v1/tokens', () => undefined, [401, 401, 403, 200, 403, 403]],
+    ['GET', '/v1/enroll-secrets', () => undefined, [401, 401, 403, 200, 403, 403]],
   ];
   for (const [method, path, body, expected] of matrix)
     it(`${method} ${path}`, async () => {
@@ -104,6 +112,55 @@ describe('the authorization matrix', () => {
           (await call(method, path.replace('{A}', hostA), { token: tokenOf(w), body: body() })).status,
         );
       expect(got).toEqual(expected);
+    });
+
+  // The deleting endpoints, each on a target of its own: every caller but the admin is refused and
+  // the target stays; then the admin's call succeeds, and a second one is 404.
+  const deleting: Array<[string, () => Promise<{ path: string; stays: () => Promise<boolean> }>]> = [
+    [
+      'DELETE /v1/tokens/{id}',
+      async () => {
+        const token = await store.createToken('viewer');
+        return {
+          path: `/v1/tokens/${token.split('.')[0]}`,
+          stays: async () => (await call('GET', '/v1/summary', { token })).status === 200,
+        };
+      },
+    ],
+    [
+      'DELETE /v1/enroll-secrets/{id}',
+      async () => {
+        const secret = await store.createEnrollSecret({ labels: [] });
+        return {
+          path: `/v1/enroll-secrets/${secret.split('.')[0]}`,
+          stays: async () => (await store.listEnrollSecrets()).some((s) => s.id === secret.split('.')[0]),
+        };
+      },
+    ],
+    [
+      'DELETE /v1/hosts/{id}',
+      async () => {
+        const enrolled = await call('POST', '/v1/enroll', {
+          body: { secret: secrets.good, machineId: 'd'.repeat(32), hostname: 'host-d' },
+        });
+        return {
+          path: `/v1/hosts/${enrolled.body.id}`,
+          stays: async () => (await store.authenticate(enrolled.body.token)) !== undefined,
+        };
+      },
+    ],
+  ];
+  for (const [name, target] of deleting)
+    it(name, async () => {
+      const { path, stays } = await target();
+      const got: number[] = [];
+      for (const w of ['none', 'garbage', 'viewer', 'hostA', 'hostB'] as const)
+        got.push((await call('DELETE', path, { token: tokenOf(w) })).status);
+      expect(got).toEqual([401, 401, 403, 403, 403]);
+      expect(await stays()).toBe(true);
+      expect((await call('DELETE', path, { token: tokens.admin })).status).toBe(200);
+      expect(await stays()).toBe(false);
+      expect((await call('DELETE', path, { token: tokens.admin })).status).toBe(404);
     });
 
   it('POST /v1/enroll: only a known, unexpired secret with hosts left enrolls; any bearer token is ignored', async () => {
@@ -331,6 +388,134 @@ describe('bad input never gets a 500', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('metrics', () => {
+  it('GET /metrics is the Prometheus text format: requests per route template, reports, hosts, refreshes', async () => {
+    await call('GET', '/v1/summary', { token: tokens.viewer });
+    await call('POST', `/v1/hosts/${hostA}/report`, { token: tokens.hostA, body: reportBody({ seq: 1 }) });
+    await call('POST', '/v1/repository/refresh', { token: tokens.admin });
+    await call('GET', `/v1/hosts/${hostA}`, { token: tokens.viewer });
+    await call('GET', `/v1/no/such/${hostA}`, { token: tokens.viewer });
+    const answer = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${tokens.viewer}` },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await answer.text();
+    expect(text).toMatch(
+      /^klpm_http_requests_total\{method="GET",route="\/v1\/summary",status="200"\} \d+$/m,
+    );
+    expect(text).toMatch(
+      /^klpm_http_request_duration_seconds_bucket\{le="0\.05",method="GET",route="\/v1\/summary",status="200"\} \d+$/m,
+    );
+    expect(text).toContain('route="/v1/hosts/{id}"');
+    expect(text).toContain('route="unmatched"');
+    expect(text).toMatch(/^klpm_reports_ingested_total\{result="(stored|stale)"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^klpm_repository_refreshes_total\{result="ok"\} [1-9]\d*$/m);
+    const summary = (await call('GET', '/v1/summary', { token: tokens.admin })).body;
+    for (const [status, n] of Object.entries(summary.status))
+      expect(text).toContain(`klpm_hosts{status="${status}"} ${n}`);
+    for (const [reboot, n] of Object.entries(summary.reboot))
+      expect(text).toContain(`klpm_hosts_reboot{reboot="${reboot}"} ${n}`);
+    expect(text).toContain(`klpm_hosts_silent ${summary.silent}`);
+    expect(text).toMatch(/^klpm_process_resident_memory_bytes \d+/m);
+    // no host id, token or secret is a label or a value
+    for (const secret of [hostA, hostB, tokens.admin, tokens.viewer, tokens.hostA, secrets.good])
+      expect(text.includes(secret)).toBe(false);
+    expect(text.includes(tokens.hostA.split('.')[1]!)).toBe(false);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('GET /v1/openapi.json needs no token and is the document generated from the route table', async () => {
+    const { API_VERSION, openApiDocument, routes } = await import('../../src/server/index.js');
+    const answer = await call('GET', '/v1/openapi.json');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(JSON.parse(JSON.stringify(openApiDocument(routes, API_VERSION))));
+  });
+});
+
+describe('admin endpoints', () => {
+  it('GET /v1/tokens and /v1/enroll-secrets list ids and terms, never a secret', async () => {
+    const listed = await call('GET', '/v1/tokens', { token: tokens.admin });
+    expect(listed.status).toBe(200);
+    expect(listed.body.tokens).toEqual(
+      expect.arrayContaining([
+        { id: tokens.admin.split('.')[0], role: 'admin', createdAt: expect.any(String) },
+        { id: tokens.viewer.split('.')[0], role: 'viewer', createdAt: expect.any(String) },
+      ]),
+    );
+    const secretList = await call('GET', '/v1/enroll-secrets', { token: tokens.admin });
+    expect(secretList.body.secrets).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: secrets.good.split('.')[0], labels: ['site:ams1'], maxHosts: null }),
+        expect.objectContaining({ id: secrets.exhausted.split('.')[0], maxHosts: 0, used: 0 }),
+      ]),
+    );
+    const text = JSON.stringify([listed.body, secretList.body]);
+    for (const t of [tokens.admin, tokens.viewer, secrets.good, secrets.expired, secrets.exhausted])
+      expect(text.includes(t.split('.')[1]!)).toBe(false);
+  });
+
+  it('a deleted host\'s next report is 401 with "reenroll": true; a reader\'s 401 does not say so', async () => {
+    const enrolled = await call('POST', '/v1/enroll', {
+      body: { secret: secrets.good, machineId: 'e'.repeat(32), hostname: 'host-e' },
+    });
+    const id = enrolled.body.id as string;
+    const report = () =>
+      call('POST', `/v1/hosts/${id}/report`, { token: enrolled.body.token, body: reportBody({ seq: 1 }) });
+    expect((await report()).status).toBe(200);
+    expect((await call('DELETE', `/v1/hosts/${id}`, { token: tokens.admin })).body).toEqual({
+      deleted: true,
+    });
+    expect(await report()).toMatchObject({ status: 401, body: { reenroll: true } });
+    expect(
+      (await call('GET', `/v1/files/${'0'.repeat(64)}`, { token: enrolled.body.token })).body,
+    ).toMatchObject({
+      reenroll: true,
+    });
+    expect((await call('GET', `/v1/hosts/${id}`, { token: tokens.viewer })).status).toBe(404);
+    const reader = await call('GET', '/v1/summary', { token: tokens.garbage });
+    expect(reader.status).toBe(401);
+    expect(reader.body.reenroll).toBeUndefined();
+    // enrolling again makes it a new host
+    const again = await call('POST', '/v1/enroll', {
+      body: { secret: secrets.good, machineId: 'e'.repeat(32), hostname: 'host-e' },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).not.toBe(id);
+  });
+
+  it('ids that are not ids are 404, never 500', async () => {
+    for (const path of [
+      '/v1/tokens/a.b',
+      '/v1/tokens/',
+      `/v1/tokens/${'x'.repeat(65)}`,
+      '/v1/enroll-secrets/%00',
+    ])
+      expect((await call('DELETE', path, { token: tokens.admin })).status).toBe(404);
+    expect((await call('DELETE', '/v1/tokens/no_such-token', { token: tokens.admin })).status).toBe(404);
+  });
+});
+
+describe('bad input to the admin endpoints never gets a 500', () => {
+  it('random ids for the deleting endpoints get 404 (or 405 for a path no route takes)', async () => {
+    const fc = await import('fast-check');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/v1/tokens/', '/v1/enroll-secrets/', '/v1/hosts/'),
+        fc.string({ maxLength: 80 }),
+        async (prefix, id) => {
+          const { status } = await call('DELETE', `${prefix}${encodeURIComponent(id)}`, {
+            token: tokens.admin,
+          });
+          return status === 404 || status === 405;
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -296,6 +296,80 @@ for (const engine of [sqlite, postgres]) {
       expect((await store.summaryHosts()).length).toBe(5);
     });
 
+    it('lists tokens and secrets by id and terms only; revoking one stops it at once', async () => {
+      const store = await open();
+      const admin = await store.createToken('admin');
+      const viewer = await store.createToken('viewer');
+      const secret = await store.createEnrollSecret({
+        expires: Date.parse('2030-01-02T00:00:00Z'),
+        maxHosts: 3,
+        labels: ['site:ams1'],
+      });
+      const host = await store.enroll({ secret, machineId: machine(1), hostname: 'a', now: 0 });
+      expect(host.kind).toBe('enrolled');
+      const tokens = await store.listTokens();
+      expect(tokens.map((t) => [t.id, t.role]).sort()).toEqual(
+        [
+          [admin.split('.')[0], 'admin'],
+          [viewer.split('.')[0], 'viewer'],
+        ].sort(),
+      );
+      expect(Object.keys(tokens[0]!).sort()).toEqual(['createdAt', 'id', 'role']);
+      expect(await store.listEnrollSecrets()).toEqual([
+        {
+          id: secret.split('.')[0],
+          expires: '2030-01-02T00:00:00.000Z',
+          maxHosts: 3,
+          used: 1,
+          labels: ['site:ams1'],
+          createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        },
+      ]);
+      const listed = JSON.stringify([tokens, await store.listEnrollSecrets()]);
+      for (const raw of [admin, viewer, secret]) expect(listed.includes(raw.split('.')[1]!)).toBe(false);
+      expect(await store.revokeToken(viewer.split('.')[0]!)).toBe(true);
+      expect(await store.revokeToken(viewer.split('.')[0]!)).toBe(false);
+      expect(await store.authenticate(viewer)).toBeUndefined();
+      expect(await store.authenticate(admin)).toEqual({ kind: 'role', role: 'admin' });
+      expect(await store.revokeEnrollSecret(secret.split('.')[0]!)).toBe(true);
+      expect(await store.revokeEnrollSecret('nothing')).toBe(false);
+      expect(await store.enroll({ secret, machineId: machine(2), hostname: 'b', now: 0 })).toEqual({
+        kind: 'refused',
+        reason: 'unknown',
+      });
+      // the hosts a revoked secret enrolled keep working
+      if (host.kind !== 'enrolled') throw new Error('not enrolled');
+      expect(await store.authenticate(host.token)).toEqual({ kind: 'host', hostId: host.id });
+    });
+
+    it('deleting a host removes it with its history and events; its token stops working', async () => {
+      const store = await open();
+      const secret = await store.createEnrollSecret({ labels: ['site:ams1'] });
+      const a = await store.enroll({ secret, machineId: machine(1), hostname: 'a', now: 0 });
+      const b = await store.enroll({ secret, machineId: machine(2), hostname: 'b', now: 0 });
+      if (a.kind !== 'enrolled' || b.kind !== 'enrolled') throw new Error('not enrolled');
+      await store.saveReport(a.id, {
+        report: report({ seq: 1 }),
+        evaluation: EVAL('supported'),
+        plan: PLAN,
+        receivedAt: 1,
+      });
+      await store.saveEvent(a.id, { at: 2, kind: 'apply', detail: {} });
+      expect(await store.deleteHost(a.id)).toBe(true);
+      expect(await store.deleteHost(a.id)).toBe(false);
+      expect(await store.authenticate(a.token)).toBeUndefined();
+      expect(await store.host(a.id)).toBeUndefined();
+      expect(await store.hostPlan(a.id)).toBeUndefined();
+      expect((await store.listHosts({ labels: ['site:ams1'], limit: 10 }, 0)).hosts.map((h) => h.id)).toEqual(
+        [b.id],
+      );
+      expect(await store.summaryHosts()).toEqual([]);
+      expect(await store.authenticate(b.token)).toEqual({ kind: 'host', hostId: b.id });
+      // the machine may enroll again, as a new host
+      const again = await store.enroll({ secret, machineId: machine(1), hostname: 'a', now: 3 });
+      expect(again.kind === 'enrolled' && again.id !== a.id).toBe(true);
+    });
+
     it('keeps a bounded history and no raw token or secret in what it stores', async () => {
       const store = await open();
       const admin = await store.createToken('admin');

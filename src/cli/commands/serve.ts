@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Command } from 'commander';
 import { statePath } from '../../host/index.js';
-import { startFleetServer } from '../../server/index.js';
+import { parseRate, type Rate, startFleetServer } from '../../server/index.js';
 import { openStore } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
 import { readCount } from '../flags.js';
@@ -14,6 +14,9 @@ interface ServeFlags {
   listen: string;
   insecure?: boolean;
   expiryWindow: string;
+  enrollRate: string;
+  reportRate: string;
+  trustedProxy: string[];
   json?: boolean;
 }
 
@@ -38,6 +41,14 @@ export const serveCommand: CommandFactory = (ctx) =>
       'count coverage ending within this many days as kernel-upgrade-required',
       '30',
     )
+    .option('--enroll-rate <N/DURATION|off>', 'enrollments per client address', '60/1m')
+    .option('--report-rate <N/DURATION|off>', 'reports per host', '30/1m')
+    .option(
+      '--trusted-proxy <addr>',
+      'a proxy whose X-Forwarded-For names the client (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--json', 'print the listening address as JSON')
     .action(async (opts: ServeFlags) => {
       if (opts.repo === undefined)
@@ -48,6 +59,10 @@ export const serveCommand: CommandFactory = (ctx) =>
           `--listen ${opts.listen} is off loopback: without TLS tokens would cross the network in clear; pass --insecure to do it anyway`,
         );
       const expiryWindowDays = readCount(opts.expiryWindow, '--expiry-window');
+      const enrollRate = rateFlag(opts.enrollRate, '--enroll-rate');
+      const reportRate = rateFlag(opts.reportRate, '--report-rate');
+      for (const proxy of opts.trustedProxy)
+        if (isIP(proxy) === 0) throw new UsageError(`--trusted-proxy '${proxy}' is not an IP address`);
       const store = await openStore(opts.db ?? statePath(opts.root, 'fleetDb'));
       const server = await startFleetServer({
         store,
@@ -55,6 +70,9 @@ export const serveCommand: CommandFactory = (ctx) =>
         host,
         port,
         expiryWindowDays,
+        enrollRate,
+        reportRate,
+        trustedProxies: opts.trustedProxy,
       }).catch(async (error: NodeJS.ErrnoException) => {
         await store.close();
         if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL')
@@ -71,6 +89,13 @@ export const serveCommand: CommandFactory = (ctx) =>
       await server.close();
       await store.close();
     });
+
+function rateFlag(text: string, flag: string): Rate | 'off' {
+  const rate = parseRate(text);
+  if (rate === undefined) return 'off';
+  if ('error' in rate) throw new UsageError(`${flag} ${rate.error}`);
+  return rate;
+}
 
 /** `ADDR:PORT`, `[V6]:PORT`, or a port alone (loopback). */
 export function parseListen(text: string): { host: string; port: number } {
