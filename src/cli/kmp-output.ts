@@ -53,6 +53,7 @@ export function outcomeJson(outcome: KmpOutcome) {
       rejected: k.rejected.map((r) => ({ ...r, reasons: r.reasons.map(reasonJson) })),
     })),
     depmodFailures: outcome.depmodFailures,
+    depmodOwed: outcome.depmodOwed,
     problems: outcome.problems,
     ...(outcome.kernelRead === undefined ? {} : { kernelRead: outcome.kernelRead }),
   };
@@ -104,6 +105,8 @@ export function renderOutcome(outcome: KmpOutcome): string {
   else out.push('', outcome.applied ? 'applied' : 'dry run: nothing changed');
   for (const f of outcome.depmodFailures)
     out.push(`depmod failed for ${shown(f.kernel)} (exit ${f.status}): ${f.stderr.trim()}`);
+  for (const kernel of outcome.depmodOwed)
+    out.push(`depmod skipped for ${shown(kernel)}: still owed; klpm kmp link runs it`);
   out.push(...problemLines(outcome));
   return `${out.join('\n')}\n`;
 }

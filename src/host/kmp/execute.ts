@@ -30,7 +30,7 @@ export function executeLinkPlan(
   root: string,
   operations: ReadonlyArray<LinkOperation>,
   options: LinkPlanOptions,
-): DepmodFailure[] {
+): { readonly depmodFailures: DepmodFailure[]; readonly depmodOwed: string[] } {
   const planned = new Set(operations.filter((o) => o.op === 'depmod').map((o) => o.kernel));
   const all: LinkOperation[] = [
     ...operations,
@@ -38,13 +38,20 @@ export function executeLinkPlan(
       .filter((kernel) => !planned.has(kernel))
       .map((kernel): LinkOperation => ({ op: 'depmod', kernel })),
   ];
-  if (all.length === 0) return [];
+  if (all.length === 0) return { depmodFailures: [], depmodOwed: [] };
   const journal = new LinkJournal(statePath(root, 'kmpJournal'));
   const run = randomUUID();
   const failures: DepmodFailure[] = [];
+  const owed: string[] = [];
   try {
     journal.append({ run, event: 'begin', operations: all.length });
     all.forEach((operation, seq) => {
+      // a depmod skipped (--no-depmod) is journaled as such: it stays owed until one runs
+      if (operation.op === 'depmod' && !options.depmod) {
+        journal.append({ run, event: 'skipped', seq, operation });
+        owed.push(operation.kernel);
+        return;
+      }
       journal.append({ run, event: 'start', seq, operation });
       const failure = apply(root, operation, options.depmod);
       if (failure) failures.push(failure);
@@ -54,7 +61,7 @@ export function executeLinkPlan(
   } finally {
     journal.close();
   }
-  return failures;
+  return { depmodFailures: failures, depmodOwed: owed };
 }
 
 function apply(root: string, operation: LinkOperation, depmod: boolean): DepmodFailure | undefined {
@@ -75,7 +82,7 @@ function apply(root: string, operation: LinkOperation, depmod: boolean): DepmodF
       syncDir(dir);
       return undefined;
     case 'depmod': {
-      if (!depmod) return undefined;
+      if (!depmod) return undefined; // not reached: executeLinkPlan leaves skipped depmods owed
       const result = spawnSync('depmod', ['-b', root, '-a', operation.kernel], { encoding: 'utf8' });
       if (result.error) return { kernel: operation.kernel, status: null, stderr: result.error.message };
       if (result.status !== 0)

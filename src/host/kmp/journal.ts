@@ -11,7 +11,8 @@ export type JournalRecord =
   | { readonly run: string; readonly event: 'begin'; readonly operations: number }
   | {
       readonly run: string;
-      readonly event: 'start' | 'done';
+      /** `skipped`: a depmod --no-depmod left owed; it stays owed after its run ends */
+      readonly event: 'start' | 'done' | 'skipped';
       readonly seq: number;
       readonly operation: LinkOperation;
     }
@@ -35,7 +36,10 @@ export class LinkJournal {
   }
 }
 
-/** Kernels whose depmod an unfinished run planned and never completed. */
+/**
+ * Kernels whose depmod is owed: an unfinished run changed their links and never completed it, or a
+ * run skipped it (--no-depmod); a later depmod of the kernel pays it.
+ */
 export function owedDepmods(path: string): string[] {
   if (!existsSync(path)) return [];
   const records: JournalRecord[] = [];
@@ -51,10 +55,13 @@ export function owedDepmods(path: string): string[] {
   const ended = new Set(records.filter((r) => r.event === 'end').map((r) => r.run));
   const owed = new Set<string>();
   for (const r of records) {
-    if (ended.has(r.run) || !('operation' in r)) continue;
-    if (r.operation.op === 'link' || r.operation.op === 'unlink')
-      if (r.event === 'start') owed.add(r.operation.kernel);
-    if (r.operation.op === 'depmod' && r.event === 'done') owed.delete(r.operation.kernel);
+    if (!('operation' in r)) continue;
+    if (r.operation.op === 'depmod') {
+      if (r.event === 'skipped') owed.add(r.operation.kernel);
+      if (r.event === 'done') owed.delete(r.operation.kernel);
+      continue;
+    }
+    if (!ended.has(r.run) && r.event === 'start') owed.add(r.operation.kernel);
   }
   return [...owed].sort();
 }

@@ -47,6 +47,8 @@ export interface KmpOutcome {
   readonly blocked: ReadonlyArray<BootCriticalGap>;
   readonly applied: boolean;
   readonly depmodFailures: ReadonlyArray<DepmodFailure>;
+  /** kernels whose depmod --no-depmod skipped: still owed, the next `klpm kmp link` runs it */
+  readonly depmodOwed: ReadonlyArray<string>;
   /** what could not be read (a change refuses instead: only reading commands have any) */
   readonly problems: ReadonlyArray<ReadProblem>;
   /** add-kernel: what was read of the kernel, and from where */
@@ -239,7 +241,8 @@ async function change(
   const operations = planLinks(state.links, resolution);
   const blocked = blockingGaps(resolution, adding);
   const outcome = { resolution, before: state.links, operations, blocked, problems: state.problems };
-  if (blocked.length > 0 || options.dryRun) return { ...outcome, applied: false, depmodFailures: [] };
+  if (blocked.length > 0 || options.dryRun)
+    return { ...outcome, applied: false, depmodFailures: [], depmodOwed: [] };
   for (const o of operations)
     if (o.op !== 'depmod')
       await mustStayInside(
@@ -251,11 +254,11 @@ async function change(
   await before?.();
   const registered = new Set(kernels.map((k) => k.release));
   const owed = owedDepmods(statePath(options.root, 'kmpJournal')).filter((k) => registered.has(k));
-  const depmodFailures = executeLinkPlan(options.root, operations, {
+  const { depmodFailures, depmodOwed } = executeLinkPlan(options.root, operations, {
     depmod: options.depmod,
     owedDepmods: owed,
   });
-  return { ...outcome, applied: true, depmodFailures };
+  return { ...outcome, applied: true, depmodFailures, depmodOwed };
 }
 
 function sameBuild(a: KmpBuild, b: KmpBuild): boolean {

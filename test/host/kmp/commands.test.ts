@@ -46,6 +46,27 @@ describe('klpm kmp commands', () => {
     }
   });
 
+  it('--no-depmod leaves the depmod it skipped owed, says so, and the next link runs it', async () => {
+    const r = root();
+    const work = root();
+    expect(
+      (await kmp(['add-kernel', K1, '--describe', describeFile(work, kernelJson(K1, ['printk:1']))], r)).code,
+    ).toBe(0);
+    const pkg = packageDir(work, 'acme', '1.0-1', K1, [{ name: 'acme', imports: ['printk:1'] }]);
+    const added = await kmp(['add', pkg], r);
+    expect(added.stdout).toContain(`depmod skipped for ${K1}: still owed; klpm kmp link runs it`);
+    // nothing changes in the links, yet the depmod is still owed
+    const again = JSON.parse((await kmp(['link', '--json'], r)).stdout);
+    expect(again.operations).toEqual([]);
+    expect(again.depmodOwed).toEqual([K1]);
+    // a link that runs depmod pays it
+    const paid = JSON.parse((await runCli(['kmp', 'link', '--root', r, '--json'])).stdout);
+    expect(paid.depmodOwed).toEqual([]);
+    expect(paid.depmodFailures).toEqual([]);
+    expect(existsSync(join(r, 'lib/modules', K1, 'modules.dep'))).toBe(true);
+    expect(JSON.parse((await kmp(['link', '--json'], r)).stdout).depmodOwed).toEqual([]);
+  });
+
   it('add-kernel, add, status, resolve, remove and remove-kernel, as a package manager calls them', async () => {
     const r = root();
     const work = root();
