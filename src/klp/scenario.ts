@@ -60,7 +60,40 @@ const moduleSchema = z.strictObject({
   funcs: z.array(name).default([]),
 });
 
-export const scenarioSchema = z
+/**
+ * The patch fields each kernel kind has (docs/scenario.md): a replace-bool kernel knows only the
+ * boolean `replace`; a replace-set kernel only `replaceSet`; a provides kernel `provides` (or its
+ * alias `replaceSet`) and `obsoletes` (which the scenario shape refuses elsewhere, by name). A field another kind has describes a module that cannot
+ * exist on this kernel, so the scenario is refused rather than simulated with it ignored.
+ */
+const FIELDS_OF_OTHER_KINDS: Readonly<Record<KernelKind, ReadonlyArray<string>>> = {
+  'replace-bool': ['replaceSet', 'provides'],
+  'replace-set': ['replace', 'provides'],
+  provides: ['replace'],
+};
+
+const kindFields = z
+  .looseObject({
+    kernel: z.looseObject({ livepatch: z.unknown() }).optional(),
+    patches: z.array(z.unknown()).optional(),
+  })
+  .superRefine((raw, ctx) => {
+    const kind = raw.kernel?.livepatch as KernelKind | undefined;
+    const others = kind === undefined ? undefined : FIELDS_OF_OTHER_KINDS[kind];
+    if (others === undefined) return;
+    (raw.patches ?? []).forEach((patch, i) => {
+      if (typeof patch !== 'object' || patch === null) return;
+      for (const field of others)
+        if (field in patch)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['patches', i, field],
+            message: `a '${kind}' kernel has no ${field}: such a patch cannot exist there (docs/scenario.md)`,
+          });
+    });
+  });
+
+const scenarioShape = z
   .strictObject({
     kernel: z.strictObject({
       livepatch: z.enum(KERNEL_KINDS),
@@ -91,7 +124,39 @@ export const scenarioSchema = z
         });
       }
     });
+    if (scenario.kernel.attributes !== undefined && scenario.kernel.livepatch !== 'replace-bool')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kernel', 'attributes'],
+        message: `attributes name the optional sysfs files of a replace-bool kernel; a '${scenario.kernel.livepatch}' kernel has its own`,
+      });
+    // a step may block only in a function some module or patch declares, and unblock only a task it blocked
+    const funcs = new Set([
+      ...scenario.modules.flatMap((m) => m.funcs),
+      ...scenario.patches.flatMap((p) => p.objects.flatMap((o) => o.funcs.map((f) => f.name))),
+    ]);
+    const blocked = new Set<string>();
     const patchNames = new Set(scenario.patches.map((p) => p.name));
+    scenario.steps.forEach((step, i) => {
+      if ('block' in step) {
+        if (!funcs.has(step.block.func))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'block', 'func'],
+            message: `unknown function '${step.block.func}': declare it in a module's or a patch's funcs`,
+          });
+        blocked.add(step.block.task);
+      }
+      if ('unblock' in step) {
+        if (!blocked.has(step.unblock))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'unblock'],
+            message: `unknown task '${step.unblock}': no earlier step blocks it`,
+          });
+        blocked.delete(step.unblock);
+      }
+    });
     scenario.steps.forEach((step, i) => {
       const ref = stepReference(step);
       if (ref === undefined) return;
@@ -106,6 +171,8 @@ export const scenarioSchema = z
       }
     });
   });
+
+export const scenarioSchema = kindFields.pipe(scenarioShape);
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioModule = Scenario['modules'][number];

@@ -11,6 +11,7 @@ import {
   scenarioSchema,
   stepContext,
 } from '../../src/klp/index.js';
+import { validForKind } from '../support/klp-scenario.js';
 
 // Invariants the kernel keeps whatever operators do, checked over random step sequences.
 
@@ -79,7 +80,7 @@ const scenarioArb = (kind: KernelKind) =>
       steps: fc.array(stepArb, { maxLength: 40 }),
     })
     .map(({ patches, steps }) =>
-      scenarioSchema.parse({ kernel: { livepatch: kind }, modules: MODULES, patches, steps }),
+      scenarioSchema.parse(validForKind({ kernel: { livepatch: kind }, modules: MODULES, patches, steps })),
     );
 
 /** Expected winners derived from the list, independently of the func stacks. */

@@ -9,7 +9,7 @@ import {
   scenarioSchema,
   stepContext,
 } from '../../src/klp/index.js';
-import { disableLog, enableLog, simulate } from '../support/klp-scenario.js';
+import { disableLog, enableLog, simulate, validForKind } from '../support/klp-scenario.js';
 
 // The provides kernel kind, rule by rule as docs/klp-semantics-provides.md states them (P1..P13),
 // then random step sequences checked against an oracle written here from those rules alone.
@@ -405,7 +405,9 @@ const stepArb = fc.oneof(
 
 const scenarioArb = fc
   .record({ patches: fc.tuple(...PATCHES.map(patchArb)), steps: fc.array(stepArb, { maxLength: 40 }) })
-  .map(({ patches, steps }) => scenarioSchema.parse({ kernel: { livepatch: 'provides' }, patches, steps }));
+  .map(({ patches, steps }) =>
+    scenarioSchema.parse(validForKind({ kernel: { livepatch: 'provides' as const }, patches, steps })),
+  );
 
 const funcIds = (m: PatchManifest) =>
   m.objects.flatMap((o) => o.funcs.map((f) => `${o.name}:${f.name},${f.sympos === 0 ? 1 : f.sympos}`));

@@ -51,6 +51,40 @@ describe('scenario files: bad input names the file, line and path', () => {
     );
   });
 
+  it("a patch field the scenario's kernel kind does not have, with its line", () => {
+    const bool = ['kernel: { livepatch: replace-bool }', 'patches:', '  - { name: p1, replaceSet: 1 }'].join(
+      '\n',
+    );
+    expect(errorOf(bool).message).toMatch(
+      /^bad\.yaml: 3:\d+ patches\[0\]\.replaceSet: a 'replace-bool' kernel has no replaceSet/,
+    );
+    const sets = ['kernel: { livepatch: replace-set }', 'patches:', '  - { name: p1, replace: true }'].join(
+      '\n',
+    );
+    expect(errorOf(sets).message).toContain("patches[0].replace: a 'replace-set' kernel has no replace");
+    const attrs = 'kernel: { livepatch: provides, attributes: [replace] }\n';
+    expect(errorOf(attrs).message).toContain(
+      'kernel.attributes: attributes name the optional sysfs files of a replace-bool kernel',
+    );
+  });
+
+  it('a step blocking in an unknown function, or unblocking a task never blocked', () => {
+    const text = [
+      'kernel: { livepatch: replace-bool }',
+      'modules:',
+      '  - { name: m, funcs: [m_fn] }',
+      'steps:',
+      '  - block: { task: t1, func: m_fm }',
+      '  - unblock: t2',
+    ].join('\n');
+    const error = errorOf(text);
+    expect(error.message).toContain("steps[0].block.func: unknown function 'm_fm'");
+    const unblock = ['kernel: { livepatch: replace-bool }', 'steps:', '  - unblock: t2'].join('\n');
+    expect(errorOf(unblock).message).toContain(
+      "steps[0].unblock: unknown task 't2': no earlier step blocks it",
+    );
+  });
+
   it('obsoletes on a kernel that has no such field is an error naming the patch', () => {
     const text = [
       'kernel: { livepatch: replace-set }',

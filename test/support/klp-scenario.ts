@@ -32,3 +32,47 @@ export function disableLog(patch: string, callbacks = true): string[] {
     `livepatch: '${patch}': unpatching complete`,
   ];
 }
+
+/**
+ * A random scenario made valid for its kernel kind, as the scenario schema requires: patch fields of
+ * other kinds dropped, blocks only in functions a module or patch declares, unblocks only of tasks
+ * blocked before. The property tests generate freely, then keep what a user could write.
+ */
+export function validForKind<
+  T extends {
+    kernel: { livepatch: 'replace-bool' | 'replace-set' | 'provides' };
+    modules?: ReadonlyArray<{ funcs?: ReadonlyArray<string> }>;
+    patches: ReadonlyArray<
+      Record<string, unknown> & { objects?: ReadonlyArray<{ funcs?: ReadonlyArray<unknown> }> }
+    >;
+    steps: ReadonlyArray<Record<string, unknown>>;
+  },
+>(input: T): T {
+  const drop: Record<string, string[]> = {
+    'replace-bool': ['replaceSet', 'provides'],
+    'replace-set': ['replace', 'provides'],
+    provides: ['replace'],
+  };
+  const patches = input.patches.map((p) =>
+    Object.fromEntries(Object.entries(p).filter(([key]) => !drop[input.kernel.livepatch]!.includes(key))),
+  );
+  const funcs = new Set([
+    ...(input.modules ?? []).flatMap((m) => m.funcs ?? []),
+    ...input.patches.flatMap((p) =>
+      (p.objects ?? []).flatMap((o) =>
+        (o.funcs ?? []).map((f) => (typeof f === 'string' ? f : (f as { name: string }).name)),
+      ),
+    ),
+  ]);
+  const blocked = new Set<string>();
+  const steps = input.steps.filter((step) => {
+    if ('block' in step) {
+      const block = step.block as { task: string; func: string };
+      if (!funcs.has(block.func)) return false;
+      blocked.add(block.task);
+    }
+    if ('unblock' in step) return blocked.delete(step.unblock as string);
+    return true;
+  });
+  return { ...input, patches, steps };
+}
