@@ -137,7 +137,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     method: 'GET',
     path: '/v1/summary',
     access: 'read',
-    handle: async (deps, { now }) => ok(summarize(await deps.store.summaryHosts(), now)),
+    handle: async (deps, { now }) => ok(summarize(await deps.store.summaryHosts(now), now)),
   }),
   route({
     method: 'GET',
@@ -145,7 +145,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     access: 'read',
     handle: async (deps, { now }) =>
       ok({
-        builds: buildsOf(await deps.store.summaryHosts(), deps.repository().index, {
+        builds: buildsOf(await deps.store.summaryHosts(now), deps.repository().index, {
           now,
           expiryWindowDays: deps.expiryWindowDays,
         }),

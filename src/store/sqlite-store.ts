@@ -79,6 +79,26 @@ function migrate(db: Database.Database): void {
   }
 }
 
+interface SummaryColumns {
+  build_id: string | null;
+  release: string | null;
+  status: SummaryHost['status'];
+  reboot: SummaryHost['reboot'];
+  expires: string | null;
+  last_seen: number;
+  interval_s: number;
+}
+
+const summaryHostOf = (r: SummaryColumns): SummaryHost => ({
+  buildId: r.build_id,
+  release: r.release,
+  status: r.status,
+  reboot: r.reboot,
+  expires: r.expires,
+  lastSeen: r.last_seen,
+  interval: r.interval_s,
+});
+
 interface QueuedReport {
   readonly hostId: string;
   readonly record: ReportRecord;
@@ -321,27 +341,22 @@ class SqliteStore implements FleetStore {
     };
   }
 
-  async summaryHosts(): Promise<SummaryHost[]> {
+  async summaryHosts(now?: number): Promise<SummaryHost[]> {
+    if (now !== undefined) {
+      // one row per group, in the order of each group's first host, as the per-host rows came
+      const groups = this.sql(
+        `SELECT build_id, release, status, reboot, expires, interval_s, COUNT(*) AS hosts,
+           CASE WHEN last_seen < ? - 2000 * interval_s THEN MIN(last_seen) ELSE MAX(last_seen) END AS last_seen
+           FROM hosts WHERE last_seen IS NOT NULL
+           GROUP BY build_id, release, status, reboot, expires, interval_s, last_seen < ? - 2000 * interval_s
+           ORDER BY MIN(rowid)`,
+      ).all(now, now) as Array<SummaryColumns & { hosts: number }>;
+      return groups.map((r) => ({ ...summaryHostOf(r), hosts: r.hosts }));
+    }
     const rows = this.sql(
       'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
-    ).all() as Array<{
-      build_id: string | null;
-      release: string | null;
-      status: SummaryHost['status'];
-      reboot: SummaryHost['reboot'];
-      expires: string | null;
-      last_seen: number;
-      interval_s: number;
-    }>;
-    return rows.map((r) => ({
-      buildId: r.build_id,
-      release: r.release,
-      status: r.status,
-      reboot: r.reboot,
-      expires: r.expires,
-      lastSeen: r.last_seen,
-      interval: r.interval_s,
-    }));
+    ).all() as SummaryColumns[];
+    return rows.map(summaryHostOf);
   }
 
   async saveEvent(
