@@ -77,12 +77,19 @@ export class RepositoryState {
       const page = await this.store.reportPage(after, PAGE);
       if (page.length === 0) break;
       const time = this.time();
+      // An assessment reads only the status document and the build ID (assessReport): hosts alike
+      // in both share one, so a fleet of few distinct machines is assessed a few times per page.
+      const shared = new Map<string, ReturnType<typeof assessReport>>();
       await this.store.saveAssessments(
-        page.map(({ hostId, report }) => ({
-          hostId,
-          seq: report.seq,
-          ...assessReport(report, next.index, time),
-        })),
+        page.map(({ hostId, report }) => {
+          const key = `${report.buildId}\n${JSON.stringify(report.status)}`;
+          let assessed = shared.get(key);
+          if (assessed === undefined) {
+            assessed = assessReport(report, next.index, time);
+            shared.set(key, assessed);
+          }
+          return { hostId, seq: report.seq, ...assessed };
+        }),
       );
       hosts += page.length;
       after = page[page.length - 1]!.hostId;
