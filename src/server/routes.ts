@@ -1,6 +1,5 @@
 import type { ZodType } from 'zod';
 import {
-  assessReport,
   buildsOf,
   type EnrollRequest,
   enrollRequestSchema,
@@ -95,7 +94,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     body: reportSchema,
     handle: async (deps, { hostId, body, now }) => {
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
-      const { evaluation, plan } = assessReport(body, deps.repository().index, time);
+      const { evaluation, plan } = deps.repository().assess(body, time);
       const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
       return ok(plan);
