@@ -4,13 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/index.js';
+import { type FleetStore, openPostgresStore, openSqliteStore } from '../../src/store/index.js';
 import { reportBody, writeRepository } from '../support/fleet-fixtures.js';
+import { describePostgres, findPostgresProblem, freshSchema } from '../support/postgres.js';
 
 // Issue 14, "Faults": `klpm serve` (the built CLI) on SQLite under a load of simulated agents is
 // killed with SIGKILL at random moments, KILLS times, and started again on the same database. After
 // each kill, every report that got a 2xx answer is stored, or superseded by a later report of its
 // host; at the end the agents have delivered what they kept, so every host's last report is stored.
+// On PostgreSQL two servers share one database behind a modelled load balancer (each request goes
+// to the next server in turn); one of them is killed and restarted, the other keeps serving.
 // The agents are modelled here, as src/agent's spool behaves: a report without a 2xx answer is kept
 // and sent again, and a newer check-in folds it into the newest (older reports are not resent).
 
@@ -68,8 +71,8 @@ const killed = (child: ChildProcess) =>
     }
   });
 
-/** host id -> stored seq, read from the database file as a restarted server finds it */
-function storedSeqs(db: string): Map<string, number> {
+/** host id -> stored seq, read from the SQLite file as a restarted server finds it */
+function sqliteSeqs(db: string): Map<string, number> {
   const file = new Database(db);
   try {
     const rows = file.prepare('SELECT id, seq FROM hosts').all() as Array<{ id: string; seq: number | null }>;
@@ -79,13 +82,20 @@ function storedSeqs(db: string): Map<string, number> {
   }
 }
 
-it(`stores every answered report through ${KILLS} SIGKILLs of klpm serve on SQLite, and loses nothing`, async () => {
+interface KillSetup {
+  /** the --db of every server */
+  readonly db: string;
+  readonly store: FleetStore;
+  /** how many servers share the database; the first is the one killed */
+  readonly servers: number;
+  /** host id -> stored seq, as a restarted server finds it */
+  readonly storedSeqs: () => Promise<Map<string, number>>;
+}
+
+async function killUnderLoad({ db, store, servers: serverCount, storedSeqs }: KillSetup): Promise<void> {
   const seed = Date.now() % 1_000_000;
   const random = seeded(seed);
-  const dir = mkdtempSync(join(tmpdir(), 'klpm-kill-'));
-  const db = join(dir, 'fleet.db');
   const repo = writeRepository();
-  const store = openSqliteStore(db);
   const secret = await store.createEnrollSecret({ labels: [] });
   const agents: Agent[] = [];
   for (let h = 0; h < HOSTS; h++) {
@@ -96,7 +106,8 @@ it(`stores every answered report through ${KILLS} SIGKILLs of klpm serve on SQLi
   }
   await store.close();
 
-  let server = await startServe(db, repo);
+  const servers = await Promise.all(Array.from({ length: serverCount }, () => startServe(db, repo)));
+  let turn = 0;
   let checkingIn = true;
   let answered = 0;
   let refused = 0;
@@ -105,6 +116,7 @@ it(`stores every answered report through ${KILLS} SIGKILLs of klpm serve on SQLi
     if (checkingIn || agent.spooled === 0) agent.spooled = ++agent.made;
     const seq = agent.spooled;
     try {
+      const server = servers[turn++ % serverCount]!;
       const res = await fetch(`${server.url}/v1/hosts/${agent.id}/report`, {
         method: 'POST',
         headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
@@ -132,14 +144,14 @@ it(`stores every answered report through ${KILLS} SIGKILLs of klpm serve on SQLi
   const problems: string[] = [];
   for (let k = 0; k < KILLS; k++) {
     await new Promise((r) => setTimeout(r, 100 + random() * 400));
-    await killed(server.child);
+    await killed(servers[0]!.child);
     // what was answered before the kill, read while no server runs
     const acked = new Map(agents.map((a) => [a.id, a.acked]));
-    const stored = storedSeqs(db);
+    const stored = await storedSeqs();
     for (const [id, seq] of acked)
       if ((stored.get(id) ?? 0) < seq)
         problems.push(`kill ${k}: host ${id} got a 2xx for seq ${seq}, stored ${stored.get(id)}`);
-    server = await startServe(db, repo);
+    servers[0] = await startServe(db, repo);
   }
   // the last restart: check-ins stop, the agents deliver what they kept
   await new Promise((r) => setTimeout(r, 300));
@@ -148,9 +160,11 @@ it(`stores every answered report through ${KILLS} SIGKILLs of klpm serve on SQLi
     await new Promise((r) => setTimeout(r, 100));
   loading = false;
   await Promise.all(workers);
-  const stored = storedSeqs(db);
-  server.child.kill('SIGTERM');
-  await new Promise((r) => server.child.once('exit', r));
+  const stored = await storedSeqs();
+  for (const server of servers) {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+  }
 
   expect(problems, `seed ${seed}`).toEqual([]);
   expect(answered).toBeGreaterThan(HOSTS);
@@ -165,4 +179,31 @@ it(`stores every answered report through ${KILLS} SIGKILLs of klpm serve on SQLi
       .map((a) => `${a.id}: made ${a.made}, stored ${stored.get(a.id)}`),
     `seed ${seed}, ${refused} tries without a 2xx`,
   ).toEqual([]);
+}
+
+it(`stores every answered report through ${KILLS} SIGKILLs of klpm serve on SQLite, and loses nothing`, async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'klpm-kill-')), 'fleet.db');
+  await killUnderLoad({ db, store: openSqliteStore(db), servers: 1, storedSeqs: async () => sqliteSeqs(db) });
 }, 120_000);
+
+describePostgres('two klpm serve on one PostgreSQL', await findPostgresProblem(), () => {
+  it(`store every answered report through ${KILLS} SIGKILLs of one of them, and lose nothing`, async () => {
+    const schema = await freshSchema();
+    try {
+      await killUnderLoad({
+        db: schema.url,
+        store: await openPostgresStore(schema.url),
+        servers: 2,
+        storedSeqs: async () =>
+          new Map(
+            (await schema.query<{ id: string; seq: string | null }>('SELECT id, seq FROM hosts')).map((r) => [
+              r.id,
+              Number(r.seq ?? 0),
+            ]),
+          ),
+      });
+    } finally {
+      await schema.drop();
+    }
+  }, 150_000);
+});
