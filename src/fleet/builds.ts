@@ -52,7 +52,7 @@ export function buildsOf(
   for (const host of hosts) {
     const group = groups.get(host.buildId) ?? { release: host.release, hosts: 0, statuses: new Set() };
     groups.set(host.buildId, group);
-    group.hosts++;
+    group.hosts += host.hosts ?? 1;
     group.statuses.add(host.status);
   }
   const views = [...groups].map(([buildId, g]): BuildView => {

@@ -13,6 +13,11 @@ export interface SummaryHost {
   readonly lastSeen: number;
   /** seconds */
   readonly interval: number;
+  /**
+   * how many hosts this row stands for (default 1): a store may hand over one row per group of
+   * hosts alike in every other field, where `lastSeen` is silent for all of them or for none
+   */
+  readonly hosts?: number;
 }
 
 /** `GET /v1/summary`. */
@@ -47,10 +52,11 @@ export function summarize(hosts: Iterable<SummaryHost>, now: number): FleetSumma
     { release: string | null; hosts: number; statuses: ApplicabilityStatus[]; expires: string | null }
   >();
   for (const host of hosts) {
-    total++;
-    status[host.status]++;
-    reboot[host.reboot]++;
-    if (isSilent(host.lastSeen, host.interval, now)) silent++;
+    const n = host.hosts ?? 1;
+    total += n;
+    status[host.status] += n;
+    reboot[host.reboot] += n;
+    if (isSilent(host.lastSeen, host.interval, now)) silent += n;
     const build = builds.get(host.buildId) ?? {
       release: host.release,
       hosts: 0,
@@ -58,7 +64,7 @@ export function summarize(hosts: Iterable<SummaryHost>, now: number): FleetSumma
       expires: null,
     };
     builds.set(host.buildId, build);
-    build.hosts++;
+    build.hosts += n;
     if (!build.statuses.includes(host.status)) build.statuses.push(host.status);
     if (host.expires !== null && (build.expires === null || host.expires < build.expires))
       build.expires = host.expires;

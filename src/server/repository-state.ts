@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assessReport, repositoryFiles } from '../fleet/index.js';
+import { assessReport, type Report, repositoryFiles } from '../fleet/index.js';
 import { loadRepository } from '../host/index.js';
 import { type EvaluationTime, indexRepository, type RepositoryIndex } from '../repo/index.js';
 import type { FleetStore } from '../store/index.js';
@@ -12,6 +12,35 @@ export interface LoadedRepository {
   readonly livepatches: number;
   /** ms since the epoch when it was read */
   readonly loadedAt: number;
+  /** `assessReport` against this repository, shared between hosts alike in status and build ID */
+  readonly assess: (report: Report, time: EvaluationTime) => Assessed;
+}
+
+type Assessed = ReturnType<typeof assessReport>;
+
+const DAY_MS = 86_400_000;
+/** How many distinct assessments a repository keeps (a few MB). */
+const SHARED_ASSESSMENTS = 2000;
+
+/**
+ * `assessReport`, remembered. It reads only the status document and the build ID of a report, and
+ * the time only as the UTC day (src/repo compares coverage dates, which are midnights, with
+ * now + a whole number of days), so hosts alike in those on one day get the same answer. A
+ * fractional window is assessed afresh every time.
+ */
+function sharedAssessments(index: RepositoryIndex): (report: Report, time: EvaluationTime) => Assessed {
+  const remembered = new Map<string, Assessed>();
+  return (report, time) => {
+    if (!Number.isInteger(time.expiryWindowDays)) return assessReport(report, index, time);
+    const key = `${Math.floor(time.now / DAY_MS)}|${time.expiryWindowDays}|${report.buildId}|${JSON.stringify(report.status)}`;
+    let assessed = remembered.get(key);
+    if (assessed === undefined) {
+      assessed = assessReport(report, index, time);
+      if (remembered.size >= SHARED_ASSESSMENTS) remembered.delete(remembered.keys().next().value as string);
+      remembered.set(key, assessed);
+    }
+    return assessed;
+  };
 }
 
 /** What a refresh did: whether the repository changed, and how many hosts were assessed again. */
@@ -78,11 +107,7 @@ export class RepositoryState {
       if (page.length === 0) break;
       const time = this.time();
       await this.store.saveAssessments(
-        page.map(({ hostId, report }) => ({
-          hostId,
-          seq: report.seq,
-          ...assessReport(report, next.index, time),
-        })),
+        page.map(({ hostId, report }) => ({ hostId, seq: report.seq, ...next.assess(report, time) })),
       );
       hosts += page.length;
       after = page[page.length - 1]!.hostId;
@@ -93,8 +118,10 @@ export class RepositoryState {
 
 async function read(path: string, now: number): Promise<LoadedRepository> {
   const repository = await loadRepository(path);
+  const index = indexRepository(repository);
   return {
-    index: indexRepository(repository),
+    index,
+    assess: sharedAssessments(index),
     files: repositoryFiles(repository),
     livepatches: repository.updates.reduce((n, u) => n + u.livepatches.length, 0),
     loadedAt: now,

@@ -1,6 +1,5 @@
 import { type ZodType, z } from 'zod';
 import {
-  assessReport,
   buildsOf,
   type EnrollRequest,
   enrollRequestSchema,
@@ -169,7 +168,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     body: reportSchema,
     handle: async (deps, { hostId, body, now }) => {
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
-      const { evaluation, plan } = assessReport(body, deps.repository().index, time);
+      const { evaluation, plan } = deps.repository().assess(body, time);
       const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
       deps.metrics.report(saved);
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
@@ -231,7 +230,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       summary: 'the fleet in numbers',
       ok: 'the summary: hosts per status and reboot need, silent hosts, builds',
     },
-    handle: async (deps, { now }) => ok(summarize(await deps.store.summaryHosts(), now)),
+    handle: async (deps, { now }) => ok(summarize(await deps.store.summaryHosts(now), now)),
   }),
   route({
     method: 'GET',
@@ -243,7 +242,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     },
     handle: async (deps, { now }) =>
       ok({
-        builds: buildsOf(await deps.store.summaryHosts(), deps.repository().index, {
+        builds: buildsOf(await deps.store.summaryHosts(now), deps.repository().index, {
           now,
           expiryWindowDays: deps.expiryWindowDays,
         }),

@@ -42,6 +42,12 @@ export interface FleetServerOptions {
   readonly trustedProxies?: ReadonlyArray<string>;
   /** where the rate state lives; default: this process's memory */
   readonly rateLimiter?: RateLimiter;
+  /**
+   * For the benchmark only (`klpm serve` never sets it): `POST /v1/hosts/{id}/report` answers 200
+   * once the body is authorized, parsed and validated, and stores nothing. It is the limit the
+   * report ingest is measured against: the same stack without the assessment and the store write.
+   */
+  readonly validateOnly?: boolean;
 }
 
 export const DEFAULT_ENROLL_RATE: Rate = { count: 60, windowMs: 60_000 };
@@ -247,6 +253,10 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
       let body: unknown;
       if (match.route.body !== undefined)
         body = validate(match.route.body, parseJson(await readBody(req, limit)));
+      if (options.validateOnly === true && match.route.path === '/v1/hosts/{id}/report') {
+        answer(200, { validated: true });
+        return;
+      }
       const result = await match.route.handle(deps, {
         hostId,
         param,

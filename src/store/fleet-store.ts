@@ -109,8 +109,12 @@ export interface FleetStore {
   hostPlan(hostId: string): Promise<FleetPlan | null | undefined>;
   host(hostId: string): Promise<HostDetail | undefined>;
   listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }>;
-  /** every host that has reported, as the summary takes them */
-  summaryHosts(): Promise<SummaryHost[]>;
+  /**
+   * every host that has reported, as the summary takes them; given `now` (ms), hosts alike in every
+   * column and in being silent at `now` come as one row with their count (`hosts`), so the database
+   * does the counting
+   */
+  summaryHosts(now?: number): Promise<SummaryHost[]>;
   /** adds an event to a host's events (`at` in ms) */
   saveEvent(
     hostId: string,

@@ -167,6 +167,26 @@ async function migrate(pool: Pool): Promise<void> {
   }
 }
 
+interface SummaryColumns {
+  build_id: string | null;
+  release: string | null;
+  status: SummaryHost['status'];
+  reboot: SummaryHost['reboot'];
+  expires: string | null;
+  last_seen: number;
+  interval_s: number;
+}
+
+const summaryHostOf = (r: SummaryColumns): SummaryHost => ({
+  buildId: r.build_id,
+  release: r.release,
+  status: r.status,
+  reboot: r.reboot,
+  expires: r.expires,
+  lastSeen: r.last_seen,
+  interval: r.interval_s,
+});
+
 class PostgresStore implements FleetStore {
   constructor(private readonly pool: Pool) {}
 
@@ -438,29 +458,27 @@ class PostgresStore implements FleetStore {
     };
   }
 
-  async summaryHosts(): Promise<SummaryHost[]> {
+  async summaryHosts(now?: number): Promise<SummaryHost[]> {
+    if (now !== undefined) {
+      const groups = (
+        await this.pool.query<SummaryColumns & { hosts: number }>(
+          `SELECT build_id, release, status, reboot, expires, interval_s, COUNT(*) AS hosts,
+             CASE WHEN last_seen < $1::bigint - 2000::bigint * interval_s THEN MIN(last_seen)
+               ELSE MAX(last_seen) END AS last_seen
+             FROM hosts WHERE last_seen IS NOT NULL
+             GROUP BY build_id, release, status, reboot, expires, interval_s,
+               last_seen < $1::bigint - 2000::bigint * interval_s`,
+          [now],
+        )
+      ).rows;
+      return groups.map((r) => ({ ...summaryHostOf(r), hosts: r.hosts }));
+    }
     const rows = (
-      await this.pool.query<{
-        build_id: string | null;
-        release: string | null;
-        status: SummaryHost['status'];
-        reboot: SummaryHost['reboot'];
-        expires: string | null;
-        last_seen: number;
-        interval_s: number;
-      }>(
+      await this.pool.query<SummaryColumns>(
         'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
       )
     ).rows;
-    return rows.map((r) => ({
-      buildId: r.build_id,
-      release: r.release,
-      status: r.status,
-      reboot: r.reboot,
-      expires: r.expires,
-      lastSeen: r.last_seen,
-      interval: r.interval_s,
-    }));
+    return rows.map(summaryHostOf);
   }
 
   async listTokens(): Promise<TokenInfo[]> {

@@ -99,43 +99,85 @@ function migrate(db: Database.Database): void {
   }
 }
 
+interface SummaryColumns {
+  build_id: string | null;
+  release: string | null;
+  status: SummaryHost['status'];
+  reboot: SummaryHost['reboot'];
+  expires: string | null;
+  last_seen: number;
+  interval_s: number;
+}
+
+const summaryHostOf = (r: SummaryColumns): SummaryHost => ({
+  buildId: r.build_id,
+  release: r.release,
+  status: r.status,
+  reboot: r.reboot,
+  expires: r.expires,
+  lastSeen: r.last_seen,
+  interval: r.interval_s,
+});
+
+interface QueuedReport {
+  readonly hostId: string;
+  readonly record: ReportRecord;
+  readonly resolve: (result: 'stored' | 'stale') => void;
+  readonly reject: (error: unknown) => void;
+}
+
 class SqliteStore implements FleetStore {
+  /** every statement, prepared once: preparing is a good part of a small write's cost */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** the reports waiting for the next group commit */
+  private queue: QueuedReport[] = [];
+
   constructor(private readonly db: Database.Database) {}
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   async createToken(role: Role): Promise<string> {
     const credential = newCredential();
-    this.db
-      .prepare('INSERT INTO api_tokens (id, role, hash, created_at) VALUES (?, ?, ?, ?)')
-      .run(credential.id, role, credential.hash, Date.now());
+    this.sql('INSERT INTO api_tokens (id, role, hash, created_at) VALUES (?, ?, ?, ?)').run(
+      credential.id,
+      role,
+      credential.hash,
+      Date.now(),
+    );
     return credential.text;
   }
 
   async createEnrollSecret(terms: EnrollTerms): Promise<string> {
     const credential = newCredential();
-    this.db
-      .prepare(
-        'INSERT INTO enroll_secrets (id, hash, expires_at, max_hosts, labels, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        credential.id,
-        credential.hash,
-        terms.expires ?? null,
-        terms.maxHosts ?? null,
-        JSON.stringify(terms.labels),
-        Date.now(),
-      );
+    this.sql(
+      'INSERT INTO enroll_secrets (id, hash, expires_at, max_hosts, labels, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      credential.id,
+      credential.hash,
+      terms.expires ?? null,
+      terms.maxHosts ?? null,
+      JSON.stringify(terms.labels),
+      Date.now(),
+    );
     return credential.text;
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
     const parts = splitCredential(token);
     if (parts === undefined) return undefined;
-    const api = this.db.prepare('SELECT role, hash FROM api_tokens WHERE id = ?').get(parts.id) as
+    const api = this.sql('SELECT role, hash FROM api_tokens WHERE id = ?').get(parts.id) as
       | { role: Role; hash: Buffer }
       | undefined;
     if (api !== undefined)
       return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role } : undefined;
-    const host = this.db.prepare('SELECT token_hash FROM hosts WHERE id = ?').get(parts.id) as
+    const host = this.sql('SELECT token_hash FROM hosts WHERE id = ?').get(parts.id) as
       | { token_hash: Buffer }
       | undefined;
     if (host !== undefined && secretMatches(parts.secret, host.token_hash))
@@ -152,16 +194,16 @@ class SqliteStore implements FleetStore {
     const parts = splitCredential(request.secret);
     if (parts === undefined) return { kind: 'refused', reason: 'unknown' };
     return this.db.transaction((): EnrollResult => {
-      const secret = this.db
-        .prepare('SELECT hash, expires_at, max_hosts, used, labels FROM enroll_secrets WHERE id = ?')
-        .get(parts.id) as
+      const secret = this.sql(
+        'SELECT hash, expires_at, max_hosts, used, labels FROM enroll_secrets WHERE id = ?',
+      ).get(parts.id) as
         | { hash: Buffer; expires_at: number | null; max_hosts: number | null; used: number; labels: string }
         | undefined;
       if (secret === undefined || !secretMatches(parts.secret, secret.hash))
         return { kind: 'refused', reason: 'unknown' };
       if (secret.expires_at !== null && request.now >= secret.expires_at)
         return { kind: 'refused', reason: 'expired' };
-      const existing = this.db.prepare('SELECT id FROM hosts WHERE machine_id = ?').get(request.machineId) as
+      const existing = this.sql('SELECT id FROM hosts WHERE machine_id = ?').get(request.machineId) as
         | { id: string }
         | undefined;
       if (existing === undefined && secret.max_hosts !== null && secret.used >= secret.max_hosts)
@@ -170,75 +212,104 @@ class SqliteStore implements FleetStore {
       const credential = newCredential(id);
       const labels = JSON.parse(secret.labels) as string[];
       if (existing === undefined) {
-        this.db
-          .prepare(
-            'INSERT INTO hosts (id, machine_id, hostname, token_hash, labels, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)',
-          )
-          .run(id, request.machineId, request.hostname, credential.hash, JSON.stringify(labels), request.now);
-        const label = this.db.prepare('INSERT OR IGNORE INTO host_labels (host_id, label) VALUES (?, ?)');
+        this.sql(
+          'INSERT INTO hosts (id, machine_id, hostname, token_hash, labels, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(id, request.machineId, request.hostname, credential.hash, JSON.stringify(labels), request.now);
+        const label = this.sql('INSERT OR IGNORE INTO host_labels (host_id, label) VALUES (?, ?)');
         for (const l of labels) label.run(id, l);
-        this.db.prepare('UPDATE enroll_secrets SET used = used + 1 WHERE id = ?').run(parts.id);
+        this.sql('UPDATE enroll_secrets SET used = used + 1 WHERE id = ?').run(parts.id);
       } else {
-        this.db
-          .prepare('UPDATE hosts SET hostname = ?, token_hash = ? WHERE id = ?')
-          .run(request.hostname, credential.hash, id);
+        this.sql('UPDATE hosts SET hostname = ?, token_hash = ? WHERE id = ?').run(
+          request.hostname,
+          credential.hash,
+          id,
+        );
       }
       this.event(id, request.now, 'enroll', { hostname: request.hostname, again: existing !== undefined });
       return { kind: 'enrolled', id, token: credential.text };
     })();
   }
 
-  async saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+  /**
+   * Group commit: the reports that arrive while the event loop is busy are written in one
+   * transaction, and each promise settles after that commit (so a 2xx answer still means committed).
+   * A batch that fails is written again one report per transaction, so one bad report fails alone.
+   */
+  saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ hostId, record, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => this.commitQueue());
+    });
+  }
+
+  private commitQueue(): void {
+    const batch = this.queue;
+    this.queue = [];
+    let results: Array<'stored' | 'stale'>;
+    try {
+      results = this.db.transaction(() => batch.map((q) => this.writeReport(q.hostId, q.record)))();
+    } catch {
+      for (const q of batch) {
+        try {
+          q.resolve(this.db.transaction(() => this.writeReport(q.hostId, q.record))());
+        } catch (error) {
+          q.reject(error);
+        }
+      }
+      return;
+    }
+    for (const [i, q] of batch.entries()) q.resolve(results[i]!);
+  }
+
+  /** one report's writes, inside the caller's transaction */
+  private writeReport(hostId: string, record: ReportRecord): 'stored' | 'stale' {
     const { report, evaluation, plan, receivedAt } = record;
-    return this.db.transaction((): 'stored' | 'stale' => {
-      const before = this.db.prepare('SELECT seq, boot_id, build_id FROM hosts WHERE id = ?').get(hostId) as
-        | { seq: number | null; boot_id: string | null; build_id: string | null }
-        | undefined;
-      if (before === undefined) throw new Error(`no host ${hostId}`);
-      if (before.seq !== null && report.seq <= before.seq) return 'stale';
-      const buildId = report.buildId?.toLowerCase() ?? null;
-      if (before.boot_id !== null && (before.boot_id !== report.bootId || before.build_id !== buildId))
-        this.event(hostId, receivedAt, 'boot', {
-          bootId: report.bootId,
-          buildId,
-          previousBootId: before.boot_id,
-          previousBuildId: before.build_id,
-        });
-      const text = JSON.stringify(report);
-      this.db
-        .prepare(
-          `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
-             last_seen = ?, interval_s = ?, report = ?, plan = ? WHERE id = ?`,
-        )
-        .run(
-          report.seq,
-          report.bootId,
-          buildId,
-          report.status.release ?? null,
-          evaluation.status,
-          evaluation.reboot,
-          evaluation.expires,
-          receivedAt,
-          report.interval,
-          text,
-          JSON.stringify(plan),
-          hostId,
-        );
-      this.db
-        .prepare('INSERT INTO report_history (host_id, seq, received_at, report) VALUES (?, ?, ?, ?)')
-        .run(hostId, report.seq, receivedAt, text);
-      this.db
-        .prepare(
-          `DELETE FROM report_history WHERE host_id = ? AND seq NOT IN
-             (SELECT seq FROM report_history WHERE host_id = ? ORDER BY seq DESC LIMIT ?)`,
-        )
-        .run(hostId, hostId, HISTORY_PER_HOST);
-      return 'stored';
-    })();
+    const before = this.sql('SELECT seq, boot_id, build_id FROM hosts WHERE id = ?').get(hostId) as
+      | { seq: number | null; boot_id: string | null; build_id: string | null }
+      | undefined;
+    if (before === undefined) throw new Error(`no host ${hostId}`);
+    if (before.seq !== null && report.seq <= before.seq) return 'stale';
+    const buildId = report.buildId?.toLowerCase() ?? null;
+    if (before.boot_id !== null && (before.boot_id !== report.bootId || before.build_id !== buildId))
+      this.event(hostId, receivedAt, 'boot', {
+        bootId: report.bootId,
+        buildId,
+        previousBootId: before.boot_id,
+        previousBuildId: before.build_id,
+      });
+    const text = JSON.stringify(report);
+    this.sql(
+      `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
+           last_seen = ?, interval_s = ?, report = ?, plan = ? WHERE id = ?`,
+    ).run(
+      report.seq,
+      report.bootId,
+      buildId,
+      report.status.release ?? null,
+      evaluation.status,
+      evaluation.reboot,
+      evaluation.expires,
+      receivedAt,
+      report.interval,
+      text,
+      JSON.stringify(plan),
+      hostId,
+    );
+    this.sql('INSERT INTO report_history (host_id, seq, received_at, report) VALUES (?, ?, ?, ?)').run(
+      hostId,
+      report.seq,
+      receivedAt,
+      text,
+    );
+    this.sql(
+      `DELETE FROM report_history WHERE host_id = ? AND seq NOT IN
+           (SELECT seq FROM report_history WHERE host_id = ? ORDER BY seq DESC LIMIT ?)`,
+    ).run(hostId, hostId, HISTORY_PER_HOST);
+    return 'stored';
   }
 
   async hostPlan(hostId: string): Promise<FleetPlan | null | undefined> {
-    const row = this.db.prepare('SELECT plan FROM hosts WHERE id = ?').get(hostId) as
+    const row = this.sql('SELECT plan FROM hosts WHERE id = ?').get(hostId) as
       | { plan: string | null }
       | undefined;
     if (row === undefined) return undefined;
@@ -246,15 +317,13 @@ class SqliteStore implements FleetStore {
   }
 
   async host(hostId: string): Promise<HostDetail | undefined> {
-    const row = this.db.prepare(`SELECT ${HOST_COLUMNS}, report, plan FROM hosts WHERE id = ?`).get(hostId) as
+    const row = this.sql(`SELECT ${HOST_COLUMNS}, report, plan FROM hosts WHERE id = ?`).get(hostId) as
       | (HostColumns & { report: string | null; plan: string | null })
       | undefined;
     if (row === undefined) return undefined;
-    const events = this.db
-      .prepare(
-        'SELECT at, kind, detail FROM host_events WHERE host_id = ? ORDER BY at DESC, rowid DESC LIMIT ?',
-      )
-      .all(hostId, EVENTS_SHOWN) as Array<{ at: number; kind: string; detail: string }>;
+    const events = this.sql(
+      'SELECT at, kind, detail FROM host_events WHERE host_id = ? ORDER BY at DESC, rowid DESC LIMIT ?',
+    ).all(hostId, EVENTS_SHOWN) as Array<{ at: number; kind: string; detail: string }>;
     return {
       host: rowOf(row),
       report: row.report === null ? null : (JSON.parse(row.report) as Report),
@@ -284,7 +353,7 @@ class SqliteStore implements FleetStore {
     if (filter.checkinAgeMs !== undefined) add('last_seen >= ?', now - filter.checkinAgeMs);
     if (filter.after !== undefined) add('id > ?', filter.after);
     const sql = `SELECT ${HOST_COLUMNS} FROM hosts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...params, filter.limit + 1) as HostColumns[];
+    const rows = this.sql(sql).all(...params, filter.limit + 1) as HostColumns[];
     const page = rows.slice(0, filter.limit);
     return {
       hosts: page.map(rowOf),
@@ -292,29 +361,22 @@ class SqliteStore implements FleetStore {
     };
   }
 
-  async summaryHosts(): Promise<SummaryHost[]> {
-    const rows = this.db
-      .prepare(
-        'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
-      )
-      .all() as Array<{
-      build_id: string | null;
-      release: string | null;
-      status: SummaryHost['status'];
-      reboot: SummaryHost['reboot'];
-      expires: string | null;
-      last_seen: number;
-      interval_s: number;
-    }>;
-    return rows.map((r) => ({
-      buildId: r.build_id,
-      release: r.release,
-      status: r.status,
-      reboot: r.reboot,
-      expires: r.expires,
-      lastSeen: r.last_seen,
-      interval: r.interval_s,
-    }));
+  async summaryHosts(now?: number): Promise<SummaryHost[]> {
+    if (now !== undefined) {
+      // one row per group, in the order of each group's first host, as the per-host rows came
+      const groups = this.sql(
+        `SELECT build_id, release, status, reboot, expires, interval_s, COUNT(*) AS hosts,
+           CASE WHEN last_seen < ? - 2000 * interval_s THEN MIN(last_seen) ELSE MAX(last_seen) END AS last_seen
+           FROM hosts WHERE last_seen IS NOT NULL
+           GROUP BY build_id, release, status, reboot, expires, interval_s, last_seen < ? - 2000 * interval_s
+           ORDER BY MIN(rowid)`,
+      ).all(now, now) as Array<SummaryColumns & { hosts: number }>;
+      return groups.map((r) => ({ ...summaryHostOf(r), hosts: r.hosts }));
+    }
+    const rows = this.sql(
+      'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
+    ).all() as SummaryColumns[];
+    return rows.map(summaryHostOf);
   }
 
   async saveEvent(
@@ -325,14 +387,14 @@ class SqliteStore implements FleetStore {
   }
 
   async reportPage(after: string | null, limit: number): Promise<Array<{ hostId: string; report: Report }>> {
-    const rows = this.db
-      .prepare('SELECT id, report FROM hosts WHERE report IS NOT NULL AND id > ? ORDER BY id LIMIT ?')
-      .all(after ?? '', limit) as Array<{ id: string; report: string }>;
+    const rows = this.sql(
+      'SELECT id, report FROM hosts WHERE report IS NOT NULL AND id > ? ORDER BY id LIMIT ?',
+    ).all(after ?? '', limit) as Array<{ id: string; report: string }>;
     return rows.map((r) => ({ hostId: r.id, report: JSON.parse(r.report) as Report }));
   }
 
   async saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void> {
-    const update = this.db.prepare(
+    const update = this.sql(
       'UPDATE hosts SET status = ?, reboot = ?, expires = ?, plan = ? WHERE id = ? AND seq = ?',
     );
     this.db.transaction(() => {
@@ -382,16 +444,20 @@ class SqliteStore implements FleetStore {
   }
 
   async ready(): Promise<boolean> {
-    return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+    return this.sql('SELECT 1 AS ok').get() !== undefined;
   }
 
   async close(): Promise<void> {
+    if (this.queue.length > 0) this.commitQueue();
     this.db.close();
   }
 
   private event(hostId: string, at: number, kind: string, detail: Readonly<Record<string, unknown>>): void {
-    this.db
-      .prepare('INSERT INTO host_events (host_id, at, kind, detail) VALUES (?, ?, ?, ?)')
-      .run(hostId, at, kind, JSON.stringify(detail));
+    this.sql('INSERT INTO host_events (host_id, at, kind, detail) VALUES (?, ?, ?, ?)').run(
+      hostId,
+      at,
+      kind,
+      JSON.stringify(detail),
+    );
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FleetPlan, type HostEvaluation, reportSchema } from '../../src/fleet/index.js';
+import { type FleetPlan, type HostEvaluation, reportSchema, summarize } from '../../src/fleet/index.js';
 import {
   type FleetStore,
   HISTORY_PER_HOST,
@@ -294,6 +294,14 @@ for (const engine of [sqlite, postgres]) {
       }
       expect(seen).toEqual([...ids].sort());
       expect((await store.summaryHosts()).length).toBe(5);
+      // counted by the database, the summary is the one counted host by host (h1/h3 and h0/h2 group)
+      const grouped = await store.summaryHosts(600_000);
+      expect(grouped.length).toBeLessThan(5);
+      const { builds: byHost, ...countsByHost } = summarize(await store.summaryHosts(), 600_000);
+      const { builds: byGroup, ...countsByGroup } = summarize(grouped, 600_000);
+      expect(countsByGroup).toEqual(countsByHost);
+      expect(countsByGroup.silent).toBe(2);
+      expect(new Set(byGroup)).toEqual(new Set(byHost));
     });
 
     it('lists tokens and secrets by id and terms only; revoking one stops it at once', async () => {
