@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writesOf } from '../../src/host/index.js';
-import { kernelJson, snapshot, storeBuild, writeKernel } from '../host/kmp/kmp-root.js';
+import { kernelJson, snapshot, storeBuild, writeKernel } from '../support/kmp-root.js';
 import { runCli } from '../support/run-cli.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { snapshot } from '../host/kmp/kmp-root.js';
+import { snapshot } from '../support/kmp-root.js';
 import { hasRawControl, runCli } from '../support/run-cli.js';
 
 // Patch and module names of scenarios and manifests, and the unload command's PATCH, become

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { kernelJson, snapshot, storeBuild, writeKernel } from '../support/kmp-root.js';
 import { runCli } from '../support/run-cli.js';
-import { kernelJson, snapshot, storeBuild, writeKernel } from './kmp/kmp-root.js';
 
 /**
  * Roots as a real disk can hold them when something went wrong: each reader under --root meets a

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hasModversions, isSameMagic, loadRefusal } from '../../src/kabi/load-check.js';
 import { resolveKmps } from '../../src/kabi/resolve.js';
 import type { InstalledKernel } from '../../src/kabi/resolve-types.js';
-import { build, kernel, type Mod, mod, vermagicOf } from './resolve-builders.js';
+import { build, kernel, type Mod, mod, vermagicOf } from '../support/resolve-builders.js';
 
 // The module loader's checks before any symbol (docs/kmp.md, K-VERMAGIC, K-NOVERSIONS,
 // K-VERMAGIC-UNKNOWN). The strings are the ones Debian's kernels carry: 6.1 and 6.12 with

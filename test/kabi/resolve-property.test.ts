@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveKmps } from '../../src/kabi/resolve.js';
 import type { InstalledKernel, KmpBuild } from '../../src/kabi/resolve-types.js';
-import { build, kernel, modOf } from './resolve-builders.js';
+import { build, kernel, modOf } from '../support/resolve-builders.js';
 
 // a small world where packages import each other's symbols, so orders matter to a naive resolver
 const symbolNames = ['s0', 's1', 's2', 's3', 's4', 's5'];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveKmps } from '../../src/kabi/resolve.js';
 import type { KernelResolution } from '../../src/kabi/resolve-types.js';
-import { build, kernel, mod } from './resolve-builders.js';
+import { build, kernel, mod } from '../support/resolve-builders.js';
 
 const K1 = '6.1.0-1-amd64';
 const K2 = '6.1.0-2-amd64';

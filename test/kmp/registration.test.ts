@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveKmps } from '../../src/kabi/resolve.js';
 import { readRegistered, registeredText, relevantTo } from '../../src/kmp/registration.js';
-import { build, kernel, modOf } from '../kabi/resolve-builders.js';
+import { build, kernel, modOf } from '../support/resolve-builders.js';
 
 // kernels whose in-tree modules export and import each other's symbols (two exporters of one symbol,
 // modules the KMPs replace, users of those), and KMPs touching some of it

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateHost, indexRepository, type Repository } from '../../src/repo/index.js';
-import { lp, repo, update } from './builders.js';
+import { lp, repo, update } from '../support/repo-builders.js';
 
 const NOW = { now: Date.UTC(2026, 0, 15), expiryWindowDays: 30 };
 const OLD = 'aa01'; // kernel 4.19.19-8.0.20

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { kernelJson, packageDir, snapshot } from '../../support/kmp-root.js';
 import { hasRawControl, runCli } from '../../support/run-cli.js';
-import { kernelJson, packageDir, snapshot } from './kmp-root.js';
 
 // Every name of a KMP build or a kernel that becomes a path under --root is refused where it is
 // parsed: exit 2, the field named, and nothing written, inside the root or beside it.

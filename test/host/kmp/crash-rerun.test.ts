@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kernelJson, snapshot, storeBuild, tempRoot, writeKernel } from '../../support/kmp-root.js';
 import { runCli } from '../../support/run-cli.js';
-import { kernelJson, snapshot, storeBuild, tempRoot, writeKernel } from './kmp-root.js';
 
 // `klpm kmp link` killed (SIGKILL) at every moment it changes something on disk, then run again, must
 // end in the tree an uninterrupted run makes, and no kernel may ever miss its boot-critical module.

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseInitrdList } from '../../../src/initrd/index.js';
 import { writeModule } from '../../support/elf-writer.js';
 import { compress, cpioArchive } from '../../support/initramfs.js';
+import { tempRoot } from '../../support/kmp-root.js';
 import { runCli } from '../../support/run-cli.js';
-import { tempRoot } from './kmp-root.js';
 
 const K = '6.1.0-7-amd64';
 const roots: string[] = [];

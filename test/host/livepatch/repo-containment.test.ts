@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { snapshot } from '../../support/kmp-root.js';
 import { runCli } from '../../support/run-cli.js';
-import { snapshot } from '../kmp/kmp-root.js';
 
 // A livepatch's `name` and `file`, and repomd.xml's `location href`, are names and relative paths
 // that must stay inside the repository directory, as written and after symlinks (mirrors use them).

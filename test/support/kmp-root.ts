@@ -11,9 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelFromDescription } from '../../../src/kmp/index.js';
-import { registeredText } from '../../../src/kmp/registration.js';
-import { parseKernel } from '../../../src/kmp/schema.js';
+import { kernelFromDescription } from '../../src/kmp/index.js';
+import { registeredText } from '../../src/kmp/registration.js';
+import { parseKernel } from '../../src/kmp/schema.js';
 
 /** A symbol as `name:crc-hex`. */
 function sym(spec: string) {

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/run-cli.js';
-import { kernelJson, packageDir, snapshot, tempRoot } from './kmp-root.js';
+import { kernelJson, packageDir, snapshot, tempRoot } from '../support/kmp-root.js';
+import { runCli } from '../support/run-cli.js';
 
 const K1 = '6.1.0-1-amd64';
 const K2 = '6.1.0-2-amd64';
