@@ -101,7 +101,7 @@ const cases: Array<[string, string[], string]> = [
   [
     'kmp add-kernel --describe with --symvers',
     ['kmp', 'add-kernel', '6.1.0-1-amd64', '--root', dir, '--describe', secret, '--symvers', secret],
-    '--describe gives the whole kernel: drop --symvers, --flavor, --initrd and --initrd-modules',
+    '--describe gives the whole kernel: drop --symvers, --flavor, --initrd and --initrd-modules, or drop --describe',
   ],
   [
     'kmp add-kernel --initrd with --initrd-modules',
