@@ -254,3 +254,21 @@ describe('klpm kmp on a broken host', () => {
       });
     }
 });
+
+describe('a default repository that cannot be read', () => {
+  for (const [kind, breakage] of Object.entries(breakages))
+    it(`is a problem status names, with ${kind} at var/lib/klpm/repo/index.json`, async () => {
+      const root = livepatchRoot();
+      breakAt(root, 'var/lib/klpm/repo/index.json', breakage);
+      const run = await runCli(['status', '--root', root, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      noStack(run.stderr);
+      const json = JSON.parse(run.stdout);
+      expect(json.patches.map((p: { name: string }) => p.name)).toEqual(['lp1']);
+      expect(json.problems.map((p: { path: string }) => p.path)).toContain(join(root, 'var/lib/klpm/repo'));
+      // given explicitly, the same repository is bad input
+      const explicit = await runCli(['status', '--root', root, '--repo', join(root, 'var/lib/klpm/repo')]);
+      expect(explicit.code).toBe(2);
+      oneLine(explicit.stderr);
+    });
+});

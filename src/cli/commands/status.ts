@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import {
   type LivepatchStatus,
-  loadRepository,
   readLivepatchStatus,
+  readStatusRepository,
   statusDocument,
 } from '../../host/livepatch/index.js';
 import type { CommandFactory } from '../context.js';
@@ -32,13 +30,12 @@ export const statusCommand: CommandFactory = (ctx) =>
     .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
     .option('--json', 'print the status as JSON')
     .action(async (opts: StatusFlags) => {
-      const defaultRepo = join(opts.root, 'var/lib/klpm/repo');
-      const repoPath = opts.repo ?? (existsSync(defaultRepo) ? defaultRepo : undefined);
+      const asked = await readStatusRepository(opts.root, opts.repo);
       const repository =
-        repoPath === undefined
-          ? undefined
-          : { repository: await loadRepository(repoPath), time: readTime(opts) };
-      const status = await readLivepatchStatus(opts.root, repository);
+        asked.repository === undefined ? undefined : { repository: asked.repository, time: readTime(opts) };
+      const read = await readLivepatchStatus(opts.root, repository);
+      const status =
+        asked.problem === undefined ? read : { ...read, problems: [...read.problems, asked.problem] };
       if (opts.json) {
         ctx.stdout(`${JSON.stringify(statusDocument(status), null, 2)}\n`);
       } else {

@@ -14,7 +14,7 @@ export { type Journal, type JournalRun, openJournal, type RunState, type StepPha
 export { type BlockingTask, type KernelControl, KernelOpError, type PatchStatus } from './kernel-control.js';
 export { type LiveKernel, SysfsKernel } from './live-kernel.js';
 export { PatchFileError, verifyPatchFile } from './patch-file.js';
-export { loadRepository, readRepositoryFor } from './repo-files.js';
+export { loadRepository, readRepositoryFor, readStatusRepository } from './repo-files.js';
 export { type LivepatchStatus, readLivepatchStatus, readUnfinishedRun, statusDocument } from './status.js';
 export { SysfsControl, toKernelOpError } from './sysfs-control.js';
 export { readLivepatchView } from './sysfs-view.js';

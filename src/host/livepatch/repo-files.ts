@@ -12,6 +12,7 @@ import {
 import { mustStayInside } from '../containment.js';
 import { readFileBytes } from '../files.js';
 import { statePath } from '../paths.js';
+import { problemOf, type ReadProblem } from '../read-problem.js';
 
 /**
  * Loads a repository from what `--repo` names: a yum repository root (holding repodata/), a
@@ -100,4 +101,23 @@ export async function readRepositoryFor(
   const place = statePath(root, 'repository');
   if (!needed && !(await exists(place))) return undefined;
   return loadRepository(place);
+}
+
+/**
+ * The repository `klpm status` asks: `--repo` (bad input when it cannot be read), else the default
+ * place when it is there. A default repository that cannot be read is a problem status names while
+ * it shows the rest: status is what an operator runs to find out what is wrong.
+ */
+export async function readStatusRepository(
+  root: string,
+  repo: string | undefined,
+): Promise<{ readonly repository?: Repository; readonly problem?: ReadProblem }> {
+  if (repo !== undefined) return { repository: await loadRepository(repo) };
+  const place = statePath(root, 'repository');
+  if (!(await exists(place))) return {};
+  try {
+    return { repository: await loadRepository(place) };
+  } catch (error) {
+    return { problem: problemOf(error, place) };
+  }
 }
