@@ -77,16 +77,16 @@ function planApply(
   };
   const mine = host.patches.filter((p) => sameSet(host.kind, incoming, p));
   const others = host.patches.filter((p) => !sameSet(host.kind, incoming, p));
-  if (mine.some((p) => p.manifest.name === incoming.name && p.version === offer.version)) {
+  if (mine.some((p) => p.manifest.name === incoming.name && p.to === offer.version)) {
     return checked(host, 'nothing', [], [`patch '${incoming.name}' ${offer.version} is already loaded`], []);
   }
   const clash = host.patches.find((p) => p.manifest.name === incoming.name);
   if (clash) {
     return refuse(
-      `a module named '${incoming.name}' is loaded already (version ${clash.version ?? 'unknown'}): each build of a patch needs its own module name`,
+      `a module named '${incoming.name}' is loaded already (version ${clash.to ?? 'unknown'}): each build of a patch needs its own module name`,
     );
   }
-  const newer = mine.find((p) => p.version !== undefined && compare(offer.version, p.version) < 0);
+  const newer = mine.find((p) => p.to !== undefined && compare(offer.version, p.to) < 0);
   if (newer) {
     // Never replace backwards: a lower state version is refused, and callbacks would run in the wrong order.
     return checked(
@@ -94,7 +94,7 @@ function planApply(
       'downgrade',
       [...mine.flatMap(takeOut), load],
       [
-        `downgrade from ${newer.version} to ${offer.version}: ${mine.map((p) => `'${p.manifest.name}'`).join(', ')} is disabled and unloaded first; nothing of replace set ${incoming.replaceSet} is patched in between`,
+        `downgrade from ${newer.to} to ${offer.version}: ${mine.map((p) => `'${p.manifest.name}'`).join(', ')} is disabled and unloaded first; nothing of replace set ${incoming.replaceSet} is patched in between`,
       ],
       [incoming],
     );

@@ -51,7 +51,7 @@ export interface HostLivepatchView {
 /** A patch the repository describes: the manifest it was built from and the version it brings. */
 export interface KnownPatch {
   readonly manifest: PatchManifest;
-  readonly version: string;
+  readonly to: string;
 }
 
 export interface HostStateResult {
@@ -78,7 +78,7 @@ export function hostStateFromObserved(
     if (match === undefined) unknown.push(observed.name);
     return {
       manifest: match?.manifest ?? manifestFromSysfs(observed),
-      version: match?.version ?? observed.version,
+      to: match?.to ?? observed.version,
       enabled: observed.enabled,
       transition: observed.transition,
     };

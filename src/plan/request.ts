@@ -48,7 +48,7 @@ export function knownPatches(index: RepositoryIndex, buildId: string): Map<strin
     for (const { livepatch } of livepatchesFor(index, 'kernel', set, buildId)) {
       const manifest = manifestOf(livepatch);
       if (manifest !== undefined && !known.has(manifest.name))
-        known.set(manifest.name, { manifest, version: livepatch.to });
+        known.set(manifest.name, { manifest, to: livepatch.to });
     }
   }
   return known;
@@ -104,10 +104,10 @@ export function answersFor(
 ): Array<{ replaceSet: number; answer: Applicability }> {
   const sets = replaceSetsFor(index, 'kernel', buildId);
   return (sets.length === 0 ? [0] : sets).map((replaceSet) => {
-    const applied = host.patches.find((p) => p.manifest.replaceSet === replaceSet && p.version !== undefined);
+    const applied = host.patches.find((p) => p.manifest.replaceSet === replaceSet && p.to !== undefined);
     const answer = evaluateHost(
       index,
-      { component: 'kernel', buildId, applied: applied?.version, replaceSet },
+      { component: 'kernel', buildId, applied: applied?.to, replaceSet },
       time,
     );
     return { replaceSet, answer };
@@ -134,7 +134,7 @@ function rollbackGoals(
   }
   const goals: SetGoal[] = [];
   for (const loaded of host.patches) {
-    const version = loaded.version === undefined ? undefined : parseVersionRelease(loaded.version);
+    const version = loaded.to === undefined ? undefined : parseVersionRelease(loaded.to);
     const replaceSet = loaded.manifest.replaceSet;
     const older =
       version === undefined

@@ -4,7 +4,7 @@ import type { KernelKind, PatchManifest, SysfsPatchView } from '../klp/index.js'
 export interface LoadedPatch {
   readonly manifest: PatchManifest;
   /** the version-release it brings the component to (the repository's `to`) */
-  readonly version: string | undefined;
+  readonly to: string | undefined;
   readonly enabled: boolean;
   readonly transition: boolean;
 }

@@ -166,7 +166,7 @@ export function isSameHostState(a: HostLivepatchState, b: HostLivepatchState): b
   const key = (s: HostLivepatchState) =>
     JSON.stringify([
       s.kind,
-      s.patches.map((p) => [p.manifest.name, p.version, p.enabled, p.transition]),
+      s.patches.map((p) => [p.manifest.name, p.to, p.enabled, p.transition]),
       [...s.modules].sort(),
     ]);
   return key(a) === key(b);

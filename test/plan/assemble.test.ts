@@ -19,7 +19,7 @@ const lp = (name: string, extra: Partial<PatchManifestInput> = {}) =>
   });
 const loaded = (m: ReturnType<typeof manifest>, version: string): LoadedPatch => ({
   manifest: m,
-  version,
+  to: version,
   enabled: true,
   transition: false,
 });

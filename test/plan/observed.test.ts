@@ -43,13 +43,13 @@ describe('hostStateFromObserved', () => {
         ],
         modules: ['lp_v1', 'hotfix', 'busy', 'ext4'],
       },
-      new Map([['lp_v1', { manifest: v1, version: '6.12.117-1.1' }]]),
+      new Map([['lp_v1', { manifest: v1, to: '6.12.117-1.1' }]]),
       new Set(['busy']),
     );
     expect(unknown).toEqual(['hotfix']);
     expect(state.attributes).toEqual(['replace']);
     expect(state.modules).toEqual(['busy']);
-    expect(state.patches[0]).toMatchObject({ manifest: v1, version: '6.12.117-1.1' });
+    expect(state.patches[0]).toMatchObject({ manifest: v1, to: '6.12.117-1.1' });
     expect(state.patches[1]?.manifest).toEqual({
       name: 'hotfix',
       replaceSet: 0,

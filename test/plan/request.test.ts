@@ -68,7 +68,7 @@ const host = (loaded: Array<{ name: string; version: string; replaceSet?: number
   modules: [],
   patches: loaded.map((p) => ({
     manifest: patchManifestSchema.parse({ name: p.name, replace: true, replaceSet: p.replaceSet ?? 0 }),
-    version: p.version,
+    to: p.version,
     enabled: true,
     transition: false,
   })),
@@ -85,7 +85,7 @@ describe('knownPatches', () => {
     const known = knownPatches(index, BUILD);
     expect([...known.keys()].sort()).toEqual(['hotfix_10', 'lp_6_1_0_56_1', 'lp_6_1_0_56_2']);
     expect(known.get('lp_6_1_0_56_1')).toMatchObject({
-      version: '6.1.0-56.1',
+      to: '6.1.0-56.1',
       manifest: { replace: true, replaceSet: 0, objects: [] },
     });
     expect(known.get('hotfix_10')?.manifest.replaceSet).toBe(1);

@@ -118,7 +118,7 @@ describe('planUpdate', () => {
       [1, 'first-load'],
     ]);
     expect(plan.plans[0]?.expected.patches).toEqual([]);
-    expect(plan.plans[1]?.expected.patches.map((p) => [p.manifest.name, p.version, p.enabled])).toEqual([
+    expect(plan.plans[1]?.expected.patches.map((p) => [p.manifest.name, p.to, p.enabled])).toEqual([
       ['lp_1', '6.1.0-56.1', true],
     ]);
   });

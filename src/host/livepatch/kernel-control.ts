@@ -1,13 +1,12 @@
+import type { HostPatch } from '../../plan/index.js';
+
 /**
  * The few things the executor does to a running kernel. The real implementation writes sysfs and
  * runs kmod's insmod/rmmod (sysfs-control.ts); tests drive the klp simulator through the same
  * interface.
  */
-export interface PatchStatus {
-  readonly name: string;
-  readonly enabled: boolean;
-  readonly transition: boolean;
-}
+/** What the executor needs of a patch directory: a view of the one sysfs shape, HostPatch. */
+export type PatchStatus = Pick<HostPatch, 'name' | 'enabled' | 'transition'>;
 
 export interface BlockingTask {
   readonly pid: number;

@@ -40,7 +40,7 @@ function hostOf(k: SimulatedKernel, versions: Record<string, string>): HostLivep
     modules: ['busy'],
     patches: k.system.patches.map((p) => ({
       manifest: [...files.values()].find((m) => m.name === p.name)!,
-      version: versions[p.name],
+      to: versions[p.name],
       enabled: p.enabled,
       transition: k.system.transition?.patch === p.name,
     })),
