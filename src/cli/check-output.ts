@@ -1,4 +1,5 @@
 import type { Applicability, SetAnswer } from '../repo/index.js';
+import { capped } from './cap.js';
 
 /**
  * `klpm check --json` (and one line of `klpm fleet check`): the fields of the first answered replace
@@ -12,14 +13,15 @@ export function checkDocument(
 }
 
 /** The text of `klpm check`: one block per answered replace set. */
-export function renderCheck(answers: ReadonlyArray<SetAnswer>): string {
+export function renderCheck(answers: ReadonlyArray<SetAnswer>, all?: boolean): string {
   const named = answers.length > 1 || answers.some((a) => a.replaceSet !== 0);
   return answers
-    .map(({ replaceSet, answer }) => renderAnswer(answer, named ? replaceSet : undefined))
+    .map(({ replaceSet, answer }) => renderAnswer(answer, named ? replaceSet : undefined, all))
     .join('');
 }
 
-function renderAnswer(r: Applicability, replaceSet: number | undefined): string {
+function renderAnswer(r: Applicability, replaceSet: number | undefined, all: boolean | undefined): string {
+  const list = (items: readonly string[], what: string, join: string) => capped(items, all, what).join(join);
   const set = replaceSet === undefined ? '' : `, replace set ${replaceSet}`;
   const lines = [
     `${r.component} build ${r.buildId ?? '(unknown)'}${set}: ${r.status}${r.eol ? ' (end of life)' : ''}`,
@@ -28,13 +30,19 @@ function renderAnswer(r: Applicability, replaceSet: number | undefined): string 
   ];
   if (r.apply) lines.push(`  apply:      ${r.apply.to} (from ${r.apply.update}, base ${r.apply.base})`);
   if (r.candidates.length > 0)
-    lines.push(`  candidates: ${r.candidates.map((c) => `${c.to} (${c.update})`).join(', ')}`);
-  if (r.rolledUp.length > 0) lines.push(`  rolled up:  ${r.rolledUp.join(', ')}`);
+    lines.push(
+      `  candidates: ${list(
+        r.candidates.map((c) => `${c.to} (${c.update})`),
+        'candidates',
+        ', ',
+      )}`,
+    );
+  if (r.rolledUp.length > 0) lines.push(`  rolled up:  ${list(r.rolledUp, 'updates', ', ')}`);
   lines.push(`  reboot:     ${r.reboot}`);
   const g = r.guidance;
   if (g.mandatory.length + g.recommended.length + g.full.length > 0)
     lines.push(
-      `  guidance:   mandatory ${g.mandatory.join(' ') || '-'}; recommended ${g.recommended.join(' ') || '-'}; full ${g.full.join(' ') || '-'}`,
+      `  guidance:   mandatory ${list(g.mandatory, 'patches', ' ') || '-'}; recommended ${list(g.recommended, 'patches', ' ') || '-'}; full ${list(g.full, 'patches', ' ') || '-'}`,
     );
   return `${lines.join('\n')}\n`;
 }

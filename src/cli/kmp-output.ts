@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { elfModuleReader, type KmpOptions, type KmpOutcome } from '../host/kmp/index.js';
 import { crcHex, type RejectReason } from '../kabi/index.js';
+import { capped } from './cap.js';
 import { type CliContext, ExitCode } from './context.js';
 import { shown } from './shown.js';
 
@@ -10,6 +11,8 @@ export interface KmpFlags {
   readonly json?: boolean;
   /** false with --no-depmod */
   readonly depmod: boolean;
+  /** text lists every item, not the first 20 of each list */
+  readonly all?: boolean;
 }
 
 /**
@@ -19,7 +22,8 @@ export interface KmpFlags {
 export function withKmpFlags(command: Command, { depmod }: { depmod: boolean }): Command {
   command
     .option('--root <dir>', 'the system root everything lives under', '/')
-    .option('--json', 'print the resolution and the plan as JSON');
+    .option('--json', 'print the resolution and the plan as JSON')
+    .option('--all', 'list every kernel, build, reason and operation (text shows the first 20 of each list)');
   const option = new Option('--no-depmod', 'do not run depmod for kernels whose links changed');
   // accepted and hidden where it has nothing to skip, so scripts that pass it to every kmp command run on
   return command.addOption(depmod ? option : option.hideHelp());
@@ -38,7 +42,7 @@ export function report(
   outcome: KmpOutcome,
 ): void {
   if (flags.json) ctx.stdout(`${JSON.stringify(outcomeJson(outcome), null, 2)}\n`);
-  else ctx.stdout(renderOutcome(outcome));
+  else ctx.stdout(renderOutcome(outcome, flags.all));
   if (outcome.blocked.length > 0 || outcome.depmodFailures.length > 0) setExit(ExitCode.findings);
 }
 
@@ -66,7 +70,7 @@ function reasonJson(r: RejectReason) {
 
 const crcJson = (crc: number | undefined) => (crc === undefined ? undefined : crcHex(crc));
 
-export function renderOutcome(outcome: KmpOutcome): string {
+export function renderOutcome(outcome: KmpOutcome, all?: boolean): string {
   const out: string[] = [];
   const read = outcome.kernelRead;
   if (read)
@@ -77,37 +81,83 @@ export function renderOutcome(outcome: KmpOutcome): string {
           : `${read.initrd.length} initrd module${read.initrd.length === 1 ? '' : 's'} from ${shown(read.initrdFile)}`),
       '',
     );
-  for (const k of outcome.resolution.kernels) {
-    out.push(`kernel ${shown(k.kernel)} (${shown(k.flavor)})`);
-    for (const c of k.chosen) out.push(`  ${build(c)}${c.own ? ' (own build)' : ''}`);
-    for (const r of k.rejected)
-      out.push(`  rejected ${build(r)}: ${r.reasons.map((reason) => shown(reasonText(reason))).join('; ')}`);
-    for (const pkg of k.lost) out.push(`  lost ${shown(pkg)}: no compatible build any more`);
-    for (const g of k.gaps)
-      out.push(
-        `  BOOT-CRITICAL GAP: ${shown(g.package)} (${g.because === 'marked' ? 'marked boot-critical' : 'module in initrd'})`,
-      );
-  }
+  const kernels = outcome.resolution.kernels.map((k) =>
+    [
+      `kernel ${shown(k.kernel)} (${shown(k.flavor)})`,
+      ...capped(
+        k.chosen.map((c) => `  ${build(c)}${c.own ? ' (own build)' : ''}`),
+        all,
+        'chosen builds',
+      ),
+      ...capped(
+        k.rejected.map(
+          (r) =>
+            `  rejected ${build(r)}: ${capped(
+              r.reasons.map((reason) => shown(reasonText(reason))),
+              all,
+              'reasons',
+            ).join('; ')}`,
+        ),
+        all,
+        'rejected builds',
+      ),
+      ...capped(
+        k.lost.map((pkg) => `  lost ${shown(pkg)}: no compatible build any more`),
+        all,
+        'lost packages',
+      ),
+      ...capped(
+        k.gaps.map(
+          (g) =>
+            `  BOOT-CRITICAL GAP: ${shown(g.package)} (${g.because === 'marked' ? 'marked boot-critical' : 'module in initrd'})`,
+        ),
+        all,
+        'boot-critical gaps',
+      ),
+    ].join('\n'),
+  );
+  out.push(...capped(kernels, all, 'kernels'));
   out.push('', outcome.operations.length === 0 ? 'plan: nothing to change' : 'plan:');
-  for (const o of outcome.operations)
-    out.push(
-      o.op === 'depmod'
-        ? `  depmod ${shown(o.kernel)}`
-        : o.op === 'link'
-          ? `  ${o.replaces ? 'replace' : 'link'} ${shown(`${o.kernel}/weak-updates/${o.name}`)} -> ${shown(o.target)}`
-          : `  unlink ${shown(`${o.kernel}/weak-updates/${o.name}`)}`,
-    );
+  out.push(
+    ...capped(
+      outcome.operations.map((o) =>
+        o.op === 'depmod'
+          ? `  depmod ${shown(o.kernel)}`
+          : o.op === 'link'
+            ? `  ${o.replaces ? 'replace' : 'link'} ${shown(`${o.kernel}/weak-updates/${o.name}`)} -> ${shown(o.target)}`
+            : `  unlink ${shown(`${o.kernel}/weak-updates/${o.name}`)}`,
+      ),
+      all,
+      'operations',
+    ),
+  );
   if (outcome.blocked.length > 0)
     out.push(
       '',
-      `refused: ${outcome.blocked.map((g) => `kernel ${shown(g.kernel)} would lose boot-critical ${shown(g.package)}`).join(', ')}; nothing changed (add a compatible build first)`,
+      `refused: ${capped(
+        outcome.blocked.map((g) => `kernel ${shown(g.kernel)} would lose boot-critical ${shown(g.package)}`),
+        all,
+        'losses',
+      ).join(', ')}; nothing changed (add a compatible build first)`,
     );
   else out.push('', outcome.applied ? 'applied' : 'dry run: nothing changed');
-  for (const f of outcome.depmodFailures)
-    out.push(`depmod failed for ${shown(f.kernel)} (exit ${f.status}): ${f.stderr.trim()}`);
-  for (const kernel of outcome.depmodOwed)
-    out.push(`depmod skipped for ${shown(kernel)}: still owed; klpm kmp link runs it`);
-  out.push(...problemLines(outcome));
+  out.push(
+    ...capped(
+      outcome.depmodFailures.map(
+        (f) => `depmod failed for ${shown(f.kernel)} (exit ${f.status}): ${f.stderr.trim()}`,
+      ),
+      all,
+      'depmod failures',
+    ),
+    ...capped(
+      outcome.depmodOwed.map(
+        (kernel) => `depmod skipped for ${shown(kernel)}: still owed; klpm kmp link runs it`,
+      ),
+      all,
+      'kernels owing depmod',
+    ),
+    ...problemLines(outcome, all),
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -138,5 +188,9 @@ function hex(crc: number | undefined): string {
 }
 
 /** What a reading command could not read, one line each (the rest of its answer stands). */
-export const problemLines = (outcome: KmpOutcome): string[] =>
-  outcome.problems.map((p) => `could not read ${p.path}: ${p.problem}`);
+export const problemLines = (outcome: KmpOutcome, all: boolean | undefined): string[] =>
+  capped(
+    outcome.problems.map((p) => `could not read ${p.path}: ${p.problem}`),
+    all,
+    'unreadable paths',
+  );

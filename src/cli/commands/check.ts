@@ -15,6 +15,7 @@ interface CheckOptions {
   now?: string;
   expiryWindow: string;
   json?: boolean;
+  all?: boolean;
 }
 
 /** klpm check: which livepatch a host should apply, or that its build is end of life. */
@@ -38,6 +39,7 @@ export const checkCommand: CommandFactory = (ctx) =>
     .option('--now <iso>', 'evaluate coverage expiry at this time (default: now)')
     .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
     .option('--json', 'print the result as JSON')
+    .option('--all', 'list every candidate and rolled-up update (text shows the first 20 of each list)')
     .action(async (opts: CheckOptions) => {
       const time = readTime(opts);
       const replaceSet =
@@ -56,5 +58,7 @@ export const checkCommand: CommandFactory = (ctx) =>
         { component: opts.component, buildId, applied, replaceSet },
         time,
       );
-      ctx.stdout(opts.json ? `${JSON.stringify(checkDocument(answers), null, 2)}\n` : renderCheck(answers));
+      ctx.stdout(
+        opts.json ? `${JSON.stringify(checkDocument(answers), null, 2)}\n` : renderCheck(answers, opts.all),
+      );
     });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { capped } from '../cap.js';
 import type { CommandFactory } from '../context.js';
 import { fleetGet, withFleetErrors } from '../fleet-api.js';
 
@@ -15,6 +16,7 @@ interface HostsFlags {
   limit?: string;
   cursor?: string;
   json?: boolean;
+  all?: boolean;
 }
 
 interface HostsAnswer {
@@ -54,6 +56,7 @@ export const fleetHostsCommand: CommandFactory = (ctx, setExit) =>
     .option('--limit <n>', 'hosts per page (default 100, at most 1000)')
     .option('--cursor <cursor>', 'the page after the one that printed this cursor')
     .option('--json', 'print the answer of GET /v1/hosts')
+    .option('--all', 'list every host of the page (text shows the first 20)')
     .action(async (opts: HostsFlags) =>
       withFleetErrors(ctx, setExit, async () => {
         const query = new URLSearchParams();
@@ -72,9 +75,13 @@ export const fleetHostsCommand: CommandFactory = (ctx, setExit) =>
           ctx.stdout(`${JSON.stringify(answer, null, 2)}\n`);
           return;
         }
-        const lines = answer.hosts.map(
-          (h) =>
-            `${h.id}  ${h.hostname}  ${h.status}  reboot=${h.reboot}  build=${h.buildId ?? 'unknown'}  seen=${h.lastSeen ?? 'never'}${h.labels.length === 0 ? '' : `  ${h.labels.join(',')}`}`,
+        const lines = capped(
+          answer.hosts.map(
+            (h) =>
+              `${h.id}  ${h.hostname}  ${h.status}  reboot=${h.reboot}  build=${h.buildId ?? 'unknown'}  seen=${h.lastSeen ?? 'never'}${h.labels.length === 0 ? '' : `  ${h.labels.join(',')}`}`,
+          ),
+          opts.all,
+          'hosts',
         );
         if (lines.length === 0) lines.push('no hosts match');
         if (answer.next !== null) lines.push(`more: --cursor ${answer.next}`);

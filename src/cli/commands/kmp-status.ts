@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { type KmpOutcome, kmpLink } from '../../host/kmp/index.js';
+import { cap, capped, moreLine } from '../cap.js';
 import { type CommandFactory, ExitCode } from '../context.js';
 import { type KmpFlags, kmpOptions, outcomeJson, problemLines, withKmpFlags } from '../kmp-output.js';
 
@@ -11,19 +12,28 @@ export const kmpStatusCommand: CommandFactory = (ctx, setExit) =>
   ).action(async (flags: KmpFlags) => {
     const outcome = await kmpLink(kmpOptions(ctx, flags, 'dry-run'));
     if (flags.json) ctx.stdout(`${JSON.stringify(outcomeJson(outcome), null, 2)}\n`);
-    else ctx.stdout(renderTable(outcome));
+    else ctx.stdout(renderTable(outcome, flags.all));
     if (outcome.resolution.kernels.some((k) => k.gaps.length > 0)) setExit(ExitCode.findings);
   });
 
-function renderTable(outcome: KmpOutcome): string {
+export function renderTable(outcome: KmpOutcome, all?: boolean): string {
   const kernels = outcome.resolution.kernels;
-  const packages = [
-    ...new Set(
-      kernels.flatMap((k) => [...k.chosen.map((c) => c.package), ...k.gaps.map((g) => g.package), ...k.lost]),
-    ),
-  ].sort();
+  const rowsOf = cap(kernels, all);
+  const columnsOf = cap(
+    [
+      ...new Set(
+        kernels.flatMap((k) => [
+          ...k.chosen.map((c) => c.package),
+          ...k.gaps.map((g) => g.package),
+          ...k.lost,
+        ]),
+      ),
+    ].sort(),
+    all,
+  );
+  const packages = columnsOf.shown;
   const rows = [['kernel', ...packages]];
-  for (const k of kernels)
+  for (const k of rowsOf.shown)
     rows.push([
       k.kernel,
       ...packages.map((pkg) => {
@@ -40,13 +50,21 @@ function renderTable(outcome: KmpOutcome): string {
       .join('  ')
       .trimEnd(),
   );
+  if (rowsOf.hidden > 0) lines.push(moreLine(rowsOf.hidden, 'kernels'));
+  if (columnsOf.hidden > 0) lines.push(moreLine(columnsOf.hidden, 'packages (columns)'));
   const pending = outcome.operations.length;
   lines.push(
     '',
     pending === 0 ? 'links: up to date' : `links: ${pending} change(s) pending, see klpm kmp resolve`,
   );
   const gaps = kernels.flatMap((k) => k.gaps);
-  for (const g of gaps) lines.push(`gap: ${g.kernel} has no compatible build of boot-critical ${g.package}`);
-  lines.push(...problemLines(outcome));
+  lines.push(
+    ...capped(
+      gaps.map((g) => `gap: ${g.kernel} has no compatible build of boot-critical ${g.package}`),
+      all,
+      'gaps',
+    ),
+    ...problemLines(outcome, all),
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@ import {
   readStatusRepository,
   statusDocument,
 } from '../../host/livepatch/index.js';
+import { capped } from '../cap.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from '../flags.js';
 import { shown } from '../shown.js';
@@ -16,6 +17,7 @@ interface StatusFlags {
   json?: boolean;
   now?: string;
   expiryWindow: string;
+  all?: boolean;
 }
 
 /** klpm status: kernel and build ID, loaded patches, transitions and who blocks them, the repository's offer. */
@@ -29,6 +31,7 @@ export const statusCommand: CommandFactory = (ctx) =>
     .option('--now <iso>', 'evaluate livepatch coverage expiry at this time (default: now)')
     .option('--expiry-window <days>', 'warn when coverage ends within this many days', '30')
     .option('--json', 'print the status as JSON')
+    .option('--all', 'list every patch, object, function and task (text shows the first 20 of each list)')
     .action(async (opts: StatusFlags) => {
       const asked = await readStatusRepository(opts.root, opts.repo);
       const repository =
@@ -39,17 +42,17 @@ export const statusCommand: CommandFactory = (ctx) =>
       if (opts.json) {
         ctx.stdout(`${JSON.stringify(statusDocument(status), null, 2)}\n`);
       } else {
-        ctx.stdout(renderStatus(status));
+        ctx.stdout(renderStatus(status, opts.all));
       }
     });
 
-function renderStatus(status: LivepatchStatus): string {
+export function renderStatus(status: LivepatchStatus, all?: boolean): string {
   const out = [
     `kernel: ${shown(status.release ?? 'unknown')}  build ID: ${status.buildId ?? 'unknown'}`,
     `livepatch: ${status.livepatchable.ok ? 'yes' : 'no'} (${status.livepatchable.reason}); kind: ${status.kind ?? 'not shown until a patch is loaded'}`,
   ];
   if (status.patches.length === 0) out.push('patches: none');
-  for (const p of status.patches) {
+  const patches = status.patches.map((p) => {
     const set =
       p.replaceSet !== undefined
         ? ` replace_set=${p.replaceSet}`
@@ -59,15 +62,25 @@ function renderStatus(status: LivepatchStatus): string {
             ? ` replace=${p.replace ? 1 : 0}`
             : '';
     const state = p.transition ? (p.enabled ? 'patching' : 'unpatching') : p.enabled ? 'enabled' : 'disabled';
-    out.push(`  ${shown(p.name)} ${shown(p.version ?? '(no version)')}: ${state}${set}`);
-    for (const o of p.objects)
-      out.push(
-        `    ${shown(o.name)}${o.patched ? '' : ' (not loaded)'}: ${shown(o.funcs.map((f) => f.name).join(' ')) || '-'}`,
-      );
-  }
+    const objects = p.objects.map(
+      (o) =>
+        `    ${shown(o.name)}${o.patched ? '' : ' (not loaded)'}: ${
+          capped(
+            o.funcs.map((f) => shown(f.name)),
+            all,
+            'functions',
+          ).join(' ') || '-'
+        }`,
+    );
+    return [
+      `  ${shown(p.name)} ${shown(p.version ?? '(no version)')}: ${state}${set}`,
+      ...capped(objects, all, 'objects'),
+    ].join('\n');
+  });
+  out.push(...capped(patches, all, 'patches'));
   if (status.blocking.length > 0) {
     out.push('blocking the transition:');
-    for (const t of status.blocking) out.push(blockingTaskLine(t));
+    out.push(...capped(status.blocking.map(blockingTaskLine), all, 'tasks'));
   }
   if (status.repository) {
     out.push(`repository: ${shown(status.repository.source)}`);
@@ -82,6 +95,12 @@ function renderStatus(status: LivepatchStatus): string {
       `interrupted: plan ${status.interrupted.id} (${status.interrupted.kind}) started ${status.interrupted.startedAt} never finished; klpm apply resumes it`,
     );
   }
-  for (const p of status.problems) out.push(`could not read ${p.path}: ${p.problem}`);
+  out.push(
+    ...capped(
+      status.problems.map((p) => `could not read ${p.path}: ${p.problem}`),
+      all,
+      'unreadable paths',
+    ),
+  );
   return `${out.join('\n')}\n`;
 }
