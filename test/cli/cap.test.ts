@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CAP, cap, capped } from '../../src/cli/cap.js';
 import { renderCheck } from '../../src/cli/check-output.js';
-import { kernelJson, storeBuild, tempRoot, writeKernel } from '../host/kmp/kmp-root.js';
+import { kernelJson, storeBuild, tempRoot, writeKernel } from '../support/kmp-root.js';
 import { runCli } from '../support/run-cli.js';
 
 const roots: string[] = [];
