@@ -74,6 +74,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   plugins: [lazyRequire('better-sqlite3'), dynamicRequire('pg')],
+  // the metrics library is the server's alone: required when `klpm serve` loads, not compiled into
+  // every command's start-up
+  external: ['prom-client'],
   sourcemap: 'linked',
   logLevel: 'warning',
 });

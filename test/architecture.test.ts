@@ -160,6 +160,13 @@ describe('architecture', () => {
     expect(cycles(ab)).toEqual(['plan/a-cycle.ts -> plan/b-cycle.ts -> plan/a-cycle.ts']);
   });
 
+  it('imports zod as a namespace, so the bundle keeps only what klpm uses (docs/operations.md, Start-up)', () => {
+    const named = (t: Tree) =>
+      [...t].filter(([, text]) => /^import \{[^}]*\bz\b[^}]*\} from 'zod'/m.test(text)).map(([f]) => f);
+    expect(named(tree)).toEqual([]);
+    expect(named(planted('fleet/x.ts', "import { z } from 'zod';\n"))).toEqual(['fleet/x.ts']);
+  });
+
   it('no grab-bag file names', () => {
     expect(grabBags(tree)).toEqual([]);
     expect(grabBags(planted('host/file-utils.ts', ''))).toEqual(['host/file-utils.ts']);

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FleetPlan, HostEventBody, Report } from '../fleet/index.js';
 import { REPORT_SCHEMA_VERSION } from '../fleet/index.js';
 import {

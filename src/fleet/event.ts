@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `POST /v1/hosts/{id}/events`: what an apply, rollback or unload came to (docs/fleet.md). */
 export const hostEventSchema = z.strictObject({

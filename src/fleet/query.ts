@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApplicabilityStatus, RebootNeed } from '../repo/index.js';
 import { parseDuration } from './duration.js';
 import { REBOOT_ORDER, STATUS_ORDER } from './host-status.js';

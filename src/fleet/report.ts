@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The report version this server reads; a report of another version is refused with the path. */
 export const REPORT_SCHEMA_VERSION = 1;

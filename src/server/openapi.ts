@@ -1,4 +1,5 @@
-import { type ZodType, z } from 'zod';
+import type { ZodType } from 'zod';
+import * as z from 'zod';
 import type { Access, Route } from './routes.js';
 
 /** The version of the API the document describes (`info.version`): the paths are under /v1. */
