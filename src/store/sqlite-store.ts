@@ -23,48 +23,15 @@ import type {
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
-
-interface HostColumns {
-  id: string;
-  hostname: string;
-  build_id: string | null;
-  release: string | null;
-  status: HostRow['status'];
-  reboot: HostRow['reboot'];
-  last_seen: number | null;
-  labels: string;
-}
-
-const HOST_COLUMNS = 'id, hostname, build_id, release, status, reboot, last_seen, labels';
-
-const rowOf = (h: HostColumns): HostRow => ({
-  id: h.id,
-  hostname: h.hostname,
-  buildId: h.build_id,
-  release: h.release,
-  status: h.status,
-  reboot: h.reboot,
-  lastSeen: h.last_seen === null ? null : new Date(h.last_seen).toISOString(),
-  labels: JSON.parse(h.labels) as string[],
-});
-
-interface SecretColumns {
-  id: string;
-  expires_at: number | null;
-  max_hosts: number | null;
-  used: number;
-  labels: string;
-  created_at: number;
-}
-
-const secretInfoOf = (r: SecretColumns): EnrollSecretInfo => ({
-  id: r.id,
-  expires: r.expires_at === null ? null : new Date(r.expires_at).toISOString(),
-  maxHosts: r.max_hosts,
-  used: r.used,
-  labels: JSON.parse(r.labels) as string[],
-  createdAt: new Date(r.created_at).toISOString(),
-});
+import {
+  HOST_COLUMNS,
+  type HostColumns,
+  rowOf,
+  type SecretColumns,
+  type SummaryColumns,
+  secretInfoOf,
+  summaryHostOf,
+} from './rows.js';
 
 /** Opens (and migrates) the SQLite fleet database at `path`, in WAL mode. */
 export function openSqliteStore(path: string): FleetStore {
@@ -98,26 +65,6 @@ function migrate(db: Database.Database): void {
     })();
   }
 }
-
-interface SummaryColumns {
-  build_id: string | null;
-  release: string | null;
-  status: SummaryHost['status'];
-  reboot: SummaryHost['reboot'];
-  expires: string | null;
-  last_seen: number;
-  interval_s: number;
-}
-
-const summaryHostOf = (r: SummaryColumns): SummaryHost => ({
-  buildId: r.build_id,
-  release: r.release,
-  status: r.status,
-  reboot: r.reboot,
-  expires: r.expires,
-  lastSeen: r.last_seen,
-  interval: r.interval_s,
-});
 
 interface QueuedReport {
   readonly hostId: string;

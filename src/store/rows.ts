@@ -1,0 +1,69 @@
+import type { SummaryHost } from '../fleet/index.js';
+import type { EnrollSecretInfo, HostRow } from './fleet-store.js';
+
+/*
+ * The rows both engines read, and how each becomes what the store interface answers: the same
+ * columns on SQLite and PostgreSQL (one migration list), so one mapping.
+ */
+
+export interface HostColumns {
+  id: string;
+  hostname: string;
+  build_id: string | null;
+  release: string | null;
+  status: HostRow['status'];
+  reboot: HostRow['reboot'];
+  last_seen: number | null;
+  labels: string;
+}
+
+export const HOST_COLUMNS = 'id, hostname, build_id, release, status, reboot, last_seen, labels';
+
+export const rowOf = (h: HostColumns): HostRow => ({
+  id: h.id,
+  hostname: h.hostname,
+  buildId: h.build_id,
+  release: h.release,
+  status: h.status,
+  reboot: h.reboot,
+  lastSeen: h.last_seen === null ? null : new Date(h.last_seen).toISOString(),
+  labels: JSON.parse(h.labels) as string[],
+});
+
+export interface SecretColumns {
+  id: string;
+  expires_at: number | null;
+  max_hosts: number | null;
+  used: number;
+  labels: string;
+  created_at: number;
+}
+
+export const secretInfoOf = (r: SecretColumns): EnrollSecretInfo => ({
+  id: r.id,
+  expires: r.expires_at === null ? null : new Date(r.expires_at).toISOString(),
+  maxHosts: r.max_hosts,
+  used: r.used,
+  labels: JSON.parse(r.labels) as string[],
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+export interface SummaryColumns {
+  build_id: string | null;
+  release: string | null;
+  status: SummaryHost['status'];
+  reboot: SummaryHost['reboot'];
+  expires: string | null;
+  last_seen: number;
+  interval_s: number;
+}
+
+export const summaryHostOf = (r: SummaryColumns): SummaryHost => ({
+  buildId: r.build_id,
+  release: r.release,
+  status: r.status,
+  reboot: r.reboot,
+  expires: r.expires,
+  lastSeen: r.last_seen,
+  interval: r.interval_s,
+});
