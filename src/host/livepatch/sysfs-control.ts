@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findErrnoByMessage } from '../../klp/index.js';
 import { type BlockingTask, type KernelControl, KernelOpError, type PatchStatus } from './kernel-control.js';
+import { loadedModules } from './sysfs-view.js';
 
 const run = promisify(execFile);
 
@@ -54,7 +55,7 @@ export class SysfsControl implements KernelControl {
 
   async isModuleLoaded(name: string): Promise<boolean> {
     const modules = await readFile(this.path('proc/modules'), 'utf8');
-    return modules.split('\n').some((line) => line.split(' ')[0] === name);
+    return loadedModules(modules).includes(name);
   }
 
   async insmod(file: string): Promise<void> {

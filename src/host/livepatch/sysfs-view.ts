@@ -126,10 +126,7 @@ export async function readLivepatchView(
         : attributes.includes('replace_set')
           ? 'replace-set'
           : 'replace-bool';
-  const modules = ((await r.text(join(root, 'proc/modules'))) ?? '')
-    .split('\n')
-    .map((line) => line.split(' ')[0] ?? '')
-    .filter(Boolean);
+  const modules = loadedModules((await r.text(join(root, 'proc/modules'))) ?? '');
   return {
     release: await r.text(join(root, 'proc/sys/kernel/osrelease')),
     kind,
@@ -137,4 +134,12 @@ export async function readLivepatchView(
     patches,
     modules,
   };
+}
+
+/** The module names /proc/modules lists: the first word of each line (kernel/module/procfs.c m_show). */
+export function loadedModules(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter(Boolean);
 }
