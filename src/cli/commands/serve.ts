@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
-import { statePath } from '../../host/index.js';
+import { demoFleet } from '../../fleet/index.js';
+import { loadRepository, statePath } from '../../host/index.js';
 import { parseRate, type Rate, startFleetServer } from '../../server/index.js';
 import { openStore } from '../../store/index.js';
 import type { CommandFactory } from '../context.js';
@@ -17,6 +21,7 @@ interface ServeFlags {
   enrollRate: string;
   reportRate: string;
   trustedProxy: string[];
+  demo?: boolean;
   json?: boolean;
 }
 
@@ -49,8 +54,14 @@ export const serveCommand: CommandFactory = (ctx) =>
       (value: string, all: string[]) => [...all, value],
       [] as string[],
     )
+    .option(
+      '--demo',
+      'a throwaway server to look at: a temporary database, the repository at ./examples/repo unless --repo, a synthetic fleet, and an admin and a viewer token printed',
+    )
     .option('--json', 'print the listening address as JSON')
     .action(async (opts: ServeFlags) => {
+      const demo = opts.demo === true ? await demoPlace(ctx.cwd, opts) : undefined;
+      if (demo !== undefined) Object.assign(opts, { db: demo.db, repo: demo.repo, enrollRate: 'off' });
       if (opts.repo === undefined)
         throw new UsageError('klpm serve needs --repo PATH: the repository to plan from');
       const { host, port } = parseListen(opts.listen);
@@ -73,14 +84,19 @@ export const serveCommand: CommandFactory = (ctx) =>
         enrollRate,
         reportRate,
         trustedProxies: opts.trustedProxy,
+        // a demo is for looking at: its own 240 check-ins would bury the tokens in request logs
+        ...(demo === undefined ? {} : { log: () => {} }),
       }).catch(async (error: NodeJS.ErrnoException) => {
         await store.close();
         if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL')
           throw new UsageError(`cannot listen on ${opts.listen}: ${error.code}`);
         throw error;
       });
+      const shown = demo === undefined ? {} : await seedDemo(store, server.url, opts.repo);
       ctx.stdout(
-        opts.json ? `${JSON.stringify({ listening: server.url })}\n` : `klpm: serving on ${server.url}\n`,
+        opts.json
+          ? `${JSON.stringify({ listening: server.url, ...shown })}\n`
+          : `klpm: serving on ${server.url}\n${demo === undefined ? '' : demoText(server.url, shown)}`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -88,7 +104,75 @@ export const serveCommand: CommandFactory = (ctx) =>
       });
       await server.close();
       await store.close();
+      if (demo !== undefined) await rm(demo.dir, { recursive: true, force: true });
     });
+
+/** Where a demo keeps its database (a temporary directory), and the repository it plans from. */
+async function demoPlace(cwd: string, opts: ServeFlags): Promise<{ dir: string; db: string; repo: string }> {
+  if (opts.db !== undefined) throw new UsageError('--demo makes its own temporary database: drop --db');
+  const repo = opts.repo ?? join(cwd, 'examples/repo');
+  const dir = await mkdtemp(join(tmpdir(), 'klpm-demo-'));
+  return { dir, db: join(dir, 'fleet.db'), repo };
+}
+
+const DEMO_HOSTS = 240;
+
+/**
+ * Fills a demo server: an admin and a viewer token, then the synthetic fleet (src/fleet demoFleet)
+ * enrolled and reporting through the API itself, as agents would.
+ */
+async function seedDemo(
+  store: Awaited<ReturnType<typeof openStore>>,
+  url: string,
+  repoPath: string,
+): Promise<{ adminToken: string; viewerToken: string; hosts: number }> {
+  const repository = await loadRepository(repoPath);
+  const builds = [
+    ...new Set(
+      repository.updates.flatMap((u) =>
+        u.livepatches.filter((l) => l.component === 'kernel').map((l) => l.baseBuildId),
+      ),
+    ),
+  ];
+  const secrets = new Map<string, string>();
+  for (const host of demoFleet(builds, DEMO_HOSTS)) {
+    let secret = secrets.get(host.site);
+    if (secret === undefined) {
+      secret = await store.createEnrollSecret({ labels: [`site:${host.site}`] });
+      secrets.set(host.site, secret);
+    }
+    const enrolled = await store.enroll({
+      secret,
+      machineId: host.machineId,
+      hostname: host.hostname,
+      now: Date.now(),
+    });
+    if (enrolled.kind !== 'enrolled')
+      throw new Error(`demo host ${host.hostname} was not enrolled: ${enrolled.reason}`);
+    const answer = await fetch(`${url}/v1/hosts/${enrolled.id}/report`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${enrolled.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(host.report),
+    });
+    if (!answer.ok) throw new Error(`demo report of ${host.hostname} answered ${answer.status}`);
+  }
+  return {
+    adminToken: await store.createToken('admin'),
+    viewerToken: await store.createToken('viewer'),
+    hosts: DEMO_HOSTS,
+  };
+}
+
+function demoText(url: string, shown: { adminToken?: string; viewerToken?: string; hosts?: number }): string {
+  return [
+    `a demo fleet of ${shown.hosts} hosts reports to it (a temporary database, removed on exit)`,
+    `admin token:  ${shown.adminToken}`,
+    `viewer token: ${shown.viewerToken}`,
+    `try: curl -H 'Authorization: Bearer ${shown.viewerToken}' ${url}/v1/summary`,
+    'stop with Ctrl-C',
+    '',
+  ].join('\n');
+}
 
 function rateFlag(text: string, flag: string): Rate | 'off' {
   const rate = parseRate(text);
