@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writesOf } from '../../src/host/index.js';
 import { kernelJson, snapshot, storeBuild, writeKernel } from '../support/kmp-root.js';
 import { runCli } from '../support/run-cli.js';
+import { seeded } from '../support/seeded-random.js';
 
 /**
  * The CLI-level fuzzer (docs/cli.md, "Exit codes"): every command on generated hostile roots and
@@ -20,18 +21,6 @@ const SEEDS = Array.from({ length: 24 }, (_, i) => 1000 + i);
 const MIN_RUNS = 200;
 const K = '6.1.0-1-amd64';
 const BUILD = '0011223344556677';
-
-/** A small deterministic PRNG (mulberry32): the same seed makes the same hostile root. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const work = mkdtempSync(join(tmpdir(), 'klpm-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -132,7 +121,7 @@ function snapshotText(path: string): Buffer | undefined {
 
 /** A copy of the base root with one to three mutations, chosen by the seed. */
 function hostileRoot(seed: number): { root: string; what: string[] } {
-  const next = random(seed);
+  const next = seeded(seed);
   const root = join(work, `seed-${seed}`);
   rmSync(root, { recursive: true, force: true });
   cpSync(base, root, { recursive: true, verbatimSymlinks: true });

@@ -7,6 +7,7 @@ import { expect, it } from 'vitest';
 import { type FleetStore, openPostgresStore, openSqliteStore } from '../../src/store/index.js';
 import { reportBody, writeRepository } from '../support/fleet-fixtures.js';
 import { describePostgres, findPostgresProblem, freshSchema } from '../support/postgres.js';
+import { seeded } from '../support/seeded-random.js';
 
 // Issue 14, "Faults": `klpm serve` (the built CLI) on SQLite under a load of simulated agents is
 // killed with SIGKILL at random moments, KILLS times, and started again on the same database. After
@@ -31,18 +32,6 @@ interface Agent {
   acked: number;
   /** the report kept for delivery (its seq), or 0 when nothing waits */
   spooled: number;
-}
-
-/** A small seeded generator (mulberry32), so a failing run can be repeated from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function startServe(db: string, repo: string): Promise<{ child: ChildProcess; url: string }> {
