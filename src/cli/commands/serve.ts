@@ -61,7 +61,7 @@ export const serveCommand: CommandFactory = (ctx) =>
     .option('--json', 'print the listening address as JSON')
     .action(async (opts: ServeFlags) => {
       const demo = opts.demo === true ? await demoPlace(ctx.cwd, opts) : undefined;
-      if (demo !== undefined) Object.assign(opts, { db: demo.db, repo: demo.repo, enrollRate: 'off' });
+      if (demo !== undefined) Object.assign(opts, { db: demo.db, repo: demo.repo });
       if (opts.repo === undefined)
         throw new UsageError('klpm serve needs --repo PATH: the repository to plan from');
       const { host, port } = parseListen(opts.listen);
