@@ -23,8 +23,8 @@ export function parseSymbolTable(text: string, source: string): SymbolTable {
         `${i + 1}`,
       );
     const object = match[4] ?? 'vmlinux';
-    let names = objects.get(object);
-    if (names === undefined) objects.set(object, (names = new Map()));
+    const names = objects.get(object) ?? new Map<string, number>();
+    objects.set(object, names);
     names.set(match[3]!, (names.get(match[3]!) ?? 0) + 1);
   });
   if (objects.size === 0)
