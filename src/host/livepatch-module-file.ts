@@ -9,10 +9,13 @@ export function isModuleFile(bytes: Uint8Array): boolean {
 }
 
 /**
- * A livepatch module file read as lint takes it: the manifest the kernel will see, modinfo and the
- * `.klp.sym` symbols. The one place klpm's shell reads a `.ko` for lint; it needs the
- * livepatch-module reader (issue 16 item 1), which this branch does not have yet.
+ * A livepatch module file as lint takes it: the manifest the kernel will see, modinfo and the
+ * `.klp.sym` symbols. The one place `klpm lint` reads a `.ko`. It needs the livepatch-module reader
+ * (issue 16 item 1, `src/livepatch-module/`), which is not on this branch yet: once it is, the body
+ * becomes `const m = readLivepatchModule(bytes, file); return { file, manifest: m.manifest,
+ * modinfo: m.modinfo, klpSyms: m.klpSyms };` (bytes decompressed first, xz too, if the reader
+ * does not do that itself).
  */
-export function livepatchModuleInput(_bytes: Uint8Array, file: string): LintInput {
+export async function livepatchModuleInput(_bytes: Uint8Array, file: string): Promise<LintInput> {
   throw new InputError('reading .ko needs the livepatch-module reader', file);
 }

@@ -81,6 +81,35 @@ describe('a clean cumulative series', () => {
   });
 });
 
+describe('the prediction', () => {
+  it('a build keeping the module name of the one it replaces is refused: the kernel has one module per name', () => {
+    const v1 = cumulative('livepatch_fix', '1', ['f']);
+    const v2 = { ...cumulative('livepatch_fix', '2', ['f']), file: 'v2.ko' };
+    const report = lintRelease(options(v2, { previous: [v1] }));
+    expect(rules(report)).toEqual(['upgrade-refused']);
+    expect(report.findings[0]!.message).toContain('its own module name');
+  });
+
+  it('a replace=0 build on a replace-bool kernel is stacked, then the old one disabled: its callbacks run', () => {
+    const callbacks = ['pre_patch', 'post_patch', 'pre_unpatch', 'post_unpatch'] as const;
+    const v1 = build({
+      name: 'lp_v1',
+      version: '1',
+      objects: [{ name: 'vmlinux', funcs: ['f'], callbacks: [...callbacks] }],
+    });
+    const v2 = build({
+      name: 'lp_v2',
+      version: '2',
+      objects: [{ name: 'vmlinux', funcs: ['f'], callbacks: [...callbacks] }],
+    });
+    const report = lintRelease(options(v2, { previous: [v1] }));
+    expect(report.findings).toEqual([]);
+    expect(report.prediction.kind).toBe('upgrade-two-step');
+    expect(report.prediction.log).toContain('lp_v1: pre_unpatch_callback: vmlinux');
+    expect(report.prediction.log).toContain('lp_v1: post_unpatch_callback: vmlinux');
+  });
+});
+
 describe('cumulative', () => {
   it('a fix v1 had and v2 drops is reverted by the replace (warning, naming the func)', () => {
     const v1 = cumulative('lp_v1', '1', ['cmdline_proc_show', 'meminfo_proc_show']);
