@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 export interface CliContext {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** resolves once stdout has taken what was written (a long listing waits on a slow pipe) */
+  readonly drained?: () => Promise<void>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   /** the user klpm runs as (changing livepatches needs root); undefined where the platform has none */
@@ -19,6 +21,10 @@ export function processContext(): CliContext {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    drained: () =>
+      process.stdout.writableNeedDrain
+        ? new Promise<void>((done) => process.stdout.once('drain', () => done()))
+        : Promise.resolve(),
     env: process.env,
     cwd: process.cwd(),
     uid: process.getuid?.(),

@@ -31,6 +31,7 @@ export {
   parseFleetHosts,
 } from './fleet.js';
 export { fleetHostReader } from './fleet-host-fast.js';
+export { type FleetLine, fleetLineReader } from './fleet-lines.js';
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
 export { orderWarnings } from './order-warnings.js';
