@@ -12,6 +12,9 @@ export interface CliContext {
   readonly uid?: number | undefined;
 }
 
+/** bytes of output that may wait in stdout's queue before a long listing waits for its reader */
+const QUEUED_OUTPUT = 4 << 20;
+
 export function processContext(): CliContext {
   // Output closed early (`klpm status | head`): end quietly instead of dying on EPIPE.
   for (const stream of [process.stdout, process.stderr])
@@ -21,8 +24,10 @@ export function processContext(): CliContext {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    // a few MB may wait in the stream: waiting for every chunk would make klpm and its reader take
+    // turns instead of running side by side
     drained: () =>
-      process.stdout.writableNeedDrain
+      process.stdout.writableLength > QUEUED_OUTPUT
         ? new Promise<void>((done) => process.stdout.once('drain', () => done()))
         : Promise.resolve(),
     env: process.env,

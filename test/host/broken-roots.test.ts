@@ -152,6 +152,36 @@ describe('klpm status on a broken host', () => {
   });
 });
 
+describe('klpm check on a broken host', () => {
+  const notes = livepatchPlaces.find((p) => p.rel === 'sys/kernel/notes')!;
+  for (const kind of notes.kinds)
+    it(`names sys/kernel/notes as ${kind} in problems (json) and in a text line, as status does`, async () => {
+      const root = livepatchRoot();
+      breakAt(root, notes.rel, breakages[kind]!);
+      const path = join(root, notes.rel);
+      const json = await runCli(['check', '--repo', REPO, '--root', root, '--json']);
+      expect(json.code, json.stderr).toBe(0);
+      noStack(json.stderr);
+      const answer = JSON.parse(json.stdout) as { problems: Array<{ path: string; problem: string }> };
+      expect(answer.problems.map((p) => p.path)).toEqual([path]);
+      const status = await runCli(['status', '--root', root, '--json']);
+      const statusProblems = (JSON.parse(status.stdout) as { problems: Array<{ path: string }> }).problems;
+      expect(statusProblems).toContainEqual(answer.problems[0]);
+      const text = await runCli(['check', '--repo', REPO, '--root', root]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`could not read ${path}: ${answer.problems[0]!.problem}\n`);
+    });
+
+  it('has an empty problems list when the build ID reads well or is given', async () => {
+    const root = livepatchRoot();
+    const given = await runCli(['check', '--repo', REPO, '--root', root, '--build-id', 'ab', '--json']);
+    expect(JSON.parse(given.stdout).problems).toEqual([]);
+    expect((await runCli(['check', '--repo', REPO, '--root', root, '--build-id', 'ab'])).stdout).not.toContain(
+      'could not read',
+    );
+  });
+});
+
 /** Places a change command needs; each breakage must be refused before anything changes. */
 const changePlaces: Array<{ rel: string; kinds: string[] }> = [
   { rel: 'sys/kernel/livepatch', kinds: ['a file where a directory should be', 'a symlink loop'] },
