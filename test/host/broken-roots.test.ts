@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kernelJson, snapshot, storeBuild, writeKernel } from '../support/kmp-root.js';
 import { runCli } from '../support/run-cli.js';
@@ -214,6 +215,33 @@ describe('change commands on a broken host', () => {
           expect(run.stderr).toContain(rel);
           expect(snapshot(root)).toEqual(before);
         });
+
+  const dryRuns = [
+    ['apply', '--dry-run', '--repo', REPO],
+    ['rollback', '--dry-run', '--repo', REPO],
+    ['unload', 'lp1', '--dry-run'],
+  ];
+  const journalBreakages: Record<string, Breakage> = {
+    ...breakages,
+    'an SQLite database klpm did not write': (path) => {
+      const db = new Database(path);
+      db.exec('create table runs (x text); insert into runs values (1)');
+      db.close();
+    },
+  };
+  for (const kind of ['a directory where a file should be', 'a symlink loop', 'random bytes', 'an SQLite database klpm did not write'])
+    for (const args of dryRuns)
+      it(`klpm ${args.join(' ')} refuses var/lib/klpm/journal.db as ${kind}, as the real run does`, async () => {
+        const root = livepatchRoot();
+        breakAt(root, 'var/lib/klpm/journal.db', journalBreakages[kind]!);
+        const before = snapshot(root);
+        const run = await runCli([...args, '--root', root], {}, 0);
+        expect(run.code, run.stderr).toBe(2);
+        oneLine(run.stderr);
+        expect(run.stderr).toContain(join(root, 'var/lib/klpm/journal.db'));
+        expect(run.stdout).toBe('');
+        expect(snapshot(root)).toEqual(before);
+      });
 
   it('apply --dry-run on a broken sysfs is exit 2 with the path, not an internal error', async () => {
     const root = livepatchRoot();
