@@ -177,9 +177,9 @@ describe('klpm check on a broken host', () => {
     const root = livepatchRoot();
     const given = await runCli(['check', '--repo', REPO, '--root', root, '--build-id', 'ab', '--json']);
     expect(JSON.parse(given.stdout).problems).toEqual([]);
-    expect((await runCli(['check', '--repo', REPO, '--root', root, '--build-id', 'ab'])).stdout).not.toContain(
-      'could not read',
-    );
+    expect(
+      (await runCli(['check', '--repo', REPO, '--root', root, '--build-id', 'ab'])).stdout,
+    ).not.toContain('could not read');
   });
 });
 
@@ -229,7 +229,12 @@ describe('change commands on a broken host', () => {
       db.close();
     },
   };
-  for (const kind of ['a directory where a file should be', 'a symlink loop', 'random bytes', 'an SQLite database klpm did not write'])
+  for (const kind of [
+    'a directory where a file should be',
+    'a symlink loop',
+    'random bytes',
+    'an SQLite database klpm did not write',
+  ])
     for (const args of dryRuns)
       it(`klpm ${args.join(' ')} refuses var/lib/klpm/journal.db as ${kind}, as the real run does`, async () => {
         const root = livepatchRoot();
