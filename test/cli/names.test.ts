@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { snapshot } from '../support/kmp-root.js';
+import { kernelJson, snapshot, storeBuild, writeKernel } from '../support/kmp-root.js';
 import { hasRawControl, runCli } from '../support/run-cli.js';
 
 // Patch and module names of scenarios and manifests, and the unload command's PATCH, become
@@ -74,6 +74,53 @@ describe('patch and module names', () => {
       expect(snapshot(work)).toEqual(before);
     },
   );
+});
+
+describe('klpm kmp remove PACKAGE [VERSION]', () => {
+  const K = '6.1.0-1-amd64';
+  const badNames: Array<[string, string]> = [
+    ['empty', ''],
+    ['.', '.'],
+    ['..', '..'],
+    ['a/b', 'a/b'],
+    ['/', '/'],
+    ['newline', 'a\nb'],
+    ['ESC', 'a\u001bb'],
+    ['256 bytes', 'x'.repeat(256)],
+  ];
+  /** a machine with one build of acme in the store, linked for K */
+  function kmpMachine(): string {
+    const root = mkdtempSync(join(work, 'kmp-'));
+    writeKernel(root, kernelJson(K, ['printk:1']));
+    storeBuild(root, 'acme', '1.0-1', K, [{ name: 'acme', imports: ['printk:1'] }]);
+    return root;
+  }
+
+  it('the fixture is sound: removing acme 1.0-1 works', async () => {
+    const root = kmpMachine();
+    const run = await runCli(['kmp', 'remove', 'acme', '1.0-1', '--no-depmod', '--root', root]);
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  for (const [what, name] of badNames) {
+    it(`PACKAGE ${what} is exit 2 naming PACKAGE, nothing written`, async () => {
+      const root = kmpMachine();
+      const before = snapshot(root);
+      const run = await runCli(['kmp', 'remove', name, '--no-depmod', '--root', root]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/^klpm: PACKAGE '.*': expected/);
+      expect(hasRawControl(run.stderr)).toBe(false);
+      expect(snapshot(root)).toEqual(before);
+    });
+    it(`VERSION ${what} is exit 2 naming VERSION, nothing written`, async () => {
+      const root = kmpMachine();
+      const before = snapshot(root);
+      const run = await runCli(['kmp', 'remove', 'acme', name, '--no-depmod', '--root', root]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/^klpm: VERSION '.*': expected/);
+      expect(snapshot(root)).toEqual(before);
+    });
+  }
 });
 
 describe('text output escapes control characters in names', () => {
