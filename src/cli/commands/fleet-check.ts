@@ -12,6 +12,7 @@ import { checkDocument } from '../check-output.js';
 import { chunkedOutput } from '../chunked-output.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from '../flags.js';
+import { shownJson } from '../shown.js';
 
 const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
   'supported',
@@ -72,10 +73,12 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
           const answers = answersOf[i]!;
           let tail = tails.get(answers);
           if (tail === undefined) {
-            tail = JSON.stringify(checkDocument(answers)).slice(1);
+            tail = shownJson(JSON.stringify(checkDocument(answers)).slice(1));
             tails.set(answers, tail);
           }
-          const sent = out.write(`{"host":${JSON.stringify(hostOf[i])}${tail === '}' ? '' : ','}${tail}\n`);
+          const sent = out.write(
+            `{"host":${shownJson(JSON.stringify(hostOf[i]))}${tail === '}' ? '' : ','}${tail}\n`,
+          );
           if (sent !== undefined) await sent; // a tick only when a chunk went out
         }
         await out.flush();
