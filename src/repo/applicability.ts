@@ -138,6 +138,16 @@ export function evaluateHost(
   return base.kind === 'supported' ? offerFor(index, host, base, time) : base.answer;
 }
 
+/**
+ * The statuses classifyBase settles before it looks at the applied livepatch: an answer with one of
+ * these is the same whatever the host has applied (a fleet's memo keys them without it).
+ */
+export const SETTLED_STATUSES: ReadonlySet<ApplicabilityStatus> = new Set<ApplicabilityStatus>([
+  'unknown',
+  'unsupported',
+  'kernel-end-of-life',
+]);
+
 type BaseClass =
   | { readonly kind: 'settled'; readonly answer: Applicability }
   | { readonly kind: 'supported'; readonly buildId: string; readonly forBase: ReadonlyArray<Entry> };
