@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateFleet } from '../../bench/fleet-data.js';
 import {
   fleetEvaluator,
   fleetHostReader,
@@ -21,11 +20,24 @@ describe('the repository index read fast', () => {
   const cases: Array<[string, string]> = [
     ['examples/repo/index.json', readFileSync(EXAMPLE, 'utf8')],
     [
-      "the benchmark's generated index",
+      'a generated index of 60 updates (the shape of bench/fleet-data.js)',
       JSON.stringify({
         format: 'klpm-repository-index',
         version: 1,
-        updates: generateFleet().updates.slice(0, 60),
+        updates: Array.from({ length: 60 }, (_, u) => ({
+          id: `UPD-${u}`,
+          issued: `2020-01-${String(1 + (u % 28)).padStart(2, '0')}`,
+          type: 'security',
+          guidance: { mandatory: [], recommended: ['RebootHost'], full: ['RebootHost'], livepatch: [] },
+          livepatches: Array.from({ length: 10 }, (_, b) => ({
+            component: 'kernel',
+            baseBuildId: (0x10000 + u + b).toString(16).padStart(8, '0').repeat(5),
+            base: `5.10.0-100.${u + b}`,
+            to: `5.10.0-200.${u + 1}`,
+            replaceSet: 0,
+            ...(b % 3 === 0 ? { expires: '2026-01-20' } : {}),
+          })),
+        })),
       }),
     ],
     [

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { worstStatus } from '../../fleet/index.js';
-import { readLines } from '../../host/index.js';
+import { readLineBatches } from '../../host/index.js';
 import { loadRepository } from '../../host/livepatch/index.js';
 import {
   type ApplicabilityStatus,
@@ -55,15 +55,16 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
         const answersOf: Array<ReadonlyArray<SetAnswer>> = [];
         let hostCount = 0;
         let lineNumber = 0;
-        for await (const line of readLines(opts.hosts)) {
-          const host = read(line, ++lineNumber);
-          if (host === undefined) continue;
-          hostCount++;
-          for (const answers of host.answers) {
-            hostOf.push(host.id);
-            answersOf.push(answers);
+        for await (const lines of readLineBatches(opts.hosts))
+          for (const line of lines) {
+            const host = read(line, ++lineNumber);
+            if (host === undefined) continue;
+            hostCount++;
+            for (const answers of host.answers) {
+              hostOf.push(host.id);
+              answersOf.push(answers);
+            }
           }
-        }
 
         const out = chunkedOutput(ctx.stdout, ctx.drained);
         if (!opts.json) await out.write(`${hostCount} hosts\n${summaryTable(answersOf)}\n\n`);
