@@ -10,8 +10,14 @@ export interface FleetLine {
 }
 
 const ID_PREFIX = '{"id":"';
-/** a character that would make the id's JSON text differ from its value: escapes, quotes, controls */
-const NOT_PLAIN = /[\\"\u0000-\u001f]/;
+/** Whether the id's JSON text is its value: no escape, quote or control character. */
+function isPlain(id: string): boolean {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
 /** shapes remembered at most: a fleet runs few builds; past this, lines are parsed as they come */
 const MAX_SHAPES = 20_000;
 
@@ -37,7 +43,7 @@ export function fleetLineReader(
     const idEnd = text.startsWith(ID_PREFIX) ? text.indexOf('"', ID_PREFIX.length) : -1;
     const plain = idEnd > ID_PREFIX.length && text.charCodeAt(idEnd + 1) === 44; // `,` after the id
     const id = plain ? text.slice(ID_PREFIX.length, idEnd) : '';
-    const rest = plain && !NOT_PLAIN.test(id) ? text.slice(idEnd + 2) : undefined;
+    const rest = plain && isPlain(id) ? text.slice(idEnd + 2) : undefined;
     if (rest !== undefined) {
       const known = shapes.get(rest);
       if (known !== undefined) return { id, answers: known };
