@@ -77,12 +77,13 @@ export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Pro
   // what the change needs must be readable before it touches anything: klpm's places, the journal,
   // the kernel. A dry run refuses alike: it says what the real run would do, and that run would refuse.
   const problems = placeProblems(options.root, ['lock', 'journal']);
-  const { run, problem } =
-    problems.length > 0 ? { run: undefined, problem: undefined } : readUnfinishedRun(options.root);
+  const { problem } = problems.length > 0 ? { problem: undefined } : readUnfinishedRun(options.root);
   refuseOnProblems(problem === undefined ? problems : [problem], 'status');
   if (options.dryRun) {
     const result = await update(kernel, options, undefined);
     if (result.kind !== 'report') return result;
+    // read again: the note is about the journal as it stands when the plan is shown
+    const { run } = readUnfinishedRun(options.root);
     return {
       kind: 'report',
       report: {
