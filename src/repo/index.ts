@@ -12,6 +12,9 @@ export {
   type RebootNeed,
   type RepositoryIndex,
   replaceSetsFor,
+  SETTLED_STATUSES,
+  STATUS_ORDER,
+  worstStatus,
 } from './applicability.js';
 export { isCalendarDate, isoTime } from './dates.js';
 export {

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { worstStatus } from '../../fleet/index.js';
 import { readLineBatches } from '../../host/index.js';
 import { loadRepository } from '../../host/livepatch/index.js';
 import {
@@ -7,6 +6,7 @@ import {
   fleetLineReader,
   indexRepository,
   type SetAnswer,
+  worstStatus,
 } from '../../repo/index.js';
 import { checkDocument } from '../check-output.js';
 import { chunkedOutput } from '../chunked-output.js';
