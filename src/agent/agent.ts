@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as z from 'zod';
+import { readJson } from '../document/index.js';
 import type { FleetPlan, HostEventBody, Report } from '../fleet/index.js';
 import { REPORT_SCHEMA_VERSION } from '../fleet/index.js';
 import {
@@ -366,15 +367,24 @@ async function readHostname(root: string): Promise<string> {
   return 'localhost';
 }
 
+/**
+ * The state klpm wrote (server, host id, token, seq), undefined when there is none or it is for
+ * another server. A state file that is not what klpm wrote (not JSON, a key twice, fields missing) is
+ * refused: enrolling again over it would throw away a token a person may still want.
+ */
 async function readState(root: string, server: string): Promise<AgentState | undefined> {
-  const text = await readFile(statePath(root, 'agent'), 'utf8').catch(() => undefined);
+  const path = statePath(root, 'agent');
+  const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  try {
-    const state = stateSchema.parse(JSON.parse(text));
-    return state.server === server ? state : undefined;
-  } catch {
-    return undefined;
+  const read = readJson(text);
+  const state = read.ok ? stateSchema.safeParse(read.value) : undefined;
+  if (state?.success !== true) {
+    const why = read.ok
+      ? 'not the state klpm writes (server, id, token, seq)'
+      : `${read.message}${read.location === undefined ? '' : ` at ${read.location}`}`;
+    throw new AgentError(`${path}: ${why}; move it away to enroll this host again`);
   }
+  return state.data.server === server ? state.data : undefined;
 }
 
 /** Writes the state (it holds the token) readable by its owner only, replacing it whole. */

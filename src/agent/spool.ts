@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readJson } from '../document/index.js';
 import { statePath } from '../host/index.js';
 
 /**
@@ -45,15 +46,18 @@ export async function spoolEvent(root: string, event: unknown, now: number): Pro
   await writeAtomic(join(spoolDir(root), 'events', name), event);
 }
 
-/** The kept events, oldest first. A file that does not read as JSON is left for a person to see. */
+/**
+ * The kept events, oldest first. A file that does not read as strict JSON (klpm writes none with a
+ * key twice) is not sent and is left for a person to see.
+ */
 export async function spooledEvents(root: string): Promise<Array<{ name: string; event: unknown }>> {
   const dir = join(spoolDir(root), 'events');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
   const events: Array<{ name: string; event: unknown }> = [];
   for (const name of names) {
-    try {
-      events.push({ name, event: JSON.parse(await readFile(join(dir, name), 'utf8')) });
-    } catch {}
+    const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+    const read = text === undefined ? undefined : readJson(text);
+    if (read?.ok) events.push({ name, event: read.value });
   }
   return events;
 }

@@ -1,5 +1,6 @@
 import type { Applicability, SetAnswer } from '../repo/index.js';
 import { capped } from './cap.js';
+import { shown } from './shown.js';
 
 /**
  * `klpm check --json` (and one line of `klpm fleet check`): the fields of the first answered replace
@@ -21,14 +22,18 @@ export function renderCheck(answers: ReadonlyArray<SetAnswer>, all?: boolean): s
 }
 
 function renderAnswer(r: Applicability, replaceSet: number | undefined, all: boolean | undefined): string {
-  const list = (items: readonly string[], what: string, join: string) => capped(items, all, what).join(join);
+  const list = (items: readonly string[], what: string, join: string) =>
+    capped(items.map(shown), all, what).join(join);
   const set = replaceSet === undefined ? '' : `, replace set ${replaceSet}`;
   const lines = [
     `${r.component} build ${r.buildId ?? '(unknown)'}${set}: ${r.status}${r.eol ? ' (end of life)' : ''}`,
     // the pure answer says what is missing; the command says which flag gives it
-    `  ${r.reason}${r.buildId === undefined ? '; pass --build-id' : ''}`,
+    `  ${shown(r.reason)}${r.buildId === undefined ? '; pass --build-id' : ''}`,
   ];
-  if (r.apply) lines.push(`  apply:      ${r.apply.to} (from ${r.apply.update}, base ${r.apply.base})`);
+  if (r.apply)
+    lines.push(
+      `  apply:      ${shown(r.apply.to)} (from ${shown(r.apply.update)}, base ${shown(r.apply.base)})`,
+    );
   if (r.candidates.length > 0)
     lines.push(
       `  candidates: ${list(

@@ -4,11 +4,16 @@ import type { Command } from 'commander';
 export interface CliContext {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** resolves once stdout has taken what was written (a long listing waits on a slow pipe) */
+  readonly drained?: () => Promise<void>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   /** the user klpm runs as (changing livepatches needs root); undefined where the platform has none */
   readonly uid?: number | undefined;
 }
+
+/** bytes of output that may wait in stdout's queue before a long listing waits for its reader */
+const QUEUED_OUTPUT = 4 << 20;
 
 export function processContext(): CliContext {
   // Output closed early (`klpm status | head`): end quietly instead of dying on EPIPE.
@@ -19,6 +24,12 @@ export function processContext(): CliContext {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    // a few MB may wait in the stream: waiting for every chunk would make klpm and its reader take
+    // turns instead of running side by side
+    drained: () =>
+      process.stdout.writableLength > QUEUED_OUTPUT
+        ? new Promise<void>((done) => process.stdout.once('drain', () => done()))
+        : Promise.resolve(),
     env: process.env,
     cwd: process.cwd(),
     uid: process.getuid?.(),

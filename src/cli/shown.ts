@@ -16,3 +16,11 @@ export function shown(text: string): string {
   }
   return out;
 }
+
+/**
+ * A JSON text as text output shows it: DEL, the one control character JSON.stringify leaves raw,
+ * written as `\u007f`. The value it reads back as is the same.
+ */
+export function shownJson(json: string): string {
+  return json.includes('\u007f') ? json.replaceAll('\u007f', '\\u007f') : json;
+}

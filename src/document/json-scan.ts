@@ -8,6 +8,8 @@
 export interface JsonProblem {
   readonly offset: number;
   readonly message: string;
+  /** for a duplicate key: the keys and array indexes that lead to it, the repeated key last */
+  readonly path?: ReadonlyArray<string | number>;
 }
 
 const QUOTE = 34;
@@ -57,6 +59,7 @@ export function findJsonProblem(text: string): JsonProblem | undefined {
     if (want === Want.next) {
       if (c === 44) {
         i++;
+        if (!top) stack.nextIndex();
         want = top ? Want.key : Want.value;
         continue;
       }
@@ -82,7 +85,8 @@ export function findJsonProblem(text: string): JsonProblem | undefined {
       if (after < 0) return problem(-after - 1, 'bad string: an unescaped control character or a bad escape');
       const raw = text.slice(start + 1, after - 1);
       const key = raw.includes('\\') ? (JSON.parse(text.slice(start, after)) as string) : raw;
-      if (!stack.add(key)) return problem(start, `duplicate key ${JSON.stringify(key)}`);
+      if (!stack.add(key))
+        return { offset: start, message: `duplicate key ${JSON.stringify(key)}`, path: stack.path() };
       i = after;
       want = Want.colon;
       continue;
@@ -130,6 +134,8 @@ class KeyStack {
   /** per open container: where its keys start in `keys`, or -1 for an array */
   private readonly starts: number[] = [];
   private readonly sets: Array<Set<string> | undefined> = [];
+  /** per open container: its current key (an object) or index (an array), for a problem's path */
+  private readonly at: Array<string | number> = [];
 
   get length(): number {
     return this.starts.length;
@@ -142,17 +148,30 @@ class KeyStack {
   push(object: boolean): void {
     this.starts.push(object ? this.keys.length : -1);
     this.sets.push(undefined);
+    this.at.push(object ? '' : 0);
+  }
+
+  /** The next element of the innermost array. */
+  nextIndex(): void {
+    (this.at[this.at.length - 1] as number)++;
+  }
+
+  /** The keys and indexes from the document to the innermost object's current key. */
+  path(): Array<string | number> {
+    return [...this.at];
   }
 
   pop(): void {
     const start = this.starts.pop()!;
     this.sets.pop();
+    this.at.pop();
     if (start >= 0) this.keys.length = start;
   }
 
   /** Adds a key to the innermost object; false when it has it already. */
   add(key: string): boolean {
     const depth = this.starts.length - 1;
+    this.at[depth] = key;
     const set = this.sets[depth];
     if (set !== undefined) {
       if (set.has(key)) return false;

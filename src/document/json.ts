@@ -14,13 +14,25 @@ export function lineColumn(text: string, offset: number): string {
   return `${line}:${offset - start + 1}`;
 }
 
+/** What readJson found: the value, or the first problem, located. */
+export type JsonReading =
+  | { readonly ok: true; readonly value: unknown }
+  | {
+      readonly ok: false;
+      /** lower case, such as `invalid json: duplicate key "id"` */
+      readonly message: string;
+      /** `line:col`, when known */
+      readonly location?: string;
+      /** for a duplicate key: the keys and array indexes leading to it, the repeated key last */
+      readonly path?: ReadonlyArray<string | number>;
+    };
+
 /**
- * Parses a JSON text strictly: JSON.parse for the value, then a key count that proves no key is
+ * Reads a JSON text strictly: JSON.parse for the value, then a key count that proves no key is
  * repeated in an object (JSON.parse keeps the last silently). When the count cannot prove it, or on
- * a syntax error, one linear scan finds the duplicate key or the error and its line. Throws a
- * located InputError.
+ * a syntax error, one linear scan finds the duplicate key or the error and its line.
  */
-export function parseJson(text: string, source: string): unknown {
+export function readJson(text: string): JsonReading {
   let value: unknown;
   let syntaxError: string | undefined;
   try {
@@ -28,13 +40,25 @@ export function parseJson(text: string, source: string): unknown {
   } catch (error) {
     syntaxError = error instanceof Error ? error.message : String(error);
   }
-  if (syntaxError === undefined && keyColons(text) === keyCount(value)) return value;
+  if (syntaxError === undefined && keyColons(text) === keyCount(value)) return { ok: true, value };
   const problem = findJsonProblem(text);
   if (problem !== undefined)
-    throw new InputError(`invalid json: ${problem.message}`, source, lineColumn(text, problem.offset));
+    return {
+      ok: false,
+      message: `invalid json: ${problem.message}`,
+      location: lineColumn(text, problem.offset),
+      ...(problem.path === undefined ? {} : { path: problem.path }),
+    };
   // the scanner and JSON.parse agree on what JSON is; should they not, say what JSON.parse said
-  if (syntaxError !== undefined) throw new InputError(`invalid json: ${syntaxError}`, source);
-  return value;
+  if (syntaxError !== undefined) return { ok: false, message: `invalid json: ${syntaxError}` };
+  return { ok: true, value };
+}
+
+/** readJson, throwing a located InputError naming `source`. */
+export function parseJson(text: string, source: string): unknown {
+  const read = readJson(text);
+  if (read.ok) return read.value;
+  throw new InputError(read.message, source, read.location);
 }
 
 /**

@@ -6,16 +6,11 @@ import type {
   RebootNeed,
   RepositoryIndex,
 } from '../repo/index.js';
+import { STATUS_ORDER, worstStatus } from '../repo/index.js';
 import type { StatusDocument } from './report.js';
 
-/** Statuses from worst to best: a host with several replace sets shows the worst of them. */
-export const STATUS_ORDER: ReadonlyArray<ApplicabilityStatus> = [
-  'kernel-end-of-life',
-  'unsupported',
-  'unknown',
-  'kernel-upgrade-required',
-  'supported',
-];
+// the order of statuses is the repository's (klpm fleet check counts by it without the fleet's code)
+export { STATUS_ORDER, worstStatus };
 
 /** Reboot needs from most to least pressing. */
 export const REBOOT_ORDER: ReadonlyArray<RebootNeed> = ['yes', 'yes-livepatch-covered', 'no'];
@@ -31,11 +26,6 @@ export interface HostEvaluation {
 
 const worst = <T>(order: ReadonlyArray<T>, values: ReadonlyArray<T>, none: T): T =>
   values.length === 0 ? none : order[Math.min(...values.map((v) => order.indexOf(v)))]!;
-
-/** The status of a list of answers (replace sets, or hosts of one build): the worst one. */
-export function worstStatus(statuses: ReadonlyArray<ApplicabilityStatus>): ApplicabilityStatus {
-  return worst(STATUS_ORDER, statuses, 'unknown');
-}
 
 export function worstReboot(needs: ReadonlyArray<RebootNeed>): RebootNeed {
   return worst(REBOOT_ORDER, needs, 'no');

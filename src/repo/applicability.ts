@@ -138,6 +138,32 @@ export function evaluateHost(
   return base.kind === 'supported' ? offerFor(index, host, base, time) : base.answer;
 }
 
+/** Statuses from worst to best: a host with several replace sets shows the worst of them. */
+export const STATUS_ORDER: ReadonlyArray<ApplicabilityStatus> = [
+  'kernel-end-of-life',
+  'unsupported',
+  'unknown',
+  'kernel-upgrade-required',
+  'supported',
+];
+
+/** The status of a list of answers (replace sets, or hosts of one build): the worst one; none is unknown. */
+export function worstStatus(statuses: ReadonlyArray<ApplicabilityStatus>): ApplicabilityStatus {
+  return statuses.length === 0
+    ? 'unknown'
+    : STATUS_ORDER[Math.min(...statuses.map((s) => STATUS_ORDER.indexOf(s)))]!;
+}
+
+/**
+ * The statuses classifyBase settles before it looks at the applied livepatch: an answer with one of
+ * these is the same whatever the host has applied (a fleet's memo keys them without it).
+ */
+export const SETTLED_STATUSES: ReadonlySet<ApplicabilityStatus> = new Set<ApplicabilityStatus>([
+  'unknown',
+  'unsupported',
+  'kernel-end-of-life',
+]);
+
 type BaseClass =
   | { readonly kind: 'settled'; readonly answer: Applicability }
   | { readonly kind: 'supported'; readonly buildId: string; readonly forBase: ReadonlyArray<Entry> };

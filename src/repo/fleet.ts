@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { formatPath, parseJson } from '../document/index.js';
 import { InputError } from '../input/index.js';
 import { answersForHost, type SetAnswer } from './answers.js';
-import type { EvaluationTime, RepositoryIndex } from './applicability.js';
+import { type EvaluationTime, type RepositoryIndex, SETTLED_STATUSES } from './applicability.js';
 import { buildIdSchema, versionReleaseSchema } from './fields.js';
 import { fleetHostReader } from './fleet-host-fast.js';
 import { COMPONENTS } from './types.js';
@@ -97,24 +97,32 @@ export function evaluateFleet(
 /**
  * evaluateFleet one host at a time, for a caller that streams the hosts: per component the host
  * reports a build ID for, its answers per replace set, shared with earlier hosts of the same build,
- * replace set and applied livepatches.
+ * replace set and applied livepatches. A build whose every answer is settled (SETTLED_STATUSES: end
+ * of life, unsupported) answers alike whatever is applied, so it is kept once, without the applied
+ * state in its key: most of a fleet's old builds then share one answer object.
  */
 export function fleetEvaluator(
   index: RepositoryIndex,
   time: EvaluationTime,
 ): (host: FleetHost) => Array<ReadonlyArray<SetAnswer>> {
   const seen = new Map<string, ReadonlyArray<SetAnswer>>();
+  const settled = new Map<string, ReadonlyArray<SetAnswer>>();
   return (host) => {
     const out: Array<ReadonlyArray<SetAnswer>> = [];
     for (const component of COMPONENTS) {
       const buildId = host.buildIds[component];
       if (buildId === undefined) continue;
-      const applied = host.applied[component];
-      const key = `${component}/${host.replaceSet ?? ''}/${buildId}/${typeof applied === 'string' ? applied : JSON.stringify(applied ?? {})}`;
-      let answers = seen.get(key);
+      const build = `${component}/${host.replaceSet ?? ''}/${buildId}`;
+      let answers = settled.get(build);
       if (answers === undefined) {
-        answers = answersForHost(index, { component, buildId, applied, replaceSet: host.replaceSet }, time);
-        seen.set(key, answers);
+        const applied = host.applied[component];
+        const key = `${build}/${typeof applied === 'string' ? applied : JSON.stringify(applied ?? {})}`;
+        answers = seen.get(key);
+        if (answers === undefined) {
+          answers = answersForHost(index, { component, buildId, applied, replaceSet: host.replaceSet }, time);
+          if (answers.every((a) => SETTLED_STATUSES.has(a.answer.status))) settled.set(build, answers);
+          else seen.set(key, answers);
+        }
       }
       out.push(answers);
     }

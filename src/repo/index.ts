@@ -12,6 +12,9 @@ export {
   type RebootNeed,
   type RepositoryIndex,
   replaceSetsFor,
+  SETTLED_STATUSES,
+  STATUS_ORDER,
+  worstStatus,
 } from './applicability.js';
 export { isCalendarDate, isoTime } from './dates.js';
 export {
@@ -31,6 +34,7 @@ export {
   parseFleetHosts,
 } from './fleet.js';
 export { fleetHostReader } from './fleet-host-fast.js';
+export { type FleetLine, fleetLineReader } from './fleet-lines.js';
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
 export { orderWarnings } from './order-warnings.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseJsonWithSchema } from '../document/index.js';
+import { parseJson, parseJsonWithSchema } from '../document/index.js';
 import { relativePathProblem, ruleCheck } from '../input/index.js';
 import { patchManifestSchema, patchNameSchema } from '../klp/index.js';
 import { buildIdSchema, versionReleaseSchema } from './fields.js';
@@ -73,8 +73,88 @@ export function repositoryIndexJsonSchema(): unknown {
   return z.toJSONSchema(repositoryIndexSchema, { io: 'input', unrepresentable: 'any' });
 }
 
-/** Reads klpm's JSON repository index; errors name the file, the line and the path inside it. */
+/**
+ * Reads klpm's JSON repository index; errors name the file, the line and the path inside it. An
+ * index of the usual shape is read by fastIndex; anything it does not take goes through the schema.
+ */
 export function parseRepositoryIndex(text: string, source: string): Repository {
+  const updates = fastIndex(parseJson(text, source));
+  if (updates !== undefined) return { source, updates, warnings: [] };
   const index = parseJsonWithSchema(text, source, repositoryIndexSchema);
   return { source, updates: index.updates, warnings: [] };
+}
+
+type Livepatch = z.output<typeof livepatchSchema>;
+type Update = z.output<typeof updateSchema>;
+const LIVEPATCH_KEYS: ReadonlySet<string> = new Set([
+  'component',
+  'baseBuildId',
+  'base',
+  'to',
+  'replaceSet',
+  'expires',
+]);
+const expiresSchema = livepatchSchema.shape.expires.unwrap();
+
+/**
+ * repositoryIndexSchema's output for the usual index, without zod for each livepatch entry: an index
+ * repeats a few build IDs, versions and dates over thousands of entries, so each value is checked by
+ * its field's own schema once and remembered, and the entry is built in the schema's key order. An
+ * entry with other keys (a file, a manifest) goes through livepatchSchema; updates go through
+ * updateSchema (without their livepatches). Returns undefined for anything the schema would refuse,
+ * so that the caller's schema pass gives the located error; what it accepts, the schema accepts alike.
+ */
+function fastIndex(value: unknown): Update[] | undefined {
+  if (!isPlainObject(value) || value.format !== 'klpm-repository-index' || value.version !== 1)
+    return undefined;
+  if (!Array.isArray(value.updates) || Object.keys(value).length !== 3) return undefined;
+  const checked = new Map<string, string | null>();
+  const field = (schema: z.ZodType<string, string>, kind: string, v: unknown): string | undefined => {
+    if (typeof v !== 'string') return undefined;
+    const key = `${kind}\u0000${v}`;
+    let out = checked.get(key);
+    if (out === undefined) {
+      const result = schema.safeParse(v);
+      out = result.success ? result.data : null;
+      checked.set(key, out);
+    }
+    return out ?? undefined;
+  };
+  const entry = (lp: unknown): Livepatch | undefined => {
+    if (!isPlainObject(lp)) return undefined;
+    for (const key in lp) if (!LIVEPATCH_KEYS.has(key)) return livepatchSchema.safeParse(lp).data;
+    const { component, replaceSet = 0 } = lp;
+    if (component !== 'kernel' && component !== 'xen') return undefined;
+    if (typeof replaceSet !== 'number' || !Number.isSafeInteger(replaceSet) || replaceSet < 0)
+      return undefined;
+    const baseBuildId = field(buildIdSchema, 'build', lp.baseBuildId);
+    const base = field(versionReleaseSchema, 'version', lp.base);
+    const to = field(versionReleaseSchema, 'version', lp.to);
+    if (baseBuildId === undefined || base === undefined || to === undefined) return undefined;
+    if (lp.expires === undefined) return { component, baseBuildId, base, to, replaceSet };
+    const expires = field(expiresSchema, 'date', lp.expires);
+    return expires === undefined ? undefined : { component, baseBuildId, base, to, replaceSet, expires };
+  };
+  const updates: Update[] = [];
+  const ids = new Set<string>();
+  for (const raw of value.updates) {
+    if (!isPlainObject(raw)) return undefined;
+    const shell = updateSchema.safeParse({ ...raw, livepatches: [] });
+    if (!shell.success || ids.has(shell.data.id)) return undefined;
+    ids.add(shell.data.id);
+    const listed = raw.livepatches ?? [];
+    if (!Array.isArray(listed)) return undefined;
+    const livepatches: Livepatch[] = [];
+    for (const lp of listed) {
+      const read = entry(lp);
+      if (read === undefined) return undefined;
+      livepatches.push(read);
+    }
+    updates.push({ ...shell.data, livepatches });
+  }
+  return updates;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

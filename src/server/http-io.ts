@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readJson } from '../document/index.js';
 
 /** The largest body the server reads (a report is 2–4 KB; the issue's limit is 1 MiB). */
 export const BODY_LIMIT = 1024 * 1024;
@@ -41,13 +42,21 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** The body as JSON, or a 400. */
+/**
+ * The body as JSON, or a 400. A key repeated in one object is refused with the key's path (dotted,
+ * as a bad field's path is): JSON.parse would keep the last one silently, and the store would keep
+ * a value the client did not mean.
+ */
 export function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'the body is not JSON', '');
-  }
+  const read = readJson(body.toString('utf8'));
+  if (read.ok) return read.value;
+  if (read.path !== undefined)
+    throw new HttpError(
+      400,
+      `the body repeats a key in one object (${read.message.replace(/^invalid json: /, '')})`,
+      read.path.join('.'),
+    );
+  throw new HttpError(400, 'the body is not JSON', '');
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {

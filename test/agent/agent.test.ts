@@ -166,6 +166,46 @@ describe('klpm agent --apply auto', () => {
   });
 });
 
+describe("the agent's own files", () => {
+  it('a state.json that repeats a key is refused with its path, not enrolled over', async () => {
+    const m = machine(21);
+    const state = join(m.root, 'var/lib/klpm/agent/state.json');
+    mkdirSync(dirname(state), { recursive: true });
+    const text = `{"server":"${server.url}/","id":"h","token":"h.x","token":"h.y","seq":3}\n`;
+    writeFileSync(state, text);
+    const error = await checkInOnce({ ...options(m), apply: 'never' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect((error as Error).message).toContain(state);
+    expect((error as Error).message).toContain('duplicate key "token"');
+    expect(readFileSync(state, 'utf8')).toBe(text);
+    expect(m.kernel.calls).toEqual([]);
+  });
+
+  it('a state.json that is not what klpm wrote is refused, not enrolled over', async () => {
+    const m = machine(22);
+    const state = join(m.root, 'var/lib/klpm/agent/state.json');
+    mkdirSync(dirname(state), { recursive: true });
+    for (const text of ['\u0000\u0001garbage', '{"server":1}', '']) {
+      writeFileSync(state, text);
+      const error = await checkInOnce({ ...options(m), apply: 'never' }).catch((e: unknown) => e);
+      expect(error, JSON.stringify(text)).toBeInstanceOf(AgentError);
+      expect((error as Error).message).toContain(state);
+      expect(readFileSync(state, 'utf8')).toBe(text);
+    }
+  });
+
+  it('a spooled event that repeats a key is not sent, and is left where it is', async () => {
+    const m = machine(23);
+    await spoolEvent(m.root, eventBody({ planHash: 'a'.repeat(64), outcome: 'failed' }), NOW);
+    const dir = join(m.root, 'var/lib/klpm/agent/spool/events');
+    const [name] = (await spooledEvents(m.root)).map((e) => e.name);
+    const file = join(dir, name!);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^\{/, '{"kind":"x",'));
+    expect(await spooledEvents(m.root)).toEqual([]);
+    expect(existsSync(file)).toBe(true);
+  });
+});
+
 describe('the spool', () => {
   it('server down: the report is spooled, one-line reason; when it is back, the spooled events are delivered', async () => {
     const m = machine(5);

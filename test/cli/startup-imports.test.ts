@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,6 +17,7 @@ interface ScriptCoverage {
 }
 
 const packageOf = (path: string): string | undefined => /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
+const srcFolderOf = (name: string): string | undefined => /^src\/([^/]+)\//.exec(name)?.[1];
 
 /**
  * The npm packages whose code a klpm process runs for `args`, as users run it: bin/klpm.js and the
@@ -27,6 +28,11 @@ const packageOf = (path: string): string | undefined => /node_modules\/((@[^/]+\
  * a file of it ran at all.
  */
 function packagesRun(args: string[]): string[] {
+  return ran(args).packages;
+}
+
+/** The npm packages (packagesRun) and klpm's own src/ folders whose module bodies ran for `args`. */
+function ran(args: string[]): { packages: string[]; folders: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'klpm-coverage-'));
   const run = spawnSync(process.execPath, [klpm, ...args], {
     env: { ...process.env, NODE_V8_COVERAGE: dir },
@@ -38,12 +44,15 @@ function packagesRun(args: string[]): string[] {
   );
   const bundled = scripts.filter((script) => script.url === pathToFileURL(bundle).href);
   expect(bundled, 'bin/klpm.js runs the bundle').toHaveLength(1);
-  const ran = bundled[0]!.functions.filter((fn) => (fn.ranges[0]?.count ?? 0) > 0);
+  const functions = bundled[0]!.functions.filter((fn) => (fn.ranges[0]?.count ?? 0) > 0);
   const packages = [
-    ...ran.map((fn) => packageOf(fn.functionName)),
+    ...functions.map((fn) => packageOf(fn.functionName)),
     ...scripts.map((script) => packageOf(script.url)),
   ];
-  return [...new Set(packages.filter((name) => name !== undefined))].sort();
+  const folders = functions.map((fn) => srcFolderOf(fn.functionName));
+  const names = (list: Array<string | undefined>) =>
+    [...new Set(list.filter((name): name is string => name !== undefined))].sort();
+  return { packages: names(packages), folders: names(folders) };
 }
 
 // `kmp check`'s benchmark target is a fraction of depmod's wall time: zod, yaml and the XML parser
@@ -72,6 +81,23 @@ describe.skipIf(!built)('what a klpm process runs (needs npm run build)', () => 
     );
     journal.close();
     expect(packagesRun(['status', '--json', '--root', machine])).toContain('better-sqlite3');
+  });
+
+  it("runs none of the fleet server's code (src/fleet, src/server, src/store) for fleet check", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'klpm-hosts-'));
+    const hosts = join(dir, 'hosts.jsonl');
+    writeFileSync(hosts, '{"id":"h1","buildIds":{"kernel":"2a4c6e8f0b1d3f5a7c9e0b2d4f6a8c0e1f3a5b7c"}}\n');
+    const { folders } = ran([
+      'fleet',
+      'check',
+      '--repo',
+      join(root, 'examples/repo'),
+      '--hosts',
+      hosts,
+      '--json',
+    ]);
+    expect(folders).toContain('repo');
+    for (const folder of ['fleet', 'server', 'store', 'agent']) expect(folders).not.toContain(folder);
   });
 
   it('runs every command for the overall help', () => {

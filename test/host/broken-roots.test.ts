@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kernelJson, snapshot, storeBuild, writeKernel } from '../support/kmp-root.js';
 import { runCli } from '../support/run-cli.js';
@@ -152,6 +153,36 @@ describe('klpm status on a broken host', () => {
   });
 });
 
+describe('klpm check on a broken host', () => {
+  const notes = livepatchPlaces.find((p) => p.rel === 'sys/kernel/notes')!;
+  for (const kind of notes.kinds)
+    it(`names sys/kernel/notes as ${kind} in problems (json) and in a text line, as status does`, async () => {
+      const root = livepatchRoot();
+      breakAt(root, notes.rel, breakages[kind]!);
+      const path = join(root, notes.rel);
+      const json = await runCli(['check', '--repo', REPO, '--root', root, '--json']);
+      expect(json.code, json.stderr).toBe(0);
+      noStack(json.stderr);
+      const answer = JSON.parse(json.stdout) as { problems: Array<{ path: string; problem: string }> };
+      expect(answer.problems.map((p) => p.path)).toEqual([path]);
+      const status = await runCli(['status', '--root', root, '--json']);
+      const statusProblems = (JSON.parse(status.stdout) as { problems: Array<{ path: string }> }).problems;
+      expect(statusProblems).toContainEqual(answer.problems[0]);
+      const text = await runCli(['check', '--repo', REPO, '--root', root]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`could not read ${path}: ${answer.problems[0]!.problem}\n`);
+    });
+
+  it('has an empty problems list when the build ID reads well or is given', async () => {
+    const root = livepatchRoot();
+    const given = await runCli(['check', '--repo', REPO, '--root', root, '--build-id', 'ab', '--json']);
+    expect(JSON.parse(given.stdout).problems).toEqual([]);
+    expect(
+      (await runCli(['check', '--repo', REPO, '--root', root, '--build-id', 'ab'])).stdout,
+    ).not.toContain('could not read');
+  });
+});
+
 /** Places a change command needs; each breakage must be refused before anything changes. */
 const changePlaces: Array<{ rel: string; kinds: string[] }> = [
   { rel: 'sys/kernel/livepatch', kinds: ['a file where a directory should be', 'a symlink loop'] },
@@ -184,6 +215,38 @@ describe('change commands on a broken host', () => {
           expect(run.stderr).toContain(rel);
           expect(snapshot(root)).toEqual(before);
         });
+
+  const dryRuns = [
+    ['apply', '--dry-run', '--repo', REPO],
+    ['rollback', '--dry-run', '--repo', REPO],
+    ['unload', 'lp1', '--dry-run'],
+  ];
+  const journalBreakages: Record<string, Breakage> = {
+    ...breakages,
+    'an SQLite database klpm did not write': (path) => {
+      const db = new Database(path);
+      db.exec('create table runs (x text); insert into runs values (1)');
+      db.close();
+    },
+  };
+  for (const kind of [
+    'a directory where a file should be',
+    'a symlink loop',
+    'random bytes',
+    'an SQLite database klpm did not write',
+  ])
+    for (const args of dryRuns)
+      it(`klpm ${args.join(' ')} refuses var/lib/klpm/journal.db as ${kind}, as the real run does`, async () => {
+        const root = livepatchRoot();
+        breakAt(root, 'var/lib/klpm/journal.db', journalBreakages[kind]!);
+        const before = snapshot(root);
+        const run = await runCli([...args, '--root', root], {}, 0);
+        expect(run.code, run.stderr).toBe(2);
+        oneLine(run.stderr);
+        expect(run.stderr).toContain(join(root, 'var/lib/klpm/journal.db'));
+        expect(run.stdout).toBe('');
+        expect(snapshot(root)).toEqual(before);
+      });
 
   it('apply --dry-run on a broken sysfs is exit 2 with the path, not an internal error', async () => {
     const root = livepatchRoot();

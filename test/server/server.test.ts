@@ -253,6 +253,23 @@ describe('bodies', () => {
     expect(enroll).toMatchObject({ status: 400, body: { path: 'machineId' } });
   });
 
+  it('a body that repeats a key in one object is 400 with the path of the repeated key', async () => {
+    const body = JSON.stringify(reportBody({ seq: 6 }));
+    const top = await call('POST', `/v1/hosts/${hostA}/report`, {
+      token: tokens.hostA,
+      raw: body.replace(/^\{/, '{"seq":7,'),
+    });
+    expect(top).toMatchObject({ status: 400, body: { path: 'seq' } });
+    expect(top.body.error).toContain('"seq"');
+    const nested = await call('POST', `/v1/hosts/${hostA}/report`, {
+      token: tokens.hostA,
+      raw: '{"status":{"patches":[{"name":"a"},{"name":"a","enabled":true,"name":"b"}]}}',
+    });
+    expect(nested).toMatchObject({ status: 400, body: { path: 'status.patches.1.name' } });
+    const enroll = await call('POST', '/v1/enroll', { raw: '{"secret":"s","secret":"t"}' });
+    expect(enroll).toMatchObject({ status: 400, body: { path: 'secret' } });
+  });
+
   it('unknown paths are 404, a wrong method 405, a bad query 400 with the parameter', async () => {
     expect((await call('GET', '/v1/nothing', { token: tokens.admin })).status).toBe(404);
     expect((await call('DELETE', '/v1/summary', { token: tokens.admin })).status).toBe(405);

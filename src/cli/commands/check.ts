@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
+import type { ReadProblem } from '../../host/index.js';
 import { loadRepository, readRunningBuildId } from '../../host/livepatch/index.js';
 import { answersForHost, type Component, indexRepository } from '../../repo/index.js';
 import { checkDocument, renderCheck } from '../check-output.js';
 import type { CommandFactory } from '../context.js';
 import { readBuildIdFlag, readCount, readTime, readVersionReleaseFlag } from '../flags.js';
+import { shown } from '../shown.js';
 
 interface CheckOptions {
   repo: string;
@@ -46,10 +48,12 @@ export const checkCommand: CommandFactory = (ctx) =>
         opts.replaceSet === undefined ? undefined : readCount(opts.replaceSet, '--replace-set');
       const applied =
         opts.applied === undefined ? undefined : readVersionReleaseFlag(opts.applied, '--applied');
+      // what reading the host met, as `status` names it: the answer is then for an unknown build
+      const problems: ReadProblem[] = [];
       const buildId =
         opts.buildId !== undefined
           ? readBuildIdFlag(opts.buildId, '--build-id')
-          : await readRunningBuildId(opts.root, opts.component);
+          : await readRunningBuildId(opts.root, opts.component, problems);
       const repository = await loadRepository(opts.repo);
       for (const warning of repository.warnings)
         ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
@@ -59,6 +63,9 @@ export const checkCommand: CommandFactory = (ctx) =>
         time,
       );
       ctx.stdout(
-        opts.json ? `${JSON.stringify(checkDocument(answers), null, 2)}\n` : renderCheck(answers, opts.all),
+        opts.json
+          ? `${JSON.stringify({ ...checkDocument(answers), problems }, null, 2)}\n`
+          : renderCheck(answers, opts.all) +
+              problems.map((p) => `could not read ${shown(p.path)}: ${shown(p.problem)}\n`).join(''),
       );
     });

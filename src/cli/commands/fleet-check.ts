@@ -1,19 +1,18 @@
 import { Command } from 'commander';
-import { worstStatus } from '../../fleet/index.js';
-import { readLines } from '../../host/index.js';
+import { readLineBatches } from '../../host/index.js';
 import { loadRepository } from '../../host/livepatch/index.js';
 import {
   type ApplicabilityStatus,
-  fleetEvaluator,
-  fleetHostReader,
+  fleetLineReader,
   indexRepository,
-  parseFleetHostLine,
   type SetAnswer,
+  worstStatus,
 } from '../../repo/index.js';
 import { checkDocument } from '../check-output.js';
 import { chunkedOutput } from '../chunked-output.js';
 import type { CommandFactory } from '../context.js';
 import { readTime } from '../flags.js';
+import { shownJson } from '../shown.js';
 
 const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
   'supported',
@@ -25,9 +24,11 @@ const STATUSES: ReadonlyArray<ApplicabilityStatus> = [
 
 /**
  * klpm fleet check: `klpm check` for every host of a hosts.jsonl file, every replace set the
- * repository publishes for each build. The file is read line by line and only each host's id and a
- * reference to its (shared) answers are kept; nothing is printed before the whole file has been
- * read, so a bad line prints nothing but the error.
+ * repository publishes for each build. The file is read line by line (fleetLineReader: lines of one
+ * shape cost a lookup) and only each host's id and a reference to its (shared) answers are kept;
+ * nothing is printed before the whole file has been read, so a bad line prints nothing but the
+ * error. The output is then written in chunks, waiting for stdout to drain: a pipe read slowly
+ * does not make klpm hold the whole listing in memory.
  */
 export const fleetCheckCommand: CommandFactory = (ctx) =>
   new Command('check')
@@ -48,44 +49,51 @@ export const fleetCheckCommand: CommandFactory = (ctx) =>
         const repository = await loadRepository(opts.repo);
         for (const warning of repository.warnings)
           ctx.stderr(`klpm: ${repository.source}: warning: ${warning}\n`);
-        const evaluate = fleetEvaluator(indexRepository(repository), time);
+        const read = fleetLineReader(indexRepository(repository), time, opts.hosts);
+        // per host component only its id and a reference to its (shared) answers are kept
         const hostOf: string[] = [];
         const answersOf: Array<ReadonlyArray<SetAnswer>> = [];
         let hostCount = 0;
         let lineNumber = 0;
-        const fast = fleetHostReader();
-        for await (const line of readLines(opts.hosts)) {
-          const host = parseFleetHostLine(line, opts.hosts, ++lineNumber, fast);
-          if (host === undefined) continue;
-          hostCount++;
-          for (const answers of evaluate(host)) {
-            hostOf.push(host.id);
-            answersOf.push(answers);
+        for await (const lines of readLineBatches(opts.hosts))
+          for (const line of lines) {
+            const host = read(line, ++lineNumber);
+            if (host === undefined) continue;
+            hostCount++;
+            for (const answers of host.answers) {
+              hostOf.push(host.id);
+              answersOf.push(answers);
+            }
           }
-        }
 
-        const out = chunkedOutput(ctx.stdout);
-        if (!opts.json) out.write(`${hostCount} hosts\n${summaryTable(answersOf)}\n\n`);
+        const out = chunkedOutput(ctx.stdout, ctx.drained);
+        if (!opts.json) await out.write(`${hostCount} hosts\n${summaryTable(answersOf)}\n\n`);
         // hosts share answer objects: each is serialized once, and each line only adds the host
         const tails = new Map<ReadonlyArray<SetAnswer>, string>();
-        answersOf.forEach((answers, i) => {
+        for (let i = 0; i < answersOf.length; i++) {
+          const answers = answersOf[i]!;
           let tail = tails.get(answers);
           if (tail === undefined) {
-            tail = JSON.stringify(checkDocument(answers)).slice(1);
+            tail = shownJson(JSON.stringify(checkDocument(answers)).slice(1));
             tails.set(answers, tail);
           }
-          out.write(`{"host":${JSON.stringify(hostOf[i])}${tail === '}' ? '' : ','}${tail}\n`);
-        });
-        out.flush();
+          const sent = out.write(
+            `{"host":${shownJson(JSON.stringify(hostOf[i]))}${tail === '}' ? '' : ','}${tail}\n`,
+          );
+          if (sent !== undefined) await sent; // a tick only when a chunk went out
+        }
+        await out.flush();
       },
     );
 
 /** Hosts per component and status, in the order of STATUSES; a host component counts once, under its worst replace set. */
 function summaryTable(answersOf: ReadonlyArray<ReadonlyArray<SetAnswer>>): string {
+  const perAnswers = new Map<ReadonlyArray<SetAnswer>, number>();
+  for (const answers of answersOf) perAnswers.set(answers, (perAnswers.get(answers) ?? 0) + 1);
   const counts = new Map<string, number>();
-  for (const answers of answersOf) {
+  for (const [answers, n] of perAnswers) {
     const key = `${answers[0]!.answer.component}/${worstStatus(answers.map((a) => a.answer.status))}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    counts.set(key, (counts.get(key) ?? 0) + n);
   }
   const rows = ['component  status                    hosts'];
   for (const component of ['kernel', 'xen'])

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { checkModuleFiles, listModuleFiles, readSymversFile } from '../../host/modules/index.js';
 import { type CheckResult, crcHex } from '../../kabi/index.js';
 import { type CliContext, type CommandFactory, ExitCode } from '../context.js';
+import { shown } from '../shown.js';
 import { UsageError } from '../usage-error.js';
 
 interface CheckOptions {
@@ -81,12 +82,12 @@ function renderText(result: CheckResult, symvers: string): string {
     for (const problem of module.problems)
       lines.push(
         problem.kind === 'unknown'
-          ? `${module.path} needs unknown symbol ${problem.symbol}`
-          : `${module.path} disagrees about version of symbol ${problem.symbol}`,
+          ? `${shown(module.path)} needs unknown symbol ${shown(problem.symbol)}`
+          : `${shown(module.path)} disagrees about version of symbol ${shown(problem.symbol)}`,
       );
   const s = summary(result);
   lines.push(
-    `${s.modules} module${s.modules === 1 ? '' : 's'} checked against ${symvers}: ` +
+    `${s.modules} module${s.modules === 1 ? '' : 's'} checked against ${shown(symvers)}: ` +
       (s.modulesWithProblems === 0
         ? 'all compatible'
         : `${s.modulesWithProblems} incompatible (${s.unknownSymbols} unknown symbols, ${s.crcMismatches} CRC mismatches)`),

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { kmpRemove } from '../../host/kmp/index.js';
+import { nameProblem } from '../../input/index.js';
 import type { CommandFactory } from '../context.js';
+import { readNameArgument } from '../flags.js';
 import { type KmpFlags, kmpOptions, report, withKmpFlags } from '../kmp-output.js';
 
 /** klpm kmp remove PACKAGE [VERSION]: unlinks the builds, relinks what remains, drops them from the store. */
@@ -13,6 +15,9 @@ export const kmpRemoveCommand: CommandFactory = (ctx, setExit) =>
       .argument('<package>', 'package name')
       .argument('[version]', 'only this version'),
     { depmod: true },
-  ).action(async (pkg: string, version: string | undefined, flags: KmpFlags) =>
-    report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version)),
-  );
+  ).action(async (pkg: string, version: string | undefined, flags: KmpFlags) => {
+    // both name directories of the store (usr/lib/klpm/kmp/<package>/<version>): checked as names
+    readNameArgument(pkg, 'PACKAGE', nameProblem);
+    if (version !== undefined) readNameArgument(version, 'VERSION', nameProblem);
+    report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version));
+  });

@@ -11,6 +11,7 @@ import {
   simulationLog,
 } from '../../klp/index.js';
 import { type CommandFactory, ExitCode } from '../context.js';
+import { shown } from '../shown.js';
 
 /** klpm simulate FILE: predicts what the kernel does for a scenario. */
 export const simulateCommand: CommandFactory = (ctx, setExit) =>
@@ -26,7 +27,7 @@ export const simulateCommand: CommandFactory = (ctx, setExit) =>
       else if (opts.log)
         ctx.stdout(
           simulationLog(simulation)
-            .map((line) => `${line}\n`)
+            .map((line) => `${shown(line)}\n`)
             .join(''),
         );
       else ctx.stdout(renderText(simulation));
@@ -65,12 +66,12 @@ function renderText(simulation: Simulation): string {
   const out: string[] = [`kernel: ${simulation.kind}`, ''];
   for (const step of simulation.steps) {
     out.push(
-      `${String(step.index + 1).padStart(3)}. ${step.step}${step.error ? `  -> refused: ${step.error.errno} ${step.error.message}` : ''}`,
+      `${String(step.index + 1).padStart(3)}. ${shown(step.step)}${step.error ? `  -> refused: ${step.error.errno} ${shown(step.error.message)}` : ''}`,
     );
-    if (step.error?.why) out.push(`       why: ${step.error.why}`);
+    if (step.error?.why) out.push(`       why: ${shown(step.error.why)}`);
     for (const event of step.events) {
       const line = formatEvent(event);
-      out.push(`       ${line}${isDebugOnlyLine(line) ? DEBUG_MARK : ''}`);
+      out.push(`       ${shown(line)}${isDebugOnlyLine(line) ? DEBUG_MARK : ''}`);
     }
   }
   if (simulationLog(simulation).some(isDebugOnlyLine))
@@ -80,23 +81,26 @@ function renderText(simulation: Simulation): string {
   for (const patch of simulation.sysfs) {
     const extra = Object.entries(patch)
       .filter(([key]) => !['name', 'objects'].includes(key))
-      .map(([key, value]) => `${key}=${value}`)
+      .map(([key, value]) => `${key}=${shown(String(value))}`)
       .join(' ');
-    out.push(`  ${patch.name}: ${extra}`);
+    out.push(`  ${shown(patch.name)}: ${extra}`);
     for (const obj of patch.objects)
-      out.push(`    ${obj.name} patched=${obj.patched} funcs: ${obj.funcs.join(' ') || '-'}`);
+      out.push(
+        `    ${shown(obj.name)} patched=${obj.patched} funcs: ${obj.funcs.map(shown).join(' ') || '-'}`,
+      );
   }
   const blocking = simulation.tasks.filter((task) => task.blocking);
   if (blocking.length > 0)
     out.push(
       '',
-      `blocking the transition: ${blocking.map((t) => `${t.name} (in ${t.sleepingIn})`).join(', ')}`,
+      `blocking the transition: ${blocking.map((t) => `${shown(t.name)} (in ${shown(String(t.sleepingIn))})`).join(', ')}`,
     );
   out.push(
     '',
     'modules: ' +
-      (simulation.modules.map((m) => m.name + (m.livepatch && !m.removable ? ' (in use)' : '')).join(' ') ||
-        'none'),
+      (simulation.modules
+        .map((m) => shown(m.name) + (m.livepatch && !m.removable ? ' (in use)' : ''))
+        .join(' ') || 'none'),
   );
   return `${out.join('\n')}\n`;
 }

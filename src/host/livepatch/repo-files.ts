@@ -52,26 +52,31 @@ export async function loadRepository(path: string): Promise<Repository> {
 
 /** The repository with its files resolved against `base` (contained), and the warnings every format shares. */
 async function withAbsoluteFiles(repository: Repository, base: string): Promise<Repository> {
+  // entries without a file stay as they are: an index of 20,000 entries costs no promise for them
   const updates = await Promise.all(
-    repository.updates.map(async (update, i) => ({
-      ...update,
-      livepatches: await Promise.all(
-        update.livepatches.map(async (lp, j) =>
-          lp.file === undefined
-            ? lp
-            : {
-                ...lp,
-                file: await mustStayInside(
-                  base,
-                  join(base, lp.file),
-                  'the repository directory',
-                  repository.source,
-                  `updates[${i}].livepatches[${j}].file`,
-                ),
-              },
-        ),
-      ),
-    })),
+    repository.updates.map(async (update, i) =>
+      update.livepatches.every((lp) => lp.file === undefined)
+        ? update
+        : {
+            ...update,
+            livepatches: await Promise.all(
+              update.livepatches.map(async (lp, j) =>
+                lp.file === undefined
+                  ? lp
+                  : {
+                      ...lp,
+                      file: await mustStayInside(
+                        base,
+                        join(base, lp.file),
+                        'the repository directory',
+                        repository.source,
+                        `updates[${i}].livepatches[${j}].file`,
+                      ),
+                    },
+              ),
+            ),
+          },
+    ),
   );
   return {
     ...repository,

@@ -74,9 +74,15 @@ export interface UpdateOptions
  * and changes nothing.
  */
 export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Promise<UpdateResult> {
+  // what the change needs must be readable before it touches anything: klpm's places, the journal,
+  // the kernel. A dry run refuses alike: it says what the real run would do, and that run would refuse.
+  const problems = placeProblems(options.root, ['lock', 'journal']);
+  const { problem } = problems.length > 0 ? { problem: undefined } : readUnfinishedRun(options.root);
+  refuseOnProblems(problem === undefined ? problems : [problem], 'status');
   if (options.dryRun) {
     const result = await update(kernel, options, undefined);
     if (result.kind !== 'report') return result;
+    // read again: the note is about the journal as it stands when the plan is shown
     const { run } = readUnfinishedRun(options.root);
     return {
       kind: 'report',
@@ -86,10 +92,6 @@ export async function runUpdate(kernel: LiveKernel, options: UpdateOptions): Pro
       },
     };
   }
-  // what the change needs must be readable before it touches anything: klpm's places, the journal, the kernel
-  const problems = placeProblems(options.root, ['lock', 'journal']);
-  const { problem } = problems.length > 0 ? {} : readUnfinishedRun(options.root);
-  refuseOnProblems(problem === undefined ? problems : [problem], 'status');
   await kernel.readView();
   mkdirSync(dirname(statePath(options.root, 'lock')), { recursive: true });
   const lock = acquireLock(statePath(options.root, 'lock'));
