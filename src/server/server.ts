@@ -48,6 +48,8 @@ export interface FleetServerOptions {
    * report ingest is measured against: the same stack without the assessment and the store write.
    */
   readonly validateOnly?: boolean;
+  /** serve https (node:https) with this certificate (PEM, with its chain) and key */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export const DEFAULT_ENROLL_RATE: Rate = { count: 60, windowMs: 60_000 };
@@ -89,7 +91,12 @@ export async function startFleetServer(
     expiryWindowDays,
   }));
   const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
-  const server = createServer(fleetHandler({ ...options, log, metrics }, repository));
+  const handler = fleetHandler({ ...options, log, metrics }, repository);
+  // node:https only when asked for: it loads node:tls
+  const server: Server =
+    options.tls === undefined
+      ? createServer(handler)
+      : (await import('node:https')).createServer({ cert: options.tls.cert, key: options.tls.key }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -130,7 +137,7 @@ export async function startFleetServer(
   const { port, address } = server.address() as AddressInfo;
   const shown = address.includes(':') ? `[${address}]` : address;
   return {
-    url: `http://${shown}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${shown}:${port}`,
     port,
     close: () => {
       if (watcher !== undefined) clearInterval(watcher);
