@@ -172,6 +172,13 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       const { evaluation, plan } = deps.repository().assess(body, time);
       const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
       deps.metrics.report(saved);
+      if (saved === 'conflict')
+        throw new HttpError(
+          409,
+          "this report cannot come from the machine whose reports are stored: two machines report with this host's token (a clone?); the host is marked in conflict, nothing merged",
+          undefined,
+          { conflict: true },
+        );
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
       return ok(plan);
     },

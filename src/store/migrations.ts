@@ -111,6 +111,15 @@ CREATE INDEX hosts_release_id ON hosts (release, id);
 CREATE INDEX hosts_summary ON hosts (build_id, release, status, reboot, expires, interval_s, last_seen);
 `,
   },
+  {
+    // Clone detection (src/fleet cloneConflict): the boot before the stored report's, and the
+    // conflict a host is in (why, or null). Versions 3 and 4 are the rollouts' and the dashboard's.
+    version: 5,
+    sql: () => `
+ALTER TABLE hosts ADD COLUMN previous_boot_id TEXT;
+ALTER TABLE hosts ADD COLUMN conflict TEXT;
+`,
+  },
 ];
 
 /** How many reports of one host the history keeps besides the latest. */

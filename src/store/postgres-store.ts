@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import {
+  cloneConflict,
   encodeCursor,
   type FleetPlan,
   type HostFilter,
@@ -20,6 +21,7 @@ import type {
   Principal,
   ReportRecord,
   Role,
+  SaveResult,
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
@@ -221,7 +223,8 @@ class PostgresStore implements FleetStore {
         await c.query<{ id: string; inserted: boolean }>(
           `INSERT INTO hosts (id, machine_id, hostname, token_hash, labels, enrolled_at)
              VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (machine_id) DO UPDATE SET hostname = EXCLUDED.hostname, token_hash = EXCLUDED.token_hash
+             ON CONFLICT (machine_id) DO UPDATE SET hostname = EXCLUDED.hostname, token_hash = EXCLUDED.token_hash,
+               conflict = NULL
              RETURNING id, (xmax = 0) AS inserted`,
           [fresh.id, request.machineId, request.hostname, fresh.hash, JSON.stringify(labels), request.now],
         )
@@ -243,24 +246,48 @@ class PostgresStore implements FleetStore {
     });
   }
 
-  async saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+  async saveReport(hostId: string, record: ReportRecord): Promise<SaveResult> {
     const { report, evaluation, plan, receivedAt } = record;
     const buildId = report.buildId?.toLowerCase() ?? null;
     const text = JSON.stringify(report);
-    return this.transaction(async (c): Promise<'stored' | 'stale'> => {
+    return this.transaction(async (c): Promise<SaveResult> => {
       // The row lock orders this save after any other save of the host (on any server), and the
       // previous boot is read under it.
       const before = (
-        await c.query<{ boot_id: string | null; build_id: string | null }>(
-          'SELECT boot_id, build_id FROM hosts WHERE id = $1 FOR UPDATE',
-          [hostId],
-        )
+        await c.query<{
+          seq: string | null;
+          boot_id: string | null;
+          build_id: string | null;
+          previous_boot_id: string | null;
+          conflict: string | null;
+        }>('SELECT seq, boot_id, build_id, previous_boot_id, conflict FROM hosts WHERE id = $1 FOR UPDATE', [
+          hostId,
+        ])
       ).rows[0];
       if (before === undefined) throw new Error(`no host ${hostId}`);
+      const conflict = cloneConflict(
+        {
+          seq: before.seq === null ? null : Number(before.seq),
+          bootId: before.boot_id,
+          previousBootId: before.previous_boot_id,
+        },
+        report,
+      );
+      if (conflict !== undefined) {
+        await c.query('UPDATE hosts SET conflict = COALESCE(conflict, $1) WHERE id = $2', [conflict, hostId]);
+        if (before.conflict === null)
+          await this.event(c, hostId, receivedAt, 'conflict', {
+            reason: conflict,
+            seq: report.seq,
+            bootId: report.bootId,
+          });
+        return 'conflict';
+      }
       // The conditional update decides: a later seq of the host wins, an earlier or equal one is stale.
       const updated = await c.query(
         `UPDATE hosts SET seq = $2, boot_id = $3, build_id = $4, release = $5, status = $6, reboot = $7,
-           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12
+           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12,
+           previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> $3 THEN boot_id ELSE previous_boot_id END
            WHERE id = $1 AND (seq IS NULL OR seq < $2)`,
         [
           hostId,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
+  cloneConflict,
   encodeCursor,
   type FleetPlan,
   type HostFilter,
@@ -20,6 +21,7 @@ import type {
   Principal,
   ReportRecord,
   Role,
+  SaveResult,
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
@@ -69,7 +71,7 @@ function migrate(db: Database.Database): void {
 interface QueuedReport {
   readonly hostId: string;
   readonly record: ReportRecord;
-  readonly resolve: (result: 'stored' | 'stale') => void;
+  readonly resolve: (result: SaveResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -166,7 +168,8 @@ class SqliteStore implements FleetStore {
         for (const l of labels) label.run(id, l);
         this.sql('UPDATE enroll_secrets SET used = used + 1 WHERE id = ?').run(parts.id);
       } else {
-        this.sql('UPDATE hosts SET hostname = ?, token_hash = ? WHERE id = ?').run(
+        // a new token: what the old one reported (a clone's conflict included) is behind it
+        this.sql('UPDATE hosts SET hostname = ?, token_hash = ?, conflict = NULL WHERE id = ?').run(
           request.hostname,
           credential.hash,
           id,
@@ -182,7 +185,7 @@ class SqliteStore implements FleetStore {
    * transaction, and each promise settles after that commit (so a 2xx answer still means committed).
    * A batch that fails is written again one report per transaction, so one bad report fails alone.
    */
-  saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+  saveReport(hostId: string, record: ReportRecord): Promise<SaveResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ hostId, record, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => this.commitQueue());
@@ -192,7 +195,7 @@ class SqliteStore implements FleetStore {
   private commitQueue(): void {
     const batch = this.queue;
     this.queue = [];
-    let results: Array<'stored' | 'stale'>;
+    let results: SaveResult[];
     try {
       results = this.db.transaction(() => batch.map((q) => this.writeReport(q.hostId, q.record)))();
     } catch {
@@ -209,12 +212,34 @@ class SqliteStore implements FleetStore {
   }
 
   /** one report's writes, inside the caller's transaction */
-  private writeReport(hostId: string, record: ReportRecord): 'stored' | 'stale' {
+  private writeReport(hostId: string, record: ReportRecord): SaveResult {
     const { report, evaluation, plan, receivedAt } = record;
-    const before = this.sql('SELECT seq, boot_id, build_id FROM hosts WHERE id = ?').get(hostId) as
-      | { seq: number | null; boot_id: string | null; build_id: string | null }
+    const before = this.sql(
+      'SELECT seq, boot_id, build_id, previous_boot_id, conflict FROM hosts WHERE id = ?',
+    ).get(hostId) as
+      | {
+          seq: number | null;
+          boot_id: string | null;
+          build_id: string | null;
+          previous_boot_id: string | null;
+          conflict: string | null;
+        }
       | undefined;
     if (before === undefined) throw new Error(`no host ${hostId}`);
+    const conflict = cloneConflict(
+      { seq: before.seq, bootId: before.boot_id, previousBootId: before.previous_boot_id },
+      report,
+    );
+    if (conflict !== undefined) {
+      this.sql('UPDATE hosts SET conflict = COALESCE(conflict, ?) WHERE id = ?').run(conflict, hostId);
+      if (before.conflict === null)
+        this.event(hostId, receivedAt, 'conflict', {
+          reason: conflict,
+          seq: report.seq,
+          bootId: report.bootId,
+        });
+      return 'conflict';
+    }
     if (before.seq !== null && report.seq <= before.seq) return 'stale';
     const buildId = report.buildId?.toLowerCase() ?? null;
     if (before.boot_id !== null && (before.boot_id !== report.bootId || before.build_id !== buildId))
@@ -227,7 +252,9 @@ class SqliteStore implements FleetStore {
     const text = JSON.stringify(report);
     this.sql(
       `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
-           last_seen = ?, interval_s = ?, report = ?, plan = ? WHERE id = ?`,
+           last_seen = ?, interval_s = ?, report = ?, plan = ?,
+           previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> ? THEN boot_id ELSE previous_boot_id END
+           WHERE id = ?`,
     ).run(
       report.seq,
       report.bootId,
@@ -240,6 +267,7 @@ class SqliteStore implements FleetStore {
       report.interval,
       text,
       JSON.stringify(plan),
+      report.bootId,
       hostId,
     );
     this.sql('INSERT INTO report_history (host_id, seq, received_at, report) VALUES (?, ?, ?, ?)').run(

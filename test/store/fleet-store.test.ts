@@ -250,6 +250,64 @@ for (const engine of [sqlite, postgres]) {
       expect(await store.hostPlan('no-such-host')).toBeUndefined();
     });
 
+    it('a clone (a seq again from another boot, or a boot id that comes back) is a conflict, not merged', async () => {
+      const store = await open();
+      const secret = await store.createEnrollSecret({ labels: [] });
+      const enroll = async (n: number) => {
+        const host = await store.enroll({ secret, machineId: machine(n), hostname: `h${n}`, now: 0 });
+        if (host.kind !== 'enrolled') throw new Error('not enrolled');
+        return host.id;
+      };
+      const save = (id: string, seq: number, bootId: string, at: number) =>
+        store.saveReport(id, {
+          report: report({ seq, bootId }),
+          evaluation: EVAL('supported'),
+          plan: PLAN,
+          receivedAt: at,
+        });
+      // the image copied with the agent's state: both go on from seq 4
+      const a = await enroll(1);
+      expect(await save(a, 4, 'boot-a', 10)).toBe('stored');
+      expect(await save(a, 5, 'boot-x', 20)).toBe('stored'); // one machine's reboot
+      expect(await save(a, 5, 'boot-x', 21)).toBe('stale'); // a resend
+      expect(await save(a, 5, 'boot-y', 30)).toBe('conflict'); // the other machine, the same seq
+      expect(await save(a, 3, 'boot-y', 31)).toBe('conflict'); // and backwards
+      let detail = await store.host(a);
+      expect(detail?.host.conflict).toMatch(
+        /^report 5 from boot boot-y is not above report 5 from boot boot-x: /,
+      );
+      expect(detail?.report).toMatchObject({ seq: 5, bootId: 'boot-x' });
+      expect(detail?.host.lastSeen).toBe(new Date(20).toISOString());
+      // one conflict event, however many conflicting reports
+      expect(detail?.events.map((e) => e.kind)).toEqual(['conflict', 'boot', 'enroll']);
+      expect(detail?.events[0]?.detail).toMatchObject({ seq: 5, bootId: 'boot-y' });
+      expect(
+        (await store.listHosts({ labels: [], limit: 10 }, 100)).hosts.find((h) => h.id === a)?.conflict,
+      ).toMatch(/two machines/);
+
+      // interleaving boots, each report's seq above the last: boot-p, boot-q, then boot-p again
+      const b = await enroll(2);
+      expect(await save(b, 1, 'boot-p', 10)).toBe('stored');
+      expect(await save(b, 2, 'boot-q', 20)).toBe('stored');
+      expect(await save(b, 3, 'boot-p', 30)).toBe('conflict');
+      detail = await store.host(b);
+      expect(detail?.host.conflict).toMatch(/^boot boot-p came back after boot boot-q: /);
+      expect(detail?.report).toMatchObject({ seq: 2, bootId: 'boot-q' });
+
+      // a host whose reboots go forward is no conflict; enrolling again (a new token) clears one
+      const c = await enroll(3);
+      for (const [seq, boot] of [
+        [1, 'boot-1'],
+        [2, 'boot-2'],
+        [3, 'boot-3'],
+        [4, 'boot-3'],
+      ] as const)
+        expect(await save(c, seq, boot, seq * 10)).toBe('stored');
+      expect((await store.host(c))?.host.conflict).toBeNull();
+      await enroll(2);
+      expect((await store.host(b))?.host.conflict).toBeNull();
+    });
+
     it('filters and pages the host list', async () => {
       const store = await open();
       const ams = await store.createEnrollSecret({ labels: ['site:ams1', 'tier:web'] });
