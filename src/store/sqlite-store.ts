@@ -36,7 +36,15 @@ import {
 } from './rows.js';
 
 /** Opens (and migrates) the SQLite fleet database at `path`, in WAL mode. */
-export function openSqliteStore(path: string): FleetStore {
+export interface SqliteStoreOptions {
+  /**
+   * sees the text of every statement the store prepares after its migrations (tests: the fuzz test
+   * checks that no value ever becomes part of one; every value is a bound parameter)
+   */
+  readonly onSql?: (sql: string) => void;
+}
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): FleetStore {
   let db: Database.Database;
   try {
     db = new Database(path);
@@ -48,6 +56,14 @@ export function openSqliteStore(path: string): FleetStore {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  const { onSql } = options;
+  if (onSql !== undefined) {
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((text: string) => {
+      onSql(text);
+      return prepare(text);
+    }) as typeof db.prepare;
+  }
   return new SqliteStore(db);
 }
 
