@@ -298,8 +298,13 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     access: 'admin',
     doc: {
       summary: 'read the repository again and re-evaluate every host',
-      ok: '`{"changed", "hosts", "livepatches"}`',
-      okSchema: z.object({ changed: z.boolean(), hosts: z.number().int(), livepatches: z.number().int() }),
+      ok: '`{"changed", "hosts", "livepatches", "reevaluated"}`; `reevaluated` false when another server sharing the database does it',
+      okSchema: z.object({
+        changed: z.boolean(),
+        hosts: z.number().int(),
+        livepatches: z.number().int(),
+        reevaluated: z.boolean(),
+      }),
       errors: { 422: 'the repository does not read' },
     },
     handle: async (deps) => {

@@ -12,6 +12,7 @@ import {
   normalizeAddress,
   type Rate,
   type RateLimiter,
+  StoreRateLimiter,
 } from './rate-limit.js';
 import { type RefreshResult, RepositoryState } from './repository-state.js';
 import { authorize, type Route, routes, validate } from './routes.js';
@@ -40,7 +41,7 @@ export interface FleetServerOptions {
   readonly reportRate?: Rate | 'off';
   /** the peers whose `X-Forwarded-For` names the client (a load balancer, a TLS proxy) */
   readonly trustedProxies?: ReadonlyArray<string>;
-  /** where the rate state lives; default: this process's memory */
+  /** where the rate state lives; default: the store's when it has one (PostgreSQL), else this process's memory */
   readonly rateLimiter?: RateLimiter;
   /**
    * For the benchmark only (`klpm serve` never sets it): `POST /v1/hosts/{id}/report` answers 200
@@ -177,7 +178,13 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
   const limit = options.bodyLimit ?? BODY_LIMIT;
   const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
   let document: unknown;
-  const limiter = options.rateLimiter ?? new MemoryRateLimiter();
+  const { store } = options;
+  // a store several servers share keeps the windows; one server's own memory does otherwise
+  const limiter =
+    options.rateLimiter ??
+    (store.takeRate === undefined
+      ? new MemoryRateLimiter()
+      : new StoreRateLimiter((key, windowMs, at) => store.takeRate!(key, windowMs, at)));
   const trusted = new Set((options.trustedProxies ?? []).map(normalizeAddress));
   const rates = {
     enroll: options.enrollRate ?? DEFAULT_ENROLL_RATE,

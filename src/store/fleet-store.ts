@@ -142,5 +142,18 @@ export interface FleetStore {
   deleteHost(id: string): Promise<boolean>;
   /** whether the store answers */
   ready(): Promise<boolean>;
+  /**
+   * Only where several servers share the store (PostgreSQL): counts one use of the rate-limit
+   * window `key` (a window starts at its first use and lasts `windowMs`) and answers the window.
+   */
+  takeRate?(key: string, windowMs: number, now: number): Promise<{ start: number; used: number }>;
+  /**
+   * Only where several servers share the store: claims the re-evaluation of every host against the
+   * repository whose hash is `hash`. Undefined when it is done already (the hash recorded) or another
+   * server is doing it; otherwise `done` records the hash and lets go, `abandon` lets go without.
+   */
+  claimReevaluation?(
+    hash: string,
+  ): Promise<{ done(now: number): Promise<void>; abandon(): Promise<void> } | undefined>;
   close(): Promise<void>;
 }

@@ -113,11 +113,23 @@ CREATE INDEX hosts_summary ON hosts (build_id, release, status, reboot, expires,
   },
   {
     // Clone detection (src/fleet cloneConflict): the boot before the stored report's, and the
-    // conflict a host is in (why, or null). Versions 3 and 4 are the rollouts' and the dashboard's.
+    // conflict a host is in (why, or null). What several servers on one database share: the
+    // rate-limit windows, and the hash of the repository every host was last assessed against.
+    // Versions 3 and 4 are the rollouts' and the dashboard's.
     version: 5,
     sql: () => `
 ALTER TABLE hosts ADD COLUMN previous_boot_id TEXT;
 ALTER TABLE hosts ADD COLUMN conflict TEXT;
+CREATE TABLE rate_windows (
+  key TEXT PRIMARY KEY,
+  start_at BIGINT NOT NULL,
+  used INTEGER NOT NULL
+);
+CREATE TABLE repository_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  hash TEXT NOT NULL,
+  evaluated_at BIGINT NOT NULL
+);
 `,
   },
 ];

@@ -41,6 +41,10 @@ import {
  */
 const ADVISORY_KLPM = 0x6b6c706d;
 const ADVISORY_MIGRATIONS = 1;
+/** held by the server that re-evaluates every host after a repository change */
+const ADVISORY_REEVALUATION = 2;
+/** rate windows older than this are swept now and then */
+const RATE_SWEEP_EVERY = 10_000;
 /** int8 (a BIGINT column); node-postgres hands it over as a string unless told otherwise */
 const INT8_OID = 20;
 
@@ -499,6 +503,65 @@ class PostgresStore implements FleetStore {
   }
 
   /** runs `work` in one transaction on one connection: committed when it returns, rolled back when it throws */
+  private rateTakes = 0;
+
+  async takeRate(key: string, windowMs: number, now: number): Promise<{ start: number; used: number }> {
+    // one statement: a window whose time is up starts again at now, else its use is counted
+    const row = (
+      await this.pool.query<{ start_at: number; used: number }>(
+        `INSERT INTO rate_windows (key, start_at, used) VALUES ($1, $2, 1)
+           ON CONFLICT (key) DO UPDATE SET
+             used = CASE WHEN rate_windows.start_at + $3 <= $2 THEN 1 ELSE rate_windows.used + 1 END,
+             start_at = CASE WHEN rate_windows.start_at + $3 <= $2 THEN $2 ELSE rate_windows.start_at END
+           RETURNING start_at, used`,
+        [key, now, windowMs],
+      )
+    ).rows[0]!;
+    if (++this.rateTakes % RATE_SWEEP_EVERY === 0)
+      await this.pool
+        .query('DELETE FROM rate_windows WHERE start_at + $1 <= $2', [windowMs, now])
+        .catch(() => {});
+    return { start: Number(row.start_at), used: Number(row.used) };
+  }
+
+  async claimReevaluation(
+    hash: string,
+  ): Promise<{ done(now: number): Promise<void>; abandon(): Promise<void> } | undefined> {
+    const client = await this.pool.connect();
+    // A session lock on its own connection: let go when the server dies, so another takes over.
+    const locked = (
+      await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        ADVISORY_KLPM,
+        ADVISORY_REEVALUATION,
+      ])
+    ).rows[0]?.ok;
+    if (locked !== true) {
+      client.release();
+      return undefined;
+    }
+    const unlock = async () => {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_KLPM, ADVISORY_REEVALUATION]);
+      client.release();
+    };
+    const recorded = (await client.query<{ hash: string }>('SELECT hash FROM repository_state WHERE id = 1'))
+      .rows[0]?.hash;
+    if (recorded === hash) {
+      await unlock();
+      return undefined;
+    }
+    return {
+      done: async (now) => {
+        await client.query(
+          `INSERT INTO repository_state (id, hash, evaluated_at) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, evaluated_at = EXCLUDED.evaluated_at`,
+          [hash, now],
+        );
+        await unlock();
+      },
+      abandon: unlock,
+    };
+  }
+
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;

@@ -54,6 +54,8 @@ beforeAll(async () => {
     port: 0,
     log: (line) => logs.push(line),
     now: () => NOW,
+    // no polls: on a shared store the first would assess the hosts and log a refresh line
+    repoPollMs: 0,
     // the clock stands still and the fuzz test sends hundreds of reports: the limits have a file of their own
     enrollRate: 'off',
     reportRate: 'off',
