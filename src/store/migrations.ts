@@ -123,6 +123,7 @@ ALTER TABLE hosts ADD COLUMN conflict TEXT;
 CREATE TABLE rate_windows (
   key TEXT PRIMARY KEY,
   start_at BIGINT NOT NULL,
+  window_ms BIGINT NOT NULL,
   used INTEGER NOT NULL
 );
 CREATE TABLE repository_state (

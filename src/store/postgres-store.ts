@@ -509,10 +509,11 @@ class PostgresStore implements FleetStore {
     // one statement: a window whose time is up starts again at now, else its use is counted
     const row = (
       await this.pool.query<{ start_at: number; used: number }>(
-        `INSERT INTO rate_windows (key, start_at, used) VALUES ($1, $2, 1)
+        `INSERT INTO rate_windows (key, start_at, window_ms, used) VALUES ($1, $2, $3, 1)
            ON CONFLICT (key) DO UPDATE SET
              used = CASE WHEN rate_windows.start_at + $3 <= $2 THEN 1 ELSE rate_windows.used + 1 END,
-             start_at = CASE WHEN rate_windows.start_at + $3 <= $2 THEN $2 ELSE rate_windows.start_at END
+             start_at = CASE WHEN rate_windows.start_at + $3 <= $2 THEN $2 ELSE rate_windows.start_at END,
+             window_ms = $3
            RETURNING start_at, used`,
         [key, now, windowMs],
       )
