@@ -84,6 +84,16 @@ function migrate(db: Database.Database): void {
   }
 }
 
+/** The host's group in host_counts, by its row (a host that has not reported is in none). */
+const GROUP_OF_HOST = `SELECT COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+    COALESCE(interval_s, -1) FROM hosts WHERE id = ? AND last_seen IS NOT NULL`;
+const UNCOUNT = `UPDATE host_counts SET hosts = hosts - 1
+  WHERE (build_id, release, status, reboot, expires, interval_s) = (${GROUP_OF_HOST})`;
+const COUNT = `INSERT INTO host_counts (build_id, release, status, reboot, expires, interval_s, hosts)
+  SELECT COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+    COALESCE(interval_s, -1), 1 FROM hosts WHERE id = ? AND last_seen IS NOT NULL
+  ON CONFLICT (build_id, release, status, reboot, expires, interval_s) DO UPDATE SET hosts = hosts + 1`;
+
 interface QueuedReport {
   readonly hostId: string;
   readonly record: ReportRecord;
@@ -231,7 +241,8 @@ class SqliteStore implements FleetStore {
   private writeReport(hostId: string, record: ReportRecord): SaveResult {
     const { report, evaluation, plan, receivedAt } = record;
     const before = this.sql(
-      'SELECT seq, boot_id, build_id, previous_boot_id, conflict FROM hosts WHERE id = ?',
+      `SELECT seq, boot_id, build_id, previous_boot_id, conflict, release, status, reboot, expires,
+         interval_s, last_seen FROM hosts WHERE id = ?`,
     ).get(hostId) as
       | {
           seq: number | null;
@@ -239,6 +250,12 @@ class SqliteStore implements FleetStore {
           build_id: string | null;
           previous_boot_id: string | null;
           conflict: string | null;
+          release: string | null;
+          status: string;
+          reboot: string;
+          expires: string | null;
+          interval_s: number | null;
+          last_seen: number | null;
         }
       | undefined;
     if (before === undefined) throw new Error(`no host ${hostId}`);
@@ -266,6 +283,16 @@ class SqliteStore implements FleetStore {
         previousBuildId: before.build_id,
       });
     const text = JSON.stringify(report);
+    // the summary's counts move only when the host's group does (most reports change nothing in it)
+    const regroup =
+      before.last_seen === null ||
+      before.build_id !== buildId ||
+      before.release !== (report.status.release ?? null) ||
+      before.status !== evaluation.status ||
+      before.reboot !== evaluation.reboot ||
+      before.expires !== evaluation.expires ||
+      before.interval_s !== report.interval;
+    if (regroup) this.sql(UNCOUNT).run(hostId);
     this.sql(
       `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
            last_seen = ?, interval_s = ?, report = ?, plan = ?,
@@ -286,6 +313,7 @@ class SqliteStore implements FleetStore {
       report.bootId,
       hostId,
     );
+    if (regroup) this.sql(COUNT).run(hostId);
     this.sql('INSERT INTO report_history (host_id, seq, received_at, report) VALUES (?, ?, ?, ?)').run(
       hostId,
       report.seq,
@@ -354,15 +382,42 @@ class SqliteStore implements FleetStore {
 
   async summaryHosts(now?: number): Promise<SummaryHost[]> {
     if (now !== undefined) {
-      // one row per group, in the order of each group's first host, as the per-host rows came
-      const groups = this.sql(
-        `SELECT build_id, release, status, reboot, expires, interval_s, COUNT(*) AS hosts,
-           CASE WHEN last_seen < ? - 2000 * interval_s THEN MIN(last_seen) ELSE MAX(last_seen) END AS last_seen
-           FROM hosts WHERE last_seen IS NOT NULL
-           GROUP BY build_id, release, status, reboot, expires, interval_s, last_seen < ? - 2000 * interval_s
-           ORDER BY MIN(rowid)`,
-      ).all(now, now) as Array<SummaryColumns & { hosts: number }>;
-      return groups.map((r) => ({ ...summaryHostOf(r), hosts: r.hosts }));
+      // The counts kept as hosts change (host_counts), less the silent hosts, which are counted
+      // here over the index of when each falls silent: a read of the groups and of the silent
+      // hosts only, not of every host.
+      const silent = this.sql(
+        `SELECT COALESCE(build_id, '') AS build_id, COALESCE(release, '') AS release, status, reboot,
+           COALESCE(expires, '') AS expires, COALESCE(interval_s, -1) AS interval_s, COUNT(*) AS hosts,
+           MIN(last_seen) AS last_seen
+           FROM hosts WHERE last_seen + 2000 * interval_s < ?
+           GROUP BY 1, 2, 3, 4, 5, 6`,
+      ).all(now) as Array<SummaryColumns & { hosts: number }>;
+      const key = (r: SummaryColumns) =>
+        JSON.stringify([r.build_id, r.release, r.status, r.reboot, r.expires, r.interval_s]);
+      const silentBy = new Map(silent.map((r) => [key(r), r]));
+      const out: SummaryHost[] = [];
+      const group = (r: SummaryColumns & { hosts: number }, lastSeen: number) => ({
+        ...summaryHostOf({
+          ...r,
+          build_id: r.build_id === '' ? null : r.build_id,
+          release: r.release === '' ? null : r.release,
+          expires: r.expires === '' ? null : r.expires,
+          last_seen: lastSeen,
+        }),
+        interval: r.interval_s,
+        hosts: r.hosts,
+      });
+      const counts = this.sql(
+        'SELECT build_id, release, status, reboot, expires, interval_s, hosts FROM host_counts WHERE hosts > 0 ORDER BY rowid',
+      ).all() as Array<SummaryColumns & { hosts: number }>;
+      for (const c of counts) {
+        const s = silentBy.get(key(c));
+        const fresh = c.hosts - (s?.hosts ?? 0);
+        // seen now: not silent, whatever its interval
+        if (fresh > 0) out.push(group({ ...c, hosts: fresh }, now));
+        if (s !== undefined) out.push(group(s, s.last_seen));
+      }
+      return out;
     }
     const rows = this.sql(
       'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
@@ -388,8 +443,11 @@ class SqliteStore implements FleetStore {
     const update = this.sql(
       'UPDATE hosts SET status = ?, reboot = ?, expires = ?, plan = ? WHERE id = ? AND seq = ?',
     );
+    const uncount = this.sql(UNCOUNT);
+    const count = this.sql(COUNT);
     this.db.transaction(() => {
-      for (const a of assessments)
+      for (const a of assessments) {
+        uncount.run(a.hostId);
         update.run(
           a.evaluation.status,
           a.evaluation.reboot,
@@ -398,6 +456,8 @@ class SqliteStore implements FleetStore {
           a.hostId,
           a.seq,
         );
+        count.run(a.hostId);
+      }
     })();
   }
 
@@ -431,7 +491,10 @@ class SqliteStore implements FleetStore {
 
   async deleteHost(id: string): Promise<boolean> {
     // labels, history and events go with it (ON DELETE CASCADE, foreign keys are on)
-    return this.db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+    return this.db.transaction(() => {
+      this.sql(UNCOUNT).run(id);
+      return this.db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+    })();
   }
 
   async ready(): Promise<boolean> {
