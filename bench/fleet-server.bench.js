@@ -287,7 +287,9 @@ console.log(
 
 // an agent check-in that changes nothing, the whole process, beside node -e 0
 {
-  const root = fakeMachine(join(work, 'agent-root'), 0);
+  // a machine of its own: one with a stored host's machine-id would report that host's seq again
+  // from another boot, and be answered 409 as a clone of it
+  const root = fakeMachine(join(work, 'agent-root'), STORED);
   const secretFile = join(work, 'secret');
   writeFileSync(secretFile, `${enrollSecret}\n`, { mode: 0o600 });
   const agentArgs = [
