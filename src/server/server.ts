@@ -91,7 +91,7 @@ export async function startFleetServer(
     now: now(),
     expiryWindowDays,
   }));
-  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(now()), now);
   const handler = fleetHandler({ ...options, log, metrics }, repository);
   // node:https only when asked for: it loads node:tls
   const server: Server =
@@ -176,7 +176,7 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
-  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(now()), now);
   let document: unknown;
   const { store } = options;
   // a store several servers share keeps the windows; one server's own memory does otherwise
