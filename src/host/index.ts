@@ -6,6 +6,7 @@
 export { cannotRead, listNames, readFileBytes, readFileText, readOptionalText } from './files.js';
 export * from './kmp/index.js';
 export { readLines } from './lines.js';
+export { type LintFiles, lintFiles } from './lint-files.js';
 export * from './livepatch/index.js';
 export { acquireLock, type Lock, LockBusyError } from './lock.js';
 export * from './modules/index.js';
