@@ -114,9 +114,8 @@ export class RepositoryState {
   async refreshIfChanged(): Promise<RefreshResult | undefined> {
     if ((await signatureOf(this.path)) !== this.signature) return this.refresh();
     if (this.unevaluated === undefined) return undefined;
-    const result = await (this.running = this.running
-      .catch(() => undefined)
-      .then(() => this.reevaluate(this.loaded)));
+    this.running = this.running.catch(() => undefined).then(() => this.reevaluate(this.loaded));
+    const result = await this.running;
     return result.reevaluated ? result : undefined;
   }
 

@@ -108,7 +108,7 @@ function generator(random: () => number) {
     '$1',
     '?',
     ':name',
-    '${x}',
+    '$' + '{x}',
     '\n',
     'NULL',
     '0x00',
