@@ -2,7 +2,8 @@
 # Prepares the real-kernel e2e suite (e2e/): for one Debian 6.1 and one Debian 6.12 kernel it downloads
 # the image, headers and kbuild packages with `apt-get download`, unpacks them with `dpkg-deb -x` (nothing
 # is installed on this machine), builds a busybox initramfs that loads the 9p modules, and builds the
-# e2e test modules against the unpacked headers. Everything lives under $KLPM_CACHE/e2e and is reused:
+# e2e test modules against the unpacked headers. The initramfs carries virtio_net too, for the fleet
+# scenario's network (e2e/fleet-agent.test.ts). Everything lives under $KLPM_CACHE/e2e and is reused:
 # a kernel is prepared once; modules are rebuilt only when e2e/modules/ changes (keyed by its hash).
 # The apt packages it needs (qemu-system-x86, busybox-static, kmod, cpio, dwarves) are in
 # .ci/apt-packages.sh.
@@ -66,7 +67,7 @@ build_initramfs() { # kernel dir, release
   cp "$repo/e2e/guest/init.sh" "$tree/init" && chmod +x "$tree/init"
   # The dependency order modprobe would use; .ko.xz (6.12) is unpacked because busybox insmod may not.
   local line path name
-  modprobe -d "$dir/root" -S "$release" --show-depends -a virtio_pci 9pnet_virtio 9p | while read -r line; do
+  modprobe -d "$dir/root" -S "$release" --show-depends -a virtio_pci 9pnet_virtio 9p virtio_net | while read -r line; do
     case $line in insmod*) ;; *) continue ;; esac
     path=$(awk '{print $2}' <<<"$line")
     name=$(basename "$path")

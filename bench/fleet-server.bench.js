@@ -240,6 +240,15 @@ t0 = performance.now();
     }
   });
   for (let i = 0; i < STORED; i += 10_000) batch(i, Math.min(STORED, i + 10_000));
+  // the rows were written past the store, so its summary counts (host_counts) are counted afresh,
+  // as migration 5 counts an existing database
+  sqlite.exec(`DELETE FROM host_counts;
+    INSERT INTO host_counts (build_id, release, status, reboot, expires, interval_s, hosts)
+      SELECT COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+             COALESCE(interval_s, -1), COUNT(*)
+        FROM hosts WHERE last_seen IS NOT NULL
+        GROUP BY COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+                 COALESCE(interval_s, -1);`);
 }
 sqlite.close();
 console.log(`\nseeded ${STORED} reported hosts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -278,7 +287,9 @@ console.log(
 
 // an agent check-in that changes nothing, the whole process, beside node -e 0
 {
-  const root = fakeMachine(join(work, 'agent-root'), 0);
+  // a machine of its own: one with a stored host's machine-id would report that host's seq again
+  // from another boot, and be answered 409 as a clone of it
+  const root = fakeMachine(join(work, 'agent-root'), STORED);
   const secretFile = join(work, 'secret');
   writeFileSync(secretFile, `${enrollSecret}\n`, { mode: 0o600 });
   const agentArgs = [

@@ -45,16 +45,20 @@ module.exports = function (...args) {
 /**
  * Leaves `name` out of the bundle for a module that imports it only with `await import(name)`: the
  * bundle requires it when that import runs (bin/klpm.js runs the bundle through node:vm, where a
- * real import() has no loader). The PostgreSQL client is loaded only for `--db postgres://…`.
+ * real import() has no loader). The PostgreSQL client is loaded only for `--db postgres://…`, and
+ * node:http or node:https by the agent's client only for a server of that scheme (and node:https by
+ * the server only with --tls-cert).
  */
 function dynamicRequire(name) {
   return {
     name: `dynamic-${name}`,
     setup(b) {
       b.onResolve({ filter: new RegExp(`^${name}$`) }, (args) =>
-        args.namespace === 'dynamic' ? { path: name, external: true } : { path: name, namespace: 'dynamic' },
+        args.namespace === `dynamic-${name}`
+          ? { path: name, external: true }
+          : { path: name, namespace: `dynamic-${name}` },
       );
-      b.onLoad({ filter: /.*/, namespace: 'dynamic' }, () => ({
+      b.onLoad({ filter: /.*/, namespace: `dynamic-${name}` }, () => ({
         contents: `module.exports = require(${JSON.stringify(name)});`,
         loader: 'js',
       }));
@@ -73,7 +77,12 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  plugins: [lazyRequire('better-sqlite3'), dynamicRequire('pg')],
+  plugins: [
+    lazyRequire('better-sqlite3'),
+    dynamicRequire('pg'),
+    dynamicRequire('node:http'),
+    dynamicRequire('node:https'),
+  ],
   // the metrics library is the server's alone: required when `klpm serve` loads, not compiled into
   // every command's start-up
   external: ['prom-client'],

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { E2E_DIR, type E2eKernel, findE2eKernels } from './kernels.js';
 
 /**
@@ -9,7 +10,28 @@ import { E2E_DIR, type E2eKernel, findE2eKernels } from './kernels.js';
  * busybox initramfs. The guest mounts the host's root read-only over 9p at /host (it can chroot there
  * and run node and klpm) and a fresh work directory read-write at /work, which carries the scenario
  * script in and the kernel log out. One boot per scenario: every scenario starts on a clean kernel.
+ * A guest has no network card unless it asks for one (`GuestNetwork`).
  */
+
+/**
+ * A network card on qemu's user-mode network with `restrict=on`: the guest reaches no address but
+ * the forwards named here. Each forward is a guest address and port, `10.0.2.100:7470`, whose TCP
+ * connections go to `127.0.0.1:hostPort` on this machine (through guestfwd.mjs, one process per
+ * connection: a guestfwd to a tcp: chardev would carry every guest connection over one socket).
+ */
+export interface GuestNetwork {
+  readonly forwards: ReadonlyArray<{ readonly guest: string; readonly hostPort: number }>;
+}
+
+const GUESTFWD = fileURLToPath(new URL('./guestfwd.mjs', import.meta.url));
+
+/** qemu's arguments for a `GuestNetwork`: a virtio-net card the guest's /init gives 10.0.2.15. */
+export function networkArgs(network: GuestNetwork): string[] {
+  const forwards = network.forwards.map(
+    (f) => `,guestfwd=tcp:${f.guest}-cmd:${process.execPath} ${GUESTFWD} ${f.hostPort}`,
+  );
+  return ['-netdev', `user,id=net0,restrict=on${forwards.join('')}`, '-device', 'virtio-net-pci,netdev=net0'];
+}
 
 /** What one guest run left in its work directory. */
 export interface GuestRun {
@@ -38,12 +60,14 @@ export async function runGuest(
   script: string,
   timeoutMs = 120_000,
   prepare: (workDir: string) => void = () => {},
+  network?: GuestNetwork,
 ): Promise<GuestRun> {
+  const extra = network === undefined ? [] : networkArgs(network);
   try {
-    return await bootOnce(kernel, script, timeoutMs, prepare);
+    return await bootOnce(kernel, script, timeoutMs, prepare, extra);
   } catch (error) {
     if (!(error instanceof GuestBootError)) throw error;
-    return bootOnce(kernel, script, timeoutMs, prepare);
+    return bootOnce(kernel, script, timeoutMs, prepare, extra);
   }
 }
 
@@ -56,6 +80,7 @@ async function bootOnce(
   script: string,
   timeoutMs: number,
   prepare: (workDir: string) => void,
+  extra: ReadonlyArray<string>,
 ): Promise<GuestRun> {
   const workDir = mkdtempSync(join(tmpdir(), `klpm-e2e-${kernel.series}-`));
   cpSync(kernel.modules, join(workDir, 'modules'), { recursive: true });
@@ -68,6 +93,7 @@ async function bootOnce(
     ...['-append', 'console=ttyS0 panic=-1 printk.time=0 quiet no_timer_check'],
     ...['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap'],
     ...['-virtfs', `local,path=${workDir},mount_tag=work,security_model=none,multidevs=remap`],
+    ...extra,
   ];
   const console = await new Promise<string>((resolve, reject) => {
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -12,6 +12,7 @@ import {
   statusDocument,
 } from '../host/index.js';
 import { applyPlan } from './apply.js';
+import { type HttpClient, httpClient, RequestFailed } from './http-client.js';
 import {
   dropSpooledEvent,
   dropSpooledReport,
@@ -45,6 +46,8 @@ export interface AgentOptions {
   readonly now?: () => number;
   /** as `klpm check --expiry-window`; only the plan's statuses depend on it */
   readonly expiryWindowDays?: number;
+  /** an https:// server's certificate must chain to this CA (PEM) alone; default: the system's roots */
+  readonly ca?: string;
   /** the executor's waits, ms (`klpm apply`'s defaults) */
   readonly timeouts?: { transitionMs?: number; signalMs?: number; settleMs?: number; pollMs?: number };
 }
@@ -85,6 +88,15 @@ const planAnswerSchema = z.looseObject({
  */
 export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
   const base = serverUrl(options.server);
+  const client = await httpClient(base, options.ca);
+  try {
+    return await checkIn(options, base, client);
+  } finally {
+    client.close();
+  }
+}
+
+async function checkIn(options: AgentOptions, base: URL, client: HttpClient): Promise<CheckIn> {
   const now = options.now ?? Date.now;
   const machineId = await readMachineId(options.root);
   let state = await readState(options.root, base.href);
@@ -104,7 +116,7 @@ export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
   const report = async (s: AgentState) => {
     const body = await makeReport(s);
     try {
-      const answer = await post(base, `v1/hosts/${encodeURIComponent(s.id)}/report`, body, s.token);
+      const answer = await post(client, base, `v1/hosts/${encodeURIComponent(s.id)}/report`, body, s.token);
       if (answer.status >= 500) throw new AgentError(`the server failed the report: ${describe(answer)}`);
       return answer;
     } catch (error) {
@@ -116,14 +128,14 @@ export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
     }
   };
   if (state === undefined) {
-    state = await enroll(options, base, machineId);
+    state = await enroll(options, client, base, machineId);
     enrolled = true;
   }
-  const delivered = await deliverEvents(options.root, base, state);
+  const delivered = await deliverEvents(options.root, client, base, state);
   let answer = await report(state);
   if (answer.status === 401 && !enrolled) {
     // the server no longer knows this token (its database was replaced): enroll again, once
-    state = await enroll(options, base, machineId);
+    state = await enroll(options, client, base, machineId);
     enrolled = true;
     answer = await report(state);
   }
@@ -144,7 +156,7 @@ export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
         root: options.root,
         kernel: options.kernel ?? new SysfsKernel(options.root),
         time: { now: now(), expiryWindowDays: options.expiryWindowDays ?? 30 },
-        fetchFile: (sha256) => getFile(base, `v1/files/${sha256}`, s.token),
+        fetchFile: (sha256) => getFile(client, base, `v1/files/${sha256}`, s.token),
         ...(t.transitionMs === undefined ? {} : { transitionTimeoutMs: t.transitionMs }),
         ...(t.signalMs === undefined ? {} : { signalTimeoutMs: t.signalMs }),
         ...(t.settleMs === undefined ? {} : { settleTimeoutMs: t.settleMs }),
@@ -152,7 +164,7 @@ export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
       })) ?? null;
     if (applied !== null) {
       await spoolEvent(options.root, applied, now());
-      await deliverEvents(options.root, base, state).catch(() => 0);
+      await deliverEvents(options.root, client, base, state).catch(() => 0);
     }
   }
   return {
@@ -171,12 +183,23 @@ export async function checkInOnce(options: AgentOptions): Promise<CheckIn> {
  * the server does not take (unreachable or 5xx), so none is lost or reordered. A 4xx answer means
  * the server will never take it: it is set aside (renamed), not retried for ever.
  */
-async function deliverEvents(root: string, base: URL, state: AgentState): Promise<number> {
+async function deliverEvents(
+  root: string,
+  client: HttpClient,
+  base: URL,
+  state: AgentState,
+): Promise<number> {
   let delivered = 0;
   for (const { name, event } of await spooledEvents(root)) {
     let answer: { status: number; body: unknown };
     try {
-      answer = await post(base, `v1/hosts/${encodeURIComponent(state.id)}/events`, event, state.token);
+      answer = await post(
+        client,
+        base,
+        `v1/hosts/${encodeURIComponent(state.id)}/events`,
+        event,
+        state.token,
+      );
     } catch {
       return delivered;
     }
@@ -188,26 +211,35 @@ async function deliverEvents(root: string, base: URL, state: AgentState): Promis
 }
 
 /** Fetches a file the server serves, whole; a refusal or a failure is an AgentError with the reason. */
-async function getFile(base: URL, path: string, token: string): Promise<Buffer> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, base), {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(120_000),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new AgentError(`cannot reach ${base.origin}: ${cause?.code ?? cause?.message ?? String(error)}`);
-  }
-  const bytes = Buffer.from(await response.arrayBuffer());
+async function getFile(client: HttpClient, base: URL, path: string, token: string): Promise<Buffer> {
+  const response = await send(client, base, path, {
+    method: 'GET',
+    headers: { authorization: `Bearer ${token}` },
+    timeoutMs: 120_000,
+  });
   if (response.status !== 200) {
-    let body: unknown = bytes.toString('utf8');
+    let body: unknown = response.bytes.toString('utf8');
     try {
       body = JSON.parse(String(body));
     } catch {}
     throw new AgentError(`the server refused the file: ${describe({ status: response.status, body })}`);
   }
-  return bytes;
+  return response.bytes;
+}
+
+/** One request; no answer (refused, unreachable, a certificate not trusted) is an AgentError saying why. */
+async function send(
+  client: HttpClient,
+  base: URL,
+  path: string,
+  init: Parameters<HttpClient['request']>[1],
+): Promise<{ status: number; bytes: Buffer }> {
+  try {
+    return await client.request(new URL(path, base), init);
+  } catch (error) {
+    if (error instanceof RequestFailed) throw new AgentError(`cannot reach ${base.origin}: ${error.message}`);
+    throw error;
+  }
 }
 
 export interface RunOptions extends AgentOptions {
@@ -279,9 +311,14 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function enroll(options: AgentOptions, base: URL, machineId: string): Promise<AgentState> {
+async function enroll(
+  options: AgentOptions,
+  client: HttpClient,
+  base: URL,
+  machineId: string,
+): Promise<AgentState> {
   const secret = (await readText(options.enrollSecretFile, 'the enrollment secret')).trim();
-  const answer = await post(base, 'v1/enroll', {
+  const answer = await post(client, base, 'v1/enroll', {
     secret,
     machineId,
     hostname: await readHostname(options.root),
@@ -303,27 +340,22 @@ function serverUrl(text: string): URL {
 }
 
 async function post(
+  client: HttpClient,
   base: URL,
   path: string,
   body: unknown,
   token?: string,
 ): Promise<{ status: number; body: unknown }> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, base), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new AgentError(`cannot reach ${base.origin}: ${cause?.code ?? cause?.message ?? String(error)}`);
-  }
-  const text = await response.text();
+  const response = await send(client, base, path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify(body),
+    timeoutMs: 60_000,
+  });
+  const text = response.bytes.toString('utf8');
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AgentOptions, CheckIn } from '../agent/index.js';
 import { parseDuration } from '../fleet/index.js';
@@ -7,6 +8,7 @@ import { UsageError } from './usage-error.js';
 export interface AgentFlags {
   server?: string;
   enrollSecret?: string;
+  ca?: string;
   root: string;
   apply: string;
   interval: string;
@@ -17,6 +19,7 @@ export function withAgentFlags(command: Command): Command {
   return command
     .option('--server <url>', 'the fleet server, such as http://fleet.example:7470 (required)')
     .option('--enroll-secret <file>', 'a file holding the enrollment secret (required to enroll)')
+    .option('--ca <file>', "trust only this CA (PEM) for an https:// server's certificate")
     .option('--root <dir>', 'read the machine under this directory', '/')
     .option(
       '--apply <when>',
@@ -45,10 +48,24 @@ export function agentOptions(flags: AgentFlags, command: string): AgentOptions {
   return {
     server: flags.server,
     enrollSecretFile: flags.enrollSecret,
+    ...(flags.ca === undefined ? {} : { ca: readCa(flags.ca) }),
     root: flags.root,
     interval: intervalMs / 1000,
     apply: flags.apply,
   };
+}
+
+/** The --ca file: PEM certificates, read once here. */
+function readCa(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca ${path}: cannot read it: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`--ca ${path}: not a PEM certificate (no -----BEGIN CERTIFICATE----- line)`);
+  return text;
 }
 
 /** A check-in as text: the host, the plan per replace set, and what `--apply auto` did. */

@@ -36,7 +36,7 @@ export class FleetMetrics {
     });
     this.reports = new Counter({
       name: 'klpm_reports_ingested_total',
-      help: 'host reports taken: stored (the newest of its host) or stale (a resent or older seq)',
+      help: 'host reports taken: stored (the newest of its host), stale (a resent or older seq) or conflict (a clone)',
       labelNames: ['result'],
       registers,
     });
@@ -106,7 +106,7 @@ export class FleetMetrics {
     this.latency.observe(labels, seconds);
   }
 
-  report(result: 'stored' | 'stale'): void {
+  report(result: 'stored' | 'stale' | 'conflict'): void {
     this.reports.inc({ result });
   }
 

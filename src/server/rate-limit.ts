@@ -44,6 +44,26 @@ export class MemoryRateLimiter implements RateLimiter {
 }
 
 /** `N/DURATION` (`60/1m`, `1000/1h`), or `off` (undefined: no limit); a UsageError's words otherwise. */
+/**
+ * The rate state in the store, for servers that share one database (PostgreSQL): the windows are
+ * the database's, so N servers behind a balancer let through the limit once, not N times.
+ */
+export class StoreRateLimiter implements RateLimiter {
+  constructor(
+    private readonly takeRate: (
+      key: string,
+      windowMs: number,
+      now: number,
+    ) => Promise<{ start: number; used: number }>,
+  ) {}
+
+  async take(key: string, rate: Rate, now: number): Promise<RateDecision> {
+    const w = await this.takeRate(key, rate.windowMs, now);
+    if (w.used <= rate.count) return { ok: true };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((w.start + rate.windowMs - now) / 1000)) };
+  }
+}
+
 export function parseRate(text: string): Rate | undefined | { readonly error: string } {
   if (text === 'off') return undefined;
   const match = /^(\d{1,9})\/(.+)$/.exec(text);

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assessReport, type Report, repositoryFiles } from '../fleet/index.js';
+import { assessReport, canonicalJson, type Report, repositoryFiles } from '../fleet/index.js';
 import { loadRepository } from '../host/index.js';
 import { type EvaluationTime, indexRepository, type RepositoryIndex } from '../repo/index.js';
 import type { FleetStore } from '../store/index.js';
@@ -12,6 +13,8 @@ export interface LoadedRepository {
   readonly livepatches: number;
   /** ms since the epoch when it was read */
   readonly loadedAt: number;
+  /** sha256 of its canonical JSON: the repository's identity, kept in a shared database */
+  readonly hash: string;
   /** `assessReport` against this repository, shared between hosts alike in status and build ID */
   readonly assess: (report: Report, time: EvaluationTime) => Assessed;
 }
@@ -48,6 +51,11 @@ export interface RefreshResult {
   readonly changed: boolean;
   readonly hosts: number;
   readonly livepatches: number;
+  /**
+   * false when another server sharing the database re-evaluates (or did) the hosts against this
+   * repository, so this one did not
+   */
+  readonly reevaluated: boolean;
 }
 
 /** How many stored reports one re-evaluation transaction takes. */
@@ -61,7 +69,17 @@ const PAGE = 500;
 export class RepositoryState {
   private loaded: LoadedRepository;
   private signature: string;
-  private running: Promise<RefreshResult> = Promise.resolve({ changed: false, hosts: 0, livepatches: 0 });
+  private running: Promise<RefreshResult> = Promise.resolve({
+    changed: false,
+    hosts: 0,
+    livepatches: 0,
+    reevaluated: false,
+  });
+  /**
+   * On a shared store: the hash of a repository loaded here whose re-evaluation another server
+   * held; checked at each poll, so that a server that died before it finished is taken over.
+   */
+  private unevaluated: string | undefined;
 
   private constructor(
     private readonly path: string,
@@ -76,7 +94,10 @@ export class RepositoryState {
 
   static async open(path: string, store: FleetStore, time: () => EvaluationTime): Promise<RepositoryState> {
     const signature = await signatureOf(path);
-    return new RepositoryState(path, store, time, await read(path, time().now), signature);
+    const state = new RepositoryState(path, store, time, await read(path, time().now), signature);
+    // the repository may have changed while no server ran: the first poll checks the database's hash
+    if (store.claimReevaluation !== undefined) state.unevaluated = state.loaded.hash;
+    return state;
   }
 
   current(): LoadedRepository {
@@ -91,8 +112,11 @@ export class RepositoryState {
 
   /** Refreshes when the repository's files changed since the last read (size or mtime). */
   async refreshIfChanged(): Promise<RefreshResult | undefined> {
-    if ((await signatureOf(this.path)) === this.signature) return undefined;
-    return this.refresh();
+    if ((await signatureOf(this.path)) !== this.signature) return this.refresh();
+    if (this.unevaluated === undefined) return undefined;
+    this.running = this.running.catch(() => undefined).then(() => this.reevaluate(this.loaded));
+    const result = await this.running;
+    return result.reevaluated ? result : undefined;
   }
 
   private async refreshNow(): Promise<RefreshResult> {
@@ -100,6 +124,33 @@ export class RepositoryState {
     const next = await read(this.path, this.time().now);
     this.signature = signature;
     this.loaded = next;
+    return this.reevaluate(next);
+  }
+
+  /** Assesses every stored report against `next`, unless another server sharing the store does. */
+  private async reevaluate(next: LoadedRepository): Promise<RefreshResult> {
+    const claim =
+      this.store.claimReevaluation === undefined
+        ? { done: async () => {}, abandon: async () => {} }
+        : await this.store.claimReevaluation(next.hash);
+    if (claim === undefined) {
+      // another server holds it (kept to check again), or it is done (the hash is recorded)
+      this.unevaluated = next.hash;
+      return { changed: true, hosts: 0, livepatches: next.livepatches, reevaluated: false };
+    }
+    let hosts = 0;
+    try {
+      hosts = await this.assessAll(next);
+    } catch (error) {
+      await claim.abandon().catch(() => {});
+      throw error;
+    }
+    await claim.done(this.time().now);
+    this.unevaluated = undefined;
+    return { changed: true, hosts, livepatches: next.livepatches, reevaluated: true };
+  }
+
+  private async assessAll(next: LoadedRepository): Promise<number> {
     let hosts = 0;
     let after: string | null = null;
     for (;;) {
@@ -112,7 +163,7 @@ export class RepositoryState {
       hosts += page.length;
       after = page[page.length - 1]!.hostId;
     }
-    return { changed: true, hosts, livepatches: next.livepatches };
+    return hosts;
   }
 }
 
@@ -121,6 +172,7 @@ async function read(path: string, now: number): Promise<LoadedRepository> {
   const index = indexRepository(repository);
   return {
     index,
+    hash: createHash('sha256').update(canonicalJson(repository)).digest('hex'),
     assess: sharedAssessments(index),
     files: repositoryFiles(repository),
     livepatches: repository.updates.reduce((n, u) => n + u.livepatches.length, 0),

@@ -172,6 +172,13 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       const { evaluation, plan } = deps.repository().assess(body, time);
       const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
       deps.metrics.report(saved);
+      if (saved === 'conflict')
+        throw new HttpError(
+          409,
+          "this report cannot come from the machine whose reports are stored: two machines report with this host's token (a clone?); the host is marked in conflict, nothing merged",
+          undefined,
+          { conflict: true },
+        );
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
       return ok(plan);
     },
@@ -291,8 +298,13 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     access: 'admin',
     doc: {
       summary: 'read the repository again and re-evaluate every host',
-      ok: '`{"changed", "hosts", "livepatches"}`',
-      okSchema: z.object({ changed: z.boolean(), hosts: z.number().int(), livepatches: z.number().int() }),
+      ok: '`{"changed", "hosts", "livepatches", "reevaluated"}`; `reevaluated` false when another server sharing the database does it',
+      okSchema: z.object({
+        changed: z.boolean(),
+        hosts: z.number().int(),
+        livepatches: z.number().int(),
+        reevaluated: z.boolean(),
+      }),
       errors: { 422: 'the repository does not read' },
     },
     handle: async (deps) => {

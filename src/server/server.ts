@@ -12,6 +12,7 @@ import {
   normalizeAddress,
   type Rate,
   type RateLimiter,
+  StoreRateLimiter,
 } from './rate-limit.js';
 import { type RefreshResult, RepositoryState } from './repository-state.js';
 import { authorize, type Route, routes, validate } from './routes.js';
@@ -40,7 +41,7 @@ export interface FleetServerOptions {
   readonly reportRate?: Rate | 'off';
   /** the peers whose `X-Forwarded-For` names the client (a load balancer, a TLS proxy) */
   readonly trustedProxies?: ReadonlyArray<string>;
-  /** where the rate state lives; default: this process's memory */
+  /** where the rate state lives; default: the store's when it has one (PostgreSQL), else this process's memory */
   readonly rateLimiter?: RateLimiter;
   /**
    * For the benchmark only (`klpm serve` never sets it): `POST /v1/hosts/{id}/report` answers 200
@@ -48,6 +49,8 @@ export interface FleetServerOptions {
    * report ingest is measured against: the same stack without the assessment and the store write.
    */
   readonly validateOnly?: boolean;
+  /** serve https (node:https) with this certificate (PEM, with its chain) and key */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export const DEFAULT_ENROLL_RATE: Rate = { count: 60, windowMs: 60_000 };
@@ -88,8 +91,13 @@ export async function startFleetServer(
     now: now(),
     expiryWindowDays,
   }));
-  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
-  const server = createServer(fleetHandler({ ...options, log, metrics }, repository));
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(now()), now);
+  const handler = fleetHandler({ ...options, log, metrics }, repository);
+  // node:https only when asked for: it loads node:tls
+  const server: Server =
+    options.tls === undefined
+      ? createServer(handler)
+      : (await import('node:https')).createServer({ cert: options.tls.cert, key: options.tls.key }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -130,7 +138,7 @@ export async function startFleetServer(
   const { port, address } = server.address() as AddressInfo;
   const shown = address.includes(':') ? `[${address}]` : address;
   return {
-    url: `http://${shown}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${shown}:${port}`,
     port,
     close: () => {
       if (watcher !== undefined) clearInterval(watcher);
@@ -168,9 +176,15 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
-  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(), now);
+  const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(now()), now);
   let document: unknown;
-  const limiter = options.rateLimiter ?? new MemoryRateLimiter();
+  const { store } = options;
+  // a store several servers share keeps the windows; one server's own memory does otherwise
+  const limiter =
+    options.rateLimiter ??
+    (store.takeRate === undefined
+      ? new MemoryRateLimiter()
+      : new StoreRateLimiter((key, windowMs, at) => store.takeRate!(key, windowMs, at)));
   const trusted = new Set((options.trustedProxies ?? []).map(normalizeAddress));
   const rates = {
     enroll: options.enrollRate ?? DEFAULT_ENROLL_RATE,

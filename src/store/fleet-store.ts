@@ -29,6 +29,8 @@ export interface HostRow {
   /** ISO time of the last report, null before the first */
   readonly lastSeen: string | null;
   readonly labels: ReadonlyArray<string>;
+  /** why the host is in conflict (two machines report with its token: src/fleet cloneConflict), or null */
+  readonly conflict: string | null;
 }
 
 /**
@@ -40,6 +42,8 @@ export interface HostEvent {
   readonly kind: string;
   readonly detail: Readonly<Record<string, unknown>>;
 }
+
+export type SaveResult = 'stored' | 'stale' | 'conflict';
 
 export interface HostDetail {
   readonly host: HostRow;
@@ -102,9 +106,11 @@ export interface FleetStore {
   }): Promise<EnrollResult>;
   /**
    * stores a report as the host's latest (and in its bounded history); `stale` when its `seq` is not
-   * above the stored one (a resent report: nothing changes)
+   * above the stored one (a resent report: nothing changes); `conflict` when it cannot come from the
+   * machine whose reports are stored (src/fleet cloneConflict): nothing is merged, the host is marked
+   * with the reason and gets a `conflict` event (the first time)
    */
-  saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'>;
+  saveReport(hostId: string, record: ReportRecord): Promise<SaveResult>;
   /** the host's latest plan, or undefined for an unknown host (null before its first report) */
   hostPlan(hostId: string): Promise<FleetPlan | null | undefined>;
   host(hostId: string): Promise<HostDetail | undefined>;
@@ -136,5 +142,18 @@ export interface FleetStore {
   deleteHost(id: string): Promise<boolean>;
   /** whether the store answers */
   ready(): Promise<boolean>;
+  /**
+   * Only where several servers share the store (PostgreSQL): counts one use of the rate-limit
+   * window `key` (a window starts at its first use and lasts `windowMs`) and answers the window.
+   */
+  takeRate?(key: string, windowMs: number, now: number): Promise<{ start: number; used: number }>;
+  /**
+   * Only where several servers share the store: claims the re-evaluation of every host against the
+   * repository whose hash is `hash`. Undefined when it is done already (the hash recorded) or another
+   * server is doing it; otherwise `done` records the hash and lets go, `abandon` lets go without.
+   */
+  claimReevaluation?(
+    hash: string,
+  ): Promise<{ done(now: number): Promise<void>; abandon(): Promise<void> } | undefined>;
   close(): Promise<void>;
 }

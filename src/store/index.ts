@@ -19,7 +19,7 @@ export type {
 } from './fleet-store.js';
 export { type Dialect, HISTORY_PER_HOST, type Migration, migrations } from './migrations.js';
 export { isPostgresUrl, openPostgresStore, redactUrl } from './postgres-store.js';
-export { openSqliteStore } from './sqlite-store.js';
+export { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
 /**
  * Opens the fleet store `db` names: a `postgres://` or `postgresql://` URL opens PostgreSQL,

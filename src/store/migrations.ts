@@ -111,7 +111,54 @@ CREATE INDEX hosts_release_id ON hosts (release, id);
 CREATE INDEX hosts_summary ON hosts (build_id, release, status, reboot, expires, interval_s, last_seen);
 `,
   },
+  {
+    // Clone detection (src/fleet cloneConflict): the boot before the stored report's, and the
+    // conflict a host is in (why, or null). What several servers on one database share: the
+    // rate-limit windows, and the hash of the repository every host was last assessed against.
+    // Versions 3 and 4 are the rollouts' and the dashboard's.
+    version: 5,
+    sql: (dialect) => `
+ALTER TABLE hosts ADD COLUMN previous_boot_id TEXT;
+ALTER TABLE hosts ADD COLUMN conflict TEXT;
+CREATE TABLE rate_windows (
+  key TEXT PRIMARY KEY,
+  start_at BIGINT NOT NULL,
+  window_ms BIGINT NOT NULL,
+  used INTEGER NOT NULL
+);
+CREATE TABLE repository_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  hash TEXT NOT NULL,
+  evaluated_at BIGINT NOT NULL
+);
+CREATE INDEX hosts_silent_at ON hosts ((last_seen + 2000 * interval_s));
+${dialect === 'sqlite' ? HOST_COUNTS : ''}`,
+  },
 ];
+
+/**
+ * SQLite's summary counts, kept as hosts change (src/store/sqlite-store.ts): one row per group of
+ * hosts alike in what the summary reads, a null kept as '' (-1 for the interval) so that the key
+ * is a primary key. Only reported hosts count. PostgreSQL counts with a GROUP BY (not built there).
+ */
+const HOST_COUNTS = `
+CREATE TABLE host_counts (
+  build_id TEXT NOT NULL,
+  release TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reboot TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  interval_s INTEGER NOT NULL,
+  hosts INTEGER NOT NULL,
+  PRIMARY KEY (build_id, release, status, reboot, expires, interval_s)
+);
+INSERT INTO host_counts (build_id, release, status, reboot, expires, interval_s, hosts)
+  SELECT COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+         COALESCE(interval_s, -1), COUNT(*)
+    FROM hosts WHERE last_seen IS NOT NULL
+    GROUP BY COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+             COALESCE(interval_s, -1);
+`;
 
 /** How many reports of one host the history keeps besides the latest. */
 export const HISTORY_PER_HOST = 20;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import {
+  cloneConflict,
   encodeCursor,
   type FleetPlan,
   type HostFilter,
@@ -20,6 +21,7 @@ import type {
   Principal,
   ReportRecord,
   Role,
+  SaveResult,
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
@@ -39,6 +41,10 @@ import {
  */
 const ADVISORY_KLPM = 0x6b6c706d;
 const ADVISORY_MIGRATIONS = 1;
+/** held by the server that re-evaluates every host after a repository change */
+const ADVISORY_REEVALUATION = 2;
+/** rate windows older than this are swept now and then */
+const RATE_SWEEP_EVERY = 10_000;
 /** int8 (a BIGINT column); node-postgres hands it over as a string unless told otherwise */
 const INT8_OID = 20;
 
@@ -221,7 +227,8 @@ class PostgresStore implements FleetStore {
         await c.query<{ id: string; inserted: boolean }>(
           `INSERT INTO hosts (id, machine_id, hostname, token_hash, labels, enrolled_at)
              VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (machine_id) DO UPDATE SET hostname = EXCLUDED.hostname, token_hash = EXCLUDED.token_hash
+             ON CONFLICT (machine_id) DO UPDATE SET hostname = EXCLUDED.hostname, token_hash = EXCLUDED.token_hash,
+               conflict = NULL
              RETURNING id, (xmax = 0) AS inserted`,
           [fresh.id, request.machineId, request.hostname, fresh.hash, JSON.stringify(labels), request.now],
         )
@@ -243,24 +250,48 @@ class PostgresStore implements FleetStore {
     });
   }
 
-  async saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+  async saveReport(hostId: string, record: ReportRecord): Promise<SaveResult> {
     const { report, evaluation, plan, receivedAt } = record;
     const buildId = report.buildId?.toLowerCase() ?? null;
     const text = JSON.stringify(report);
-    return this.transaction(async (c): Promise<'stored' | 'stale'> => {
+    return this.transaction(async (c): Promise<SaveResult> => {
       // The row lock orders this save after any other save of the host (on any server), and the
       // previous boot is read under it.
       const before = (
-        await c.query<{ boot_id: string | null; build_id: string | null }>(
-          'SELECT boot_id, build_id FROM hosts WHERE id = $1 FOR UPDATE',
-          [hostId],
-        )
+        await c.query<{
+          seq: string | null;
+          boot_id: string | null;
+          build_id: string | null;
+          previous_boot_id: string | null;
+          conflict: string | null;
+        }>('SELECT seq, boot_id, build_id, previous_boot_id, conflict FROM hosts WHERE id = $1 FOR UPDATE', [
+          hostId,
+        ])
       ).rows[0];
       if (before === undefined) throw new Error(`no host ${hostId}`);
+      const conflict = cloneConflict(
+        {
+          seq: before.seq === null ? null : Number(before.seq),
+          bootId: before.boot_id,
+          previousBootId: before.previous_boot_id,
+        },
+        report,
+      );
+      if (conflict !== undefined) {
+        await c.query('UPDATE hosts SET conflict = COALESCE(conflict, $1) WHERE id = $2', [conflict, hostId]);
+        if (before.conflict === null)
+          await this.event(c, hostId, receivedAt, 'conflict', {
+            reason: conflict,
+            seq: report.seq,
+            bootId: report.bootId,
+          });
+        return 'conflict';
+      }
       // The conditional update decides: a later seq of the host wins, an earlier or equal one is stale.
       const updated = await c.query(
         `UPDATE hosts SET seq = $2, boot_id = $3, build_id = $4, release = $5, status = $6, reboot = $7,
-           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12
+           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12,
+           previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> $3 THEN boot_id ELSE previous_boot_id END
            WHERE id = $1 AND (seq IS NULL OR seq < $2)`,
         [
           hostId,
@@ -472,6 +503,66 @@ class PostgresStore implements FleetStore {
   }
 
   /** runs `work` in one transaction on one connection: committed when it returns, rolled back when it throws */
+  private rateTakes = 0;
+
+  async takeRate(key: string, windowMs: number, now: number): Promise<{ start: number; used: number }> {
+    // one statement: a window whose time is up starts again at now, else its use is counted
+    const row = (
+      await this.pool.query<{ start_at: number; used: number }>(
+        `INSERT INTO rate_windows (key, start_at, window_ms, used) VALUES ($1, $2, $3, 1)
+           ON CONFLICT (key) DO UPDATE SET
+             used = CASE WHEN rate_windows.start_at + $3 <= $2 THEN 1 ELSE rate_windows.used + 1 END,
+             start_at = CASE WHEN rate_windows.start_at + $3 <= $2 THEN $2 ELSE rate_windows.start_at END,
+             window_ms = $3
+           RETURNING start_at, used`,
+        [key, now, windowMs],
+      )
+    ).rows[0]!;
+    if (++this.rateTakes % RATE_SWEEP_EVERY === 0)
+      await this.pool
+        .query('DELETE FROM rate_windows WHERE start_at + $1 <= $2', [windowMs, now])
+        .catch(() => {});
+    return { start: Number(row.start_at), used: Number(row.used) };
+  }
+
+  async claimReevaluation(
+    hash: string,
+  ): Promise<{ done(now: number): Promise<void>; abandon(): Promise<void> } | undefined> {
+    const client = await this.pool.connect();
+    // A session lock on its own connection: let go when the server dies, so another takes over.
+    const locked = (
+      await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        ADVISORY_KLPM,
+        ADVISORY_REEVALUATION,
+      ])
+    ).rows[0]?.ok;
+    if (locked !== true) {
+      client.release();
+      return undefined;
+    }
+    const unlock = async () => {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_KLPM, ADVISORY_REEVALUATION]);
+      client.release();
+    };
+    const recorded = (await client.query<{ hash: string }>('SELECT hash FROM repository_state WHERE id = 1'))
+      .rows[0]?.hash;
+    if (recorded === hash) {
+      await unlock();
+      return undefined;
+    }
+    return {
+      done: async (now) => {
+        await client.query(
+          `INSERT INTO repository_state (id, hash, evaluated_at) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, evaluated_at = EXCLUDED.evaluated_at`,
+          [hash, now],
+        );
+        await unlock();
+      },
+      abandon: unlock,
+    };
+  }
+
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;

@@ -15,9 +15,10 @@ export interface HostColumns {
   reboot: HostRow['reboot'];
   last_seen: number | null;
   labels: string;
+  conflict: string | null;
 }
 
-export const HOST_COLUMNS = 'id, hostname, build_id, release, status, reboot, last_seen, labels';
+export const HOST_COLUMNS = 'id, hostname, build_id, release, status, reboot, last_seen, labels, conflict';
 
 export const rowOf = (h: HostColumns): HostRow => ({
   id: h.id,
@@ -28,6 +29,7 @@ export const rowOf = (h: HostColumns): HostRow => ({
   reboot: h.reboot,
   lastSeen: h.last_seen === null ? null : new Date(h.last_seen).toISOString(),
   labels: JSON.parse(h.labels) as string[],
+  conflict: h.conflict,
 });
 
 export interface SecretColumns {

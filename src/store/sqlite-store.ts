@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
+  cloneConflict,
   encodeCursor,
   type FleetPlan,
   type HostFilter,
@@ -20,6 +21,7 @@ import type {
   Principal,
   ReportRecord,
   Role,
+  SaveResult,
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
@@ -34,7 +36,15 @@ import {
 } from './rows.js';
 
 /** Opens (and migrates) the SQLite fleet database at `path`, in WAL mode. */
-export function openSqliteStore(path: string): FleetStore {
+export interface SqliteStoreOptions {
+  /**
+   * sees the text of every statement the store prepares after its migrations (tests: the fuzz test
+   * checks that no value ever becomes part of one; every value is a bound parameter)
+   */
+  readonly onSql?: (sql: string) => void;
+}
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): FleetStore {
   let db: Database.Database;
   try {
     db = new Database(path);
@@ -46,6 +56,14 @@ export function openSqliteStore(path: string): FleetStore {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  const { onSql } = options;
+  if (onSql !== undefined) {
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((text: string) => {
+      onSql(text);
+      return prepare(text);
+    }) as typeof db.prepare;
+  }
   return new SqliteStore(db);
 }
 
@@ -66,10 +84,20 @@ function migrate(db: Database.Database): void {
   }
 }
 
+/** The host's group in host_counts, by its row (a host that has not reported is in none). */
+const GROUP_OF_HOST = `SELECT COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+    COALESCE(interval_s, -1) FROM hosts WHERE id = ? AND last_seen IS NOT NULL`;
+const UNCOUNT = `UPDATE host_counts SET hosts = hosts - 1
+  WHERE (build_id, release, status, reboot, expires, interval_s) = (${GROUP_OF_HOST})`;
+const COUNT = `INSERT INTO host_counts (build_id, release, status, reboot, expires, interval_s, hosts)
+  SELECT COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+    COALESCE(interval_s, -1), 1 FROM hosts WHERE id = ? AND last_seen IS NOT NULL
+  ON CONFLICT (build_id, release, status, reboot, expires, interval_s) DO UPDATE SET hosts = hosts + 1`;
+
 interface QueuedReport {
   readonly hostId: string;
   readonly record: ReportRecord;
-  readonly resolve: (result: 'stored' | 'stale') => void;
+  readonly resolve: (result: SaveResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -166,7 +194,8 @@ class SqliteStore implements FleetStore {
         for (const l of labels) label.run(id, l);
         this.sql('UPDATE enroll_secrets SET used = used + 1 WHERE id = ?').run(parts.id);
       } else {
-        this.sql('UPDATE hosts SET hostname = ?, token_hash = ? WHERE id = ?').run(
+        // a new token: what the old one reported (a clone's conflict included) is behind it
+        this.sql('UPDATE hosts SET hostname = ?, token_hash = ?, conflict = NULL WHERE id = ?').run(
           request.hostname,
           credential.hash,
           id,
@@ -182,7 +211,7 @@ class SqliteStore implements FleetStore {
    * transaction, and each promise settles after that commit (so a 2xx answer still means committed).
    * A batch that fails is written again one report per transaction, so one bad report fails alone.
    */
-  saveReport(hostId: string, record: ReportRecord): Promise<'stored' | 'stale'> {
+  saveReport(hostId: string, record: ReportRecord): Promise<SaveResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ hostId, record, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => this.commitQueue());
@@ -192,7 +221,7 @@ class SqliteStore implements FleetStore {
   private commitQueue(): void {
     const batch = this.queue;
     this.queue = [];
-    let results: Array<'stored' | 'stale'>;
+    let results: SaveResult[];
     try {
       results = this.db.transaction(() => batch.map((q) => this.writeReport(q.hostId, q.record)))();
     } catch {
@@ -209,12 +238,41 @@ class SqliteStore implements FleetStore {
   }
 
   /** one report's writes, inside the caller's transaction */
-  private writeReport(hostId: string, record: ReportRecord): 'stored' | 'stale' {
+  private writeReport(hostId: string, record: ReportRecord): SaveResult {
     const { report, evaluation, plan, receivedAt } = record;
-    const before = this.sql('SELECT seq, boot_id, build_id FROM hosts WHERE id = ?').get(hostId) as
-      | { seq: number | null; boot_id: string | null; build_id: string | null }
+    const before = this.sql(
+      `SELECT seq, boot_id, build_id, previous_boot_id, conflict, release, status, reboot, expires,
+         interval_s, last_seen FROM hosts WHERE id = ?`,
+    ).get(hostId) as
+      | {
+          seq: number | null;
+          boot_id: string | null;
+          build_id: string | null;
+          previous_boot_id: string | null;
+          conflict: string | null;
+          release: string | null;
+          status: string;
+          reboot: string;
+          expires: string | null;
+          interval_s: number | null;
+          last_seen: number | null;
+        }
       | undefined;
     if (before === undefined) throw new Error(`no host ${hostId}`);
+    const conflict = cloneConflict(
+      { seq: before.seq, bootId: before.boot_id, previousBootId: before.previous_boot_id },
+      report,
+    );
+    if (conflict !== undefined) {
+      this.sql('UPDATE hosts SET conflict = COALESCE(conflict, ?) WHERE id = ?').run(conflict, hostId);
+      if (before.conflict === null)
+        this.event(hostId, receivedAt, 'conflict', {
+          reason: conflict,
+          seq: report.seq,
+          bootId: report.bootId,
+        });
+      return 'conflict';
+    }
     if (before.seq !== null && report.seq <= before.seq) return 'stale';
     const buildId = report.buildId?.toLowerCase() ?? null;
     if (before.boot_id !== null && (before.boot_id !== report.bootId || before.build_id !== buildId))
@@ -225,9 +283,21 @@ class SqliteStore implements FleetStore {
         previousBuildId: before.build_id,
       });
     const text = JSON.stringify(report);
+    // the summary's counts move only when the host's group does (most reports change nothing in it)
+    const regroup =
+      before.last_seen === null ||
+      before.build_id !== buildId ||
+      before.release !== (report.status.release ?? null) ||
+      before.status !== evaluation.status ||
+      before.reboot !== evaluation.reboot ||
+      before.expires !== evaluation.expires ||
+      before.interval_s !== report.interval;
+    if (regroup) this.sql(UNCOUNT).run(hostId);
     this.sql(
       `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
-           last_seen = ?, interval_s = ?, report = ?, plan = ? WHERE id = ?`,
+           last_seen = ?, interval_s = ?, report = ?, plan = ?,
+           previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> ? THEN boot_id ELSE previous_boot_id END
+           WHERE id = ?`,
     ).run(
       report.seq,
       report.bootId,
@@ -240,8 +310,10 @@ class SqliteStore implements FleetStore {
       report.interval,
       text,
       JSON.stringify(plan),
+      report.bootId,
       hostId,
     );
+    if (regroup) this.sql(COUNT).run(hostId);
     this.sql('INSERT INTO report_history (host_id, seq, received_at, report) VALUES (?, ?, ?, ?)').run(
       hostId,
       report.seq,
@@ -310,15 +382,42 @@ class SqliteStore implements FleetStore {
 
   async summaryHosts(now?: number): Promise<SummaryHost[]> {
     if (now !== undefined) {
-      // one row per group, in the order of each group's first host, as the per-host rows came
-      const groups = this.sql(
-        `SELECT build_id, release, status, reboot, expires, interval_s, COUNT(*) AS hosts,
-           CASE WHEN last_seen < ? - 2000 * interval_s THEN MIN(last_seen) ELSE MAX(last_seen) END AS last_seen
-           FROM hosts WHERE last_seen IS NOT NULL
-           GROUP BY build_id, release, status, reboot, expires, interval_s, last_seen < ? - 2000 * interval_s
-           ORDER BY MIN(rowid)`,
-      ).all(now, now) as Array<SummaryColumns & { hosts: number }>;
-      return groups.map((r) => ({ ...summaryHostOf(r), hosts: r.hosts }));
+      // The counts kept as hosts change (host_counts), less the silent hosts, which are counted
+      // here over the index of when each falls silent: a read of the groups and of the silent
+      // hosts only, not of every host.
+      const silent = this.sql(
+        `SELECT COALESCE(build_id, '') AS build_id, COALESCE(release, '') AS release, status, reboot,
+           COALESCE(expires, '') AS expires, COALESCE(interval_s, -1) AS interval_s, COUNT(*) AS hosts,
+           MIN(last_seen) AS last_seen
+           FROM hosts WHERE last_seen + 2000 * interval_s < ?
+           GROUP BY 1, 2, 3, 4, 5, 6`,
+      ).all(now) as Array<SummaryColumns & { hosts: number }>;
+      const key = (r: SummaryColumns) =>
+        JSON.stringify([r.build_id, r.release, r.status, r.reboot, r.expires, r.interval_s]);
+      const silentBy = new Map(silent.map((r) => [key(r), r]));
+      const out: SummaryHost[] = [];
+      const group = (r: SummaryColumns & { hosts: number }, lastSeen: number) => ({
+        ...summaryHostOf({
+          ...r,
+          build_id: r.build_id === '' ? null : r.build_id,
+          release: r.release === '' ? null : r.release,
+          expires: r.expires === '' ? null : r.expires,
+          last_seen: lastSeen,
+        }),
+        interval: r.interval_s,
+        hosts: r.hosts,
+      });
+      const counts = this.sql(
+        'SELECT build_id, release, status, reboot, expires, interval_s, hosts FROM host_counts WHERE hosts > 0 ORDER BY rowid',
+      ).all() as Array<SummaryColumns & { hosts: number }>;
+      for (const c of counts) {
+        const s = silentBy.get(key(c));
+        const fresh = c.hosts - (s?.hosts ?? 0);
+        // seen now: not silent, whatever its interval
+        if (fresh > 0) out.push(group({ ...c, hosts: fresh }, now));
+        if (s !== undefined) out.push(group(s, s.last_seen));
+      }
+      return out;
     }
     const rows = this.sql(
       'SELECT build_id, release, status, reboot, expires, last_seen, interval_s FROM hosts WHERE last_seen IS NOT NULL',
@@ -344,8 +443,11 @@ class SqliteStore implements FleetStore {
     const update = this.sql(
       'UPDATE hosts SET status = ?, reboot = ?, expires = ?, plan = ? WHERE id = ? AND seq = ?',
     );
+    const uncount = this.sql(UNCOUNT);
+    const count = this.sql(COUNT);
     this.db.transaction(() => {
-      for (const a of assessments)
+      for (const a of assessments) {
+        uncount.run(a.hostId);
         update.run(
           a.evaluation.status,
           a.evaluation.reboot,
@@ -354,6 +456,8 @@ class SqliteStore implements FleetStore {
           a.hostId,
           a.seq,
         );
+        count.run(a.hostId);
+      }
     })();
   }
 
@@ -387,7 +491,10 @@ class SqliteStore implements FleetStore {
 
   async deleteHost(id: string): Promise<boolean> {
     // labels, history and events go with it (ON DELETE CASCADE, foreign keys are on)
-    return this.db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+    return this.db.transaction(() => {
+      this.sql(UNCOUNT).run(id);
+      return this.db.prepare('DELETE FROM hosts WHERE id = ?').run(id).changes > 0;
+    })();
   }
 
   async ready(): Promise<boolean> {

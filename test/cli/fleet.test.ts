@@ -171,6 +171,7 @@ describe('klpm agent once and klpm fleet', () => {
           reboot: 'yes',
           lastSeen: expect.any(String),
           labels: ['tier:web'],
+          conflict: null,
         },
       ],
       next: null,

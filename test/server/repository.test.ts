@@ -188,7 +188,7 @@ describe('GET /v1/builds and re-evaluation', () => {
   it('POST /v1/repository/refresh re-reads the repository and assesses every host again', async () => {
     writeFileSync(repoPath, withFile(supportedRepositoryJson()));
     const refreshed = await call('POST', '/v1/repository/refresh', admin);
-    expect(refreshed.body).toEqual({ changed: true, hosts: 1, livepatches: 2 });
+    expect(refreshed.body).toEqual({ changed: true, hosts: 1, livepatches: 2, reevaluated: true });
     const summary = (await call('GET', '/v1/summary', viewer)).body;
     expect(summary.status.supported).toBe(1);
     expect(summary.reboot.no).toBe(1);

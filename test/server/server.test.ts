@@ -54,6 +54,8 @@ beforeAll(async () => {
     port: 0,
     log: (line) => logs.push(line),
     now: () => NOW,
+    // no polls: on a shared store the first would assess the hosts and log a refresh line
+    repoPollMs: 0,
     // the clock stands still and the fuzz test sends hundreds of reports: the limits have a file of their own
     enrollRate: 'off',
     reportRate: 'off',
@@ -309,9 +311,10 @@ describe('reports, hosts and the summary', () => {
     const detail = await call('GET', `/v1/hosts/${hostB}`, { token: tokens.viewer });
     expect(Object.keys(detail.body).sort()).toEqual(['events', 'host', 'plan', 'report']);
     expect(Object.keys(detail.body.host).sort()).toEqual(
-      ['buildId', 'hostname', 'id', 'labels', 'lastSeen', 'reboot', 'release', 'status'].sort(),
+      ['buildId', 'conflict', 'hostname', 'id', 'labels', 'lastSeen', 'reboot', 'release', 'status'].sort(),
     );
     expect(detail.body.host).toMatchObject({
+      conflict: null,
       id: hostB,
       hostname: 'host-b',
       buildId: BUILD,
@@ -362,8 +365,31 @@ describe('reports, hosts and the summary', () => {
   });
 });
 
+describe('clone detection', () => {
+  it('a report of a seq already used, from another boot, is 409 conflict; the host shows it and one event', async () => {
+    const enrolled = await call('POST', '/v1/enroll', {
+      body: { secret: secrets.good, machineId: 'c'.repeat(32), hostname: 'host-c' },
+    });
+    const { id, token } = enrolled.body as { id: string; token: string };
+    const post = (seq: number, bootId: string) =>
+      call('POST', `/v1/hosts/${id}/report`, { token, body: reportBody({ seq, bootId }) });
+    expect((await post(7, 'boot-one')).status).toBe(200);
+    const clone = await post(7, 'boot-two');
+    expect(clone.status).toBe(409);
+    expect(clone.body).toMatchObject({ conflict: true, error: expect.stringContaining("this host's token") });
+    expect((await post(8, 'boot-one')).status).toBe(200); // the first machine goes on
+    expect((await post(8, 'boot-two')).status).toBe(409);
+    const detail = await call('GET', `/v1/hosts/${id}`, { token: tokens.viewer });
+    expect(detail.body.host.conflict).toMatch(
+      /^report 7 from boot boot-two is not above report 7 from boot boot-one/,
+    );
+    expect(detail.body.report).toMatchObject({ seq: 8, bootId: 'boot-one' });
+    expect(detail.body.events.filter((e: { kind: string }) => e.kind === 'conflict')).toHaveLength(1);
+  });
+});
+
 describe('bad input never gets a 500', () => {
-  it('random bodies and mutated reports get 200 or 400; random query strings 200 or 400', async () => {
+  it('random bodies and mutated reports get 200 or 400 (409 for another boot id: a clone); random query strings 200 or 400', async () => {
     const fc = await import('fast-check');
     const field = fc.constantFrom(
       'schemaVersion',
@@ -385,7 +411,12 @@ describe('bad input never gets a 500', () => {
             ? { ...reportBody({ seq: 1 }), [input[0] as string]: input[1] }
             : input;
         const { status } = await call('POST', `/v1/hosts/${hostA}/report`, { token: tokens.hostA, body });
-        return status === 200 || status === 400;
+        // seq 1 again from a boot id other than the stored report's cannot be the same machine
+        return (
+          status === 200 ||
+          status === 400 ||
+          (status === 409 && Array.isArray(input) && input[0] === 'bootId')
+        );
       }),
       { numRuns: 300 },
     );

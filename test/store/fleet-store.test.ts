@@ -12,6 +12,7 @@ import {
 } from '../../src/store/index.js';
 import { reportBody } from '../support/fleet-fixtures.js';
 import { describePostgres, findPostgresProblem, freshSchema } from '../support/postgres.js';
+import { seeded } from '../support/seeded-random.js';
 
 /**
  * One suite for every engine: a factory opens a fresh, empty store. PostgreSQL's opens one in a new
@@ -100,6 +101,8 @@ const EVAL = (status: HostEvaluation['status'], reboot: HostEvaluation['reboot']
 });
 const report = (more: Parameters<typeof reportBody>[0] = {}) => reportSchema.parse(reportBody(more));
 const machine = (n: number) => n.toString(16).padStart(32, '0');
+const BUILD_A = 'a1'.repeat(20);
+const BUILD_B = 'b2'.repeat(20);
 
 for (const engine of [sqlite, postgres]) {
   const describeEngine = engine.name === 'postgres' ? describePostgres : describeAlways;
@@ -248,6 +251,117 @@ for (const engine of [sqlite, postgres]) {
       expect(detail?.events.map((e) => e.kind)).toEqual(['boot', 'enroll']);
       expect(detail?.events[0]?.detail).toMatchObject({ bootId: 'boot-2', previousBootId: 'boot-1' });
       expect(await store.hostPlan('no-such-host')).toBeUndefined();
+    });
+
+    it('a clone (a seq again from another boot, or a boot id that comes back) is a conflict, not merged', async () => {
+      const store = await open();
+      const secret = await store.createEnrollSecret({ labels: [] });
+      const enroll = async (n: number) => {
+        const host = await store.enroll({ secret, machineId: machine(n), hostname: `h${n}`, now: 0 });
+        if (host.kind !== 'enrolled') throw new Error('not enrolled');
+        return host.id;
+      };
+      const save = (id: string, seq: number, bootId: string, at: number) =>
+        store.saveReport(id, {
+          report: report({ seq, bootId }),
+          evaluation: EVAL('supported'),
+          plan: PLAN,
+          receivedAt: at,
+        });
+      // the image copied with the agent's state: both go on from seq 4
+      const a = await enroll(1);
+      expect(await save(a, 4, 'boot-a', 10)).toBe('stored');
+      expect(await save(a, 5, 'boot-x', 20)).toBe('stored'); // one machine's reboot
+      expect(await save(a, 5, 'boot-x', 21)).toBe('stale'); // a resend
+      expect(await save(a, 5, 'boot-y', 30)).toBe('conflict'); // the other machine, the same seq
+      expect(await save(a, 3, 'boot-y', 31)).toBe('conflict'); // and backwards
+      let detail = await store.host(a);
+      expect(detail?.host.conflict).toMatch(
+        /^report 5 from boot boot-y is not above report 5 from boot boot-x: /,
+      );
+      expect(detail?.report).toMatchObject({ seq: 5, bootId: 'boot-x' });
+      expect(detail?.host.lastSeen).toBe(new Date(20).toISOString());
+      // one conflict event, however many conflicting reports
+      expect(detail?.events.map((e) => e.kind)).toEqual(['conflict', 'boot', 'enroll']);
+      expect(detail?.events[0]?.detail).toMatchObject({ seq: 5, bootId: 'boot-y' });
+      expect(
+        (await store.listHosts({ labels: [], limit: 10 }, 100)).hosts.find((h) => h.id === a)?.conflict,
+      ).toMatch(/two machines/);
+
+      // interleaving boots, each report's seq above the last: boot-p, boot-q, then boot-p again
+      const b = await enroll(2);
+      expect(await save(b, 1, 'boot-p', 10)).toBe('stored');
+      expect(await save(b, 2, 'boot-q', 20)).toBe('stored');
+      expect(await save(b, 3, 'boot-p', 30)).toBe('conflict');
+      detail = await store.host(b);
+      expect(detail?.host.conflict).toMatch(/^boot boot-p came back after boot boot-q: /);
+      expect(detail?.report).toMatchObject({ seq: 2, bootId: 'boot-q' });
+
+      // a host whose reboots go forward is no conflict; enrolling again (a new token) clears one
+      const c = await enroll(3);
+      for (const [seq, boot] of [
+        [1, 'boot-1'],
+        [2, 'boot-2'],
+        [3, 'boot-3'],
+        [4, 'boot-3'],
+      ] as const)
+        expect(await save(c, seq, boot, seq * 10)).toBe('stored');
+      expect((await store.host(c))?.host.conflict).toBeNull();
+      await enroll(2);
+      expect((await store.host(b))?.host.conflict).toBeNull();
+    });
+
+    it('the counted summary stays the one counted host by host through reports, re-assessments and deletes', async () => {
+      const store = await open();
+      const random = seeded(7);
+      const pick = <T>(items: ReadonlyArray<T>): T => items[Math.floor(random() * items.length)] as T;
+      const secret = await store.createEnrollSecret({ labels: [] });
+      const ids: string[] = [];
+      for (let n = 0; n < 12; n++) {
+        const host = await store.enroll({ secret, machineId: machine(100 + n), hostname: `s${n}`, now: 0 });
+        if (host.kind === 'enrolled') ids.push(host.id);
+      }
+      const seqs = new Map<string, number>();
+      const statuses = ['supported', 'unknown', 'kernel-end-of-life'] as const;
+      for (let step = 0; step < 150; step++) {
+        const id = pick(ids);
+        const roll = random();
+        if (roll < 0.7) {
+          const seq = (seqs.get(id) ?? 0) + 1;
+          seqs.set(id, seq);
+          await store.saveReport(id, {
+            report: report({ seq, interval: pick([60, 600]), buildId: pick([null, BUILD_A, BUILD_B]) }),
+            evaluation: {
+              ...EVAL(pick(statuses), pick(['no', 'yes'] as const)),
+              expires: pick([null, '2027-01-01']),
+            },
+            plan: PLAN,
+            receivedAt: step * 10_000,
+          });
+        } else if (roll < 0.9) {
+          const page = await store.reportPage(null, 100);
+          await store.saveAssessments(
+            page.map((p) => ({
+              hostId: p.hostId,
+              seq: p.report.seq,
+              evaluation: EVAL(pick(statuses)),
+              plan: PLAN,
+            })),
+          );
+        } else if (ids.length > 4) {
+          await store.deleteHost(id);
+          ids.splice(ids.indexOf(id), 1);
+        }
+        if (step % 10 === 9) {
+          const now = step * 10_000 + pick([0, 200_000, 2_000_000]);
+          const { builds: byHost, ...countsByHost } = summarize(await store.summaryHosts(), now);
+          const { builds: byGroup, ...countsByGroup } = summarize(await store.summaryHosts(now), now);
+          expect(countsByGroup, `step ${step}`).toEqual(countsByHost);
+          expect(new Set(byGroup.map((b) => JSON.stringify(b))), `step ${step}`).toEqual(
+            new Set(byHost.map((b) => JSON.stringify(b))),
+          );
+        }
+      }
     });
 
     it('filters and pages the host list', async () => {

@@ -27,6 +27,8 @@ function renderHost({ host, plan, events }: HostDetail): string {
     `kernel: ${host.release ?? 'unknown'}  build ID: ${host.buildId ?? 'unknown'}`,
     `status: ${host.status}  reboot: ${host.reboot}  last seen: ${host.lastSeen ?? 'never'}`,
   ];
+  // a server older than clone detection sends no conflict field
+  if (typeof host.conflict === 'string') out.push(`conflict: ${host.conflict}`);
   out.push(...renderPlan(plan));
   for (const e of events) out.push(`event ${e.at} ${e.kind} ${JSON.stringify(e.detail)}`);
   return `${out.join('\n')}\n`;

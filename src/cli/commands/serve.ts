@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ interface ServeFlags {
   repo?: string;
   listen: string;
   insecure?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
   expiryWindow: string;
   enrollRate: string;
   reportRate: string;
@@ -40,7 +43,9 @@ export const serveCommand: CommandFactory = (ctx) =>
       'where to listen; an address off loopback needs --insecure',
       '127.0.0.1:7470',
     )
-    .option('--insecure', 'allow a non-loopback --listen address without TLS (TLS is not built yet)')
+    .option('--tls-cert <file>', 'serve https with this certificate (PEM, with its chain); needs --tls-key')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--insecure', 'allow a non-loopback --listen address without TLS')
     .option(
       '--expiry-window <days>',
       'count coverage ending within this many days as kernel-upgrade-required',
@@ -65,9 +70,10 @@ export const serveCommand: CommandFactory = (ctx) =>
       if (opts.repo === undefined)
         throw new UsageError('klpm serve needs --repo PATH: the repository to plan from');
       const { host, port } = parseListen(opts.listen);
-      if (!isLoopback(host) && !opts.insecure)
+      const tls = tlsFiles(opts);
+      if (!isLoopback(host) && tls === undefined && !opts.insecure)
         throw new UsageError(
-          `--listen ${opts.listen} is off loopback: without TLS tokens would cross the network in clear; pass --insecure to do it anyway`,
+          `--listen ${opts.listen} is off loopback: without TLS tokens would cross the network in clear; give --tls-cert and --tls-key, or pass --insecure to do it anyway`,
         );
       const expiryWindowDays = readCount(opts.expiryWindow, '--expiry-window');
       const enrollRate = rateFlag(opts.enrollRate, '--enroll-rate');
@@ -84,12 +90,18 @@ export const serveCommand: CommandFactory = (ctx) =>
         enrollRate,
         reportRate,
         trustedProxies: opts.trustedProxy,
+        ...(tls === undefined ? {} : { tls }),
         // a demo is for looking at: its own 240 check-ins would bury the tokens in request logs
         ...(demo === undefined ? {} : { log: () => {} }),
       }).catch(async (error: NodeJS.ErrnoException) => {
         await store.close();
         if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL')
           throw new UsageError(`cannot listen on ${opts.listen}: ${error.code}`);
+        // node:tls refuses a certificate or key it cannot use (not PEM, a key of another certificate)
+        if (tls !== undefined && /^ERR_OSSL|^ERR_TLS/.test(error.code ?? ''))
+          throw new UsageError(
+            `--tls-cert ${opts.tlsCert} / --tls-key ${opts.tlsKey}: not a usable certificate and key: ${error.message}`,
+          );
         throw error;
       });
       const shown = demo === undefined ? {} : await seedDemo(store, server.url, opts.repo);
@@ -172,6 +184,23 @@ function demoText(url: string, shown: { adminToken?: string; viewerToken?: strin
     'stop with Ctrl-C',
     '',
   ].join('\n');
+}
+
+/** --tls-cert and --tls-key, both or neither, read once here. */
+function tlsFiles(opts: ServeFlags): { cert: string; key: string } | undefined {
+  if (opts.tlsCert === undefined && opts.tlsKey === undefined) return undefined;
+  if (opts.tlsCert === undefined || opts.tlsKey === undefined)
+    throw new UsageError('--tls-cert and --tls-key go together: give both, or neither');
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `${flag} ${path}: cannot read it: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      );
+    }
+  };
+  return { cert: read('--tls-cert', opts.tlsCert), key: read('--tls-key', opts.tlsKey) };
 }
 
 function rateFlag(text: string, flag: string): Rate | 'off' {
