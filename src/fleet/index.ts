@@ -54,3 +54,4 @@ export {
   withFetchedFiles,
 } from './repository.js';
 export { type FleetSummary, type SummaryHost, summarize } from './summary.js';
+export * from './rollout/index.js';

@@ -5,6 +5,7 @@ import { openSqliteStore } from './sqlite-store.js';
 
 export type {
   Assessment,
+  AuditEntry,
   EnrollResult,
   EnrollSecretInfo,
   EnrollTerms,
@@ -14,8 +15,10 @@ export type {
   HostRow,
   Principal,
   ReportRecord,
+  RolloutStore,
   Role,
   TokenInfo,
+  WebhookDelivery,
 } from './fleet-store.js';
 export { type Dialect, HISTORY_PER_HOST, type Migration, migrations } from './migrations.js';
 export { isPostgresUrl, openPostgresStore, redactUrl } from './postgres-store.js';

@@ -32,6 +32,7 @@ import {
   secretInfoOf,
   summaryHostOf,
 } from './rows.js';
+import { RolloutSql, type SqlConn } from './rollout-sql.js';
 
 /**
  * The advisory lock that orders migrations between servers sharing one database:
@@ -39,6 +40,7 @@ import {
  */
 const ADVISORY_KLPM = 0x6b6c706d;
 const ADVISORY_MIGRATIONS = 1;
+const ADVISORY_ROLLOUTS = 2;
 /** int8 (a BIGINT column); node-postgres hands it over as a string unless told otherwise */
 const INT8_OID = 20;
 
@@ -134,8 +136,47 @@ async function migrate(pool: Pool): Promise<void> {
   }
 }
 
-class PostgresStore implements FleetStore {
-  constructor(private readonly pool: Pool) {}
+/** `?` placeholders as PostgreSQL's `$1`, `$2`… (the rollouts' statements are written once, with `?`) */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** The rollouts' statements on PostgreSQL: the pool, or one client inside a transaction. */
+function postgresRunner(pool: Pool): ConstructorParameters<typeof RolloutSql> {
+  const over = (q: Pool | PoolClient): SqlConn => ({
+    all: async <T>(sql: string, params: ReadonlyArray<unknown>) =>
+      (await q.query(numbered(sql), [...params])).rows as T[],
+    run: async (sql, params) => (await q.query(numbered(sql), [...params])).rowCount ?? 0,
+  });
+  const transaction = async <T>(work: (c: SqlConn) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(over(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+  // one rollout is created at a time across servers, so two cannot both find no active one
+  const lock = async (c: SqlConn) => {
+    await c.all('SELECT pg_advisory_xact_lock(?, ?)', [ADVISORY_KLPM, ADVISORY_ROLLOUTS]);
+  };
+  return [over(pool), transaction, lock];
+}
+
+class PostgresStore extends RolloutSql implements FleetStore {
+  constructor(private readonly pool: Pool) {
+    super(...postgresRunner(pool));
+  }
 
   async createToken(role: Role): Promise<string> {
     const credential = newCredential();
@@ -173,7 +214,7 @@ class PostgresStore implements FleetStore {
       ])
     ).rows[0];
     if (api !== undefined)
-      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role } : undefined;
+      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role, tokenId: parts.id } : undefined;
     const host = (
       await this.pool.query<{ token_hash: Buffer }>('SELECT token_hash FROM hosts WHERE id = $1', [parts.id])
     ).rows[0];
