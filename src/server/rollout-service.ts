@@ -248,7 +248,7 @@ export class RolloutService {
       this.lastExpiryCheck = now();
       await this.expiryNotices(days, now());
     }
-    await this.webhooks.pump(now);
+    await this.webhooks.pump();
   }
 
   /** A webhook per build whose coverage ends within `days`, once per build and end date. */
