@@ -63,5 +63,6 @@ export function statusWith(loaded: string | null, buildId = R_BUILD) {
     livepatchable: { ok: true, reason: 'livepatches can be applied' },
     blocking: [],
     reboot: false,
+    problems: [],
   };
 }
