@@ -168,28 +168,40 @@ export class RolloutService {
     return false;
   }
 
-  /** One step of a rollout (advanceRollout), its clock failures and its notices stored. */
+  /**
+   * Steps a rollout (advanceRollout) with the hosts of its current wave and the next only, so a
+   * step reads one wave and not the fleet; when it opened a wave beyond those, it steps again with
+   * that wave's hosts (an empty wave completes at once). Clock failures and notices are stored.
+   */
   async step(id: string, now: number): Promise<Rollout | undefined> {
-    const rollout = await this.store.rollout(id);
-    if (rollout === undefined) return undefined;
-    if (rollout.state !== 'running') return rollout;
-    const hosts = await this.store.rolloutHosts(id);
-    const advanced = advanceRollout(rollout, hosts, now);
-    for (const { hostId, failure } of advanced.failures) await this.store.updateRolloutHost(id, hostId, { failure });
-    const moved = JSON.stringify({ ...advanced.rollout, updatedAt: 0 }) !== JSON.stringify({ ...rollout, updatedAt: 0 });
-    if (moved) await this.store.saveRollout(advanced.rollout);
-    for (const notice of advanced.notices) {
-      const r = advanced.rollout;
-      const payload = { rollout: rolloutView(r, advanced.failures.length > 0 ? await this.store.rolloutHosts(id) : hosts) };
-      await this.webhooks.notify(
-        eventId(r.id, notice, notice === 'halted' ? r.reason : ''),
-        notice === 'halted' ? 'rollout.halted' : 'rollout.done',
-        payload,
-        now,
-      );
+    let rollout = await this.store.rollout(id);
+    let moved = false;
+    for (let round = 0; rollout !== undefined && rollout.state === 'running' && round <= rollout.waves.length; round++) {
+      const current = rollout.waves.findIndex((w) => w.state !== 'done');
+      const loaded = [current, current + 1].filter((i) => i >= 0 && i < rollout!.waves.length);
+      const hosts = await this.store.rolloutHosts(id, loaded);
+      const advanced = advanceRollout(rollout, hosts, now, new Set(loaded));
+      for (const { hostId, failure } of advanced.failures) await this.store.updateRolloutHost(id, hostId, { failure });
+      const changed = JSON.stringify({ ...advanced.rollout, updatedAt: 0 }) !== JSON.stringify({ ...rollout, updatedAt: 0 });
+      if (!changed) break;
+      moved = true;
+      await this.store.saveRollout(advanced.rollout);
+      for (const notice of advanced.notices) {
+        const r = advanced.rollout;
+        await this.webhooks.notify(
+          eventId(r.id, notice, notice === 'halted' ? r.reason : ''),
+          notice === 'halted' ? 'rollout.halted' : 'rollout.done',
+          { rollout: rolloutView(r, await this.store.rolloutHosts(id)) },
+          now,
+        );
+      }
+      const next = advanced.rollout.waves.findIndex((w) => w.state !== 'done');
+      rollout = advanced.rollout;
+      // step again only when a wave this step did not read is the current one now
+      if (next === -1 || loaded.includes(next)) break;
     }
     if (moved) await this.reload();
-    return advanced.rollout;
+    return rollout;
   }
 
   async view(id: string, now: number) {

@@ -178,8 +178,8 @@ export interface RolloutStore {
   /** every rollout, newest first */
   listRollouts(): Promise<Rollout[]>;
   rollout(id: string): Promise<Rollout | undefined>;
-  /** the rollout's hosts, with each host's last check-in and interval */
-  rolloutHosts(id: string): Promise<RolloutHost[]>;
+  /** the rollout's hosts (of the given waves only, when named), with each host's last check-in and interval */
+  rolloutHosts(id: string, waves?: ReadonlyArray<number>): Promise<RolloutHost[]>;
   rolloutHost(id: string, hostId: string): Promise<RolloutHost | undefined>;
   /** a host's labels and its places in rollouts, or undefined for an unknown host */
   hostRollouts(hostId: string): Promise<{ labels: string[]; memberships: Membership[] } | undefined>;

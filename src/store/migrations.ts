@@ -142,6 +142,7 @@ CREATE TABLE rollout_hosts (
   PRIMARY KEY (rollout_id, host_id)
 );
 CREATE INDEX rollout_hosts_host ON rollout_hosts (host_id);
+CREATE INDEX rollout_hosts_wave ON rollout_hosts (rollout_id, wave);
 CREATE TABLE pins (
   target_kind TEXT NOT NULL CHECK (target_kind IN ('host', 'label')),
   target TEXT NOT NULL,

@@ -91,10 +91,12 @@ export class RolloutSql implements RolloutStore {
     return rows[0] === undefined ? undefined : (JSON.parse(rows[0].doc) as Rollout);
   }
 
-  async rolloutHosts(id: string): Promise<RolloutHost[]> {
-    const rows = await this.#conn.all<RolloutHostColumns>(`${HOST_SELECT} WHERE rh.rollout_id = ? ORDER BY rh.host_id`, [
-      id,
-    ]);
+  async rolloutHosts(id: string, waves?: ReadonlyArray<number>): Promise<RolloutHost[]> {
+    const only = waves === undefined ? '' : ` AND rh.wave IN (${waves.map(() => '?').join(', ') || 'NULL'})`;
+    const rows = await this.#conn.all<RolloutHostColumns>(
+      `${HOST_SELECT} WHERE rh.rollout_id = ?${only} ORDER BY rh.host_id`,
+      [id, ...(waves ?? [])],
+    );
     return rows.map(rolloutHostOf);
   }
 

@@ -139,6 +139,14 @@ describe('RO-WAVE, RO-HALT: advancing', () => {
     expect(d.notices).toEqual(['done']);
   });
 
+  it('with `loaded`, a wave whose hosts were not read is opened and the step stops there', () => {
+    const three = [...waves, wave('last', { percent: 100 })];
+    const a = advanceRollout(started(three), [host('c1', 0, { appliedAt: T0 })], T0 + 20 * MIN, new Set([0]));
+    expect(a.rollout.waves.map((w) => w.state)).toEqual(['done', 'open', 'pending']);
+    // without `loaded` the same hosts mean the later waves are empty: all done
+    expect(advanceRollout(started(three), [host('c1', 0, { appliedAt: T0 })], T0 + 20 * MIN).rollout.state).toBe('done');
+  });
+
   it('an empty wave completes at once', () => {
     const a = advanceRollout(started(waves), [host('h1', 1)], T0);
     expect(a.rollout.waves.map((w) => w.state)).toEqual(['done', 'open']);

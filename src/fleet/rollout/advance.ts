@@ -20,9 +20,16 @@ const ms = (duration: string) => parseDuration(duration) ?? 0;
  * more unacknowledged failures than its budget halt the rollout with the reason and the hosts
  * (RO-HALT); once every host applied or failed, the soak runs from the last of them, and after it
  * the wave is done and the next opens in the same step. An empty wave completes at once. A rollout
- * that is not running does not move.
+ * that is not running does not move. `loaded` names the waves whose hosts `hosts` holds (the shell
+ * reads one or two waves, not the fleet): a wave outside it is opened and the step ends there, for
+ * the caller to step again with its hosts. Without it `hosts` holds every wave's.
  */
-export function advanceRollout(rollout: Rollout, hosts: ReadonlyArray<RolloutHost>, now: number): Advanced {
+export function advanceRollout(
+  rollout: Rollout,
+  hosts: ReadonlyArray<RolloutHost>,
+  now: number,
+  loaded?: ReadonlySet<number>,
+): Advanced {
   if (rollout.state !== 'running') return { rollout, failures: [], notices: [] };
   const waves = [...rollout.waves];
   const found: Array<{ hostId: string; failure: HostFailure }> = [];
@@ -40,6 +47,10 @@ export function advanceRollout(rollout: Rollout, hosts: ReadonlyArray<RolloutHos
     let wave: WaveState = waves[i]!;
     if (wave.state === 'done') continue;
     if (wave.state === 'pending') wave = { ...wave, state: 'open', openedAt: now };
+    if (loaded !== undefined && !loaded.has(i)) {
+      waves[i] = wave;
+      break;
+    }
     const openedAt = wave.openedAt ?? now;
     const members = (byWave.get(i) ?? []).map((h): RolloutHost => {
       if (h.appliedAt !== null || h.failure !== null) return h;
