@@ -24,7 +24,8 @@ let viewer = '';
 let receiver: Server;
 let receiverUrl = '';
 const received: Array<{ body: string; signature: string | undefined; status: number }> = [];
-let failNext = 1;
+/** the receiver answers 500 to the first delivery of each event, 200 to the next */
+const failedOnce = new Set<string>();
 
 interface Agent {
   id: string;
@@ -86,8 +87,9 @@ beforeAll(async () => {
       body += c;
     });
     req.on('end', () => {
-      const status = failNext > 0 ? 500 : 200;
-      if (failNext > 0) failNext -= 1;
+      const eventId = (JSON.parse(body) as { id: string }).id;
+      const status = failedOnce.has(eventId) ? 200 : 500;
+      failedOnce.add(eventId);
       received.push({ body, signature: req.headers['x-klpm-signature'] as string | undefined, status });
       res.writeHead(status).end();
     });
@@ -107,6 +109,8 @@ beforeAll(async () => {
     repoPollMs: 0,
     tickMs: 20,
     webhooks: { urls: [receiverUrl], secret: SECRET, retryMs: 30 },
+    webhookExpiryDays: 60,
+    expiryCheckMs: 10,
   });
   admin = await store.createToken('admin');
   viewer = await store.createToken('viewer');
@@ -235,6 +239,15 @@ describe('a rollout through the API', () => {
     expect((await report(rest[4]!, 'lp_1')).steps).toEqual([]);
     // the host outside the scope has the plan it had before the rollout
     expect((await report(outside, null, R_OTHER)).planHash).toBe(outsideHash);
+  });
+
+  it('a build whose coverage ends within the window is announced once, signed', async () => {
+    await until(() => received.some((r) => JSON.parse(r.body).kind === 'coverage.ending' && r.status === 200));
+    await new Promise((r) => setTimeout(r, 200));
+    const ending = received.filter((r) => JSON.parse(r.body).kind === 'coverage.ending');
+    expect(ending.map((r) => r.status)).toEqual([500, 200]);
+    expect(JSON.parse(ending[1]!.body)).toMatchObject({ buildId: R_BUILD, expires: '2026-12-20', withinDays: 60 });
+    expect(ending[1]!.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(ending[1]!.body).digest('hex')}`);
   });
 
   it('the audit log has every admin change with who and when; a viewer may not read it', async () => {
