@@ -27,7 +27,12 @@ const lp = (n) => ({
   replaceSet: 0,
   name: `lp_${n}`,
   sha256: String(n).repeat(64),
-  manifest: { name: `lp_${n}`, replaceSet: 0, version: V(n), objects: [{ name: 'vmlinux', funcs: [{ name: 'shared_fn' }] }] },
+  manifest: {
+    name: `lp_${n}`,
+    replaceSet: 0,
+    version: V(n),
+    objects: [{ name: 'vmlinux', funcs: [{ name: 'shared_fn' }] }],
+  },
 });
 const status = (loaded) => ({
   release: '6.12.117+deb12-amd64',
@@ -108,7 +113,10 @@ const admin = await store.createToken('admin');
 const call = async (method, path, token, body) => {
   const answer = await fetch(`${server.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status} ${await answer.text()}`);
@@ -136,12 +144,13 @@ const startMs = performance.now() - startAt;
 // every canary but the closer has applied (seeded); the closer is put in the canary wave
 {
   const db = new Database(dbPath);
-  db.prepare('UPDATE rollout_hosts SET wave = 0 WHERE rollout_id = ? AND host_id = ?').run(started.id, closer.id);
-  db.prepare('UPDATE rollout_hosts SET applied_at = ? WHERE rollout_id = ? AND wave = 0 AND host_id <> ?').run(
-    Date.now(),
+  db.prepare('UPDATE rollout_hosts SET wave = 0 WHERE rollout_id = ? AND host_id = ?').run(
     started.id,
     closer.id,
   );
+  db.prepare(
+    'UPDATE rollout_hosts SET applied_at = ? WHERE rollout_id = ? AND wave = 0 AND host_id <> ?',
+  ).run(Date.now(), started.id, closer.id);
   db.close();
 }
 const before = await call('GET', `/v1/rollouts/${started.id}`, admin);
@@ -153,7 +162,8 @@ for (let i = 0; i < HOSTS && sample.length < SAMPLE; i += 37) {
 }
 const offers = (plan) => plan.sets.some((s) => s.to === V(3));
 for (const id of sample)
-  if (offers(await call('GET', `/v1/hosts/${id}/plan`, admin))) throw new Error(`${id} is offered the version before its wave opened`);
+  if (offers(await call('GET', `/v1/hosts/${id}/plan`, admin)))
+    throw new Error(`${id} is offered the version before its wave opened`);
 
 const t0 = performance.now();
 await call('POST', `/v1/hosts/${closer.id}/report`, closer.token, report(2, 'lp_3'));

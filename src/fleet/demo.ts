@@ -64,7 +64,8 @@ export function demoRolloutSpec(
 ): RolloutSpec | undefined {
   const kernel = livepatches.filter((l) => l.component === 'kernel');
   const sets = [...new Set(kernel.map((l) => l.replaceSet))];
-  const bases = (set: number) => new Set(kernel.filter((l) => l.replaceSet === set).map((l) => l.baseBuildId)).size;
+  const bases = (set: number) =>
+    new Set(kernel.filter((l) => l.replaceSet === set).map((l) => l.baseBuildId)).size;
   const set = sets.sort((a, b) => bases(b) - bases(a) || a - b)[0];
   if (set === undefined) return undefined;
   const to = kernel

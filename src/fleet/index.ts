@@ -53,5 +53,5 @@ export {
   repositoryFiles,
   withFetchedFiles,
 } from './repository.js';
-export { type FleetSummary, type SummaryHost, summarize } from './summary.js';
 export * from './rollout/index.js';
+export { type FleetSummary, type SummaryHost, summarize } from './summary.js';

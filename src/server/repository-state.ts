@@ -120,7 +120,9 @@ export class RepositoryState {
         assessed.push({
           hostId,
           seq: report.seq,
-          ...(this.assessor === undefined ? next.assess(report, time) : await this.assessor(hostId, report, time)),
+          ...(this.assessor === undefined
+            ? next.assess(report, time)
+            : await this.assessor(hostId, report, time)),
         });
       await this.store.saveAssessments(assessed);
       hosts += page.length;

@@ -54,7 +54,11 @@ const rolloutRoute = <B>(r: RolloutRoute<B>): RolloutRoute<unknown> => r as unkn
 
 /** Who did it, for the audit log: the admin token's id. */
 export const who = (principal: Principal | undefined): string =>
-  principal?.kind === 'role' ? principal.tokenId : principal?.kind === 'host' ? `host:${principal.hostId}` : 'none';
+  principal?.kind === 'role'
+    ? principal.tokenId
+    : principal?.kind === 'host'
+      ? `host:${principal.hostId}`
+      : 'none';
 
 const auditQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 
@@ -68,7 +72,8 @@ const action = (name: RolloutAction, summary: string) =>
       ok: 'the rollout, as `GET /v1/rollouts/{id}` shows it',
       errors: { 404: 'no such rollout', 409: 'the rollout is in a state that does not allow it' },
     },
-    handle: async (deps, { param, now, principal }) => ok(await deps.rollouts.act(param, name, who(principal), now)),
+    handle: async (deps, { param, now, principal }) =>
+      ok(await deps.rollouts.act(param, name, who(principal), now)),
   });
 
 export const rolloutRoutes: ReadonlyArray<RolloutRoute<unknown>> = [
@@ -94,7 +99,10 @@ export const rolloutRoutes: ReadonlyArray<RolloutRoute<unknown>> = [
     method: 'GET',
     path: '/v1/rollouts',
     access: 'read',
-    doc: { summary: 'every rollout, newest first', ok: '`{"rollouts": [...]}`, each as `GET /v1/rollouts/{id}`' },
+    doc: {
+      summary: 'every rollout, newest first',
+      ok: '`{"rollouts": [...]}`, each as `GET /v1/rollouts/{id}`',
+    },
     handle: async (deps, { now }) => ok({ rollouts: await deps.rollouts.list(now) }),
   }),
   rolloutRoute({
@@ -111,20 +119,27 @@ export const rolloutRoutes: ReadonlyArray<RolloutRoute<unknown>> = [
   action('pause', 'pause a running rollout: no wave opens until it resumes'),
   action('resume', 'resume a halted or paused rollout; a halt is resumed by acknowledging its failures'),
   action('abort', 'abort a rollout: no wave opens again; hosts keep what they run'),
-  action('rollback', "roll a rollout back: every host of its opened waves is planned back to the version it ran before"),
+  action(
+    'rollback',
+    'roll a rollout back: every host of its opened waves is planned back to the version it ran before',
+  ),
   rolloutRoute<PinSpec>({
     method: 'PUT',
     path: '/v1/pins',
     access: 'admin',
     body: pinSchema,
     doc: { summary: 'pin a host or a label to a version of a component and replace set', ok: 'the pin' },
-    handle: async (deps, { body, now, principal }) => ok(await deps.rollouts.putPin(body, who(principal), now)),
+    handle: async (deps, { body, now, principal }) =>
+      ok(await deps.rollouts.putPin(body, who(principal), now)),
   }),
   rolloutRoute({
     method: 'GET',
     path: '/v1/pins',
     access: 'read',
-    doc: { summary: 'every pin', ok: '`{"pins": [{"target": {"host"} | {"label"}, "component", "replaceSet", "to", "createdAt", "createdBy"}]}`' },
+    doc: {
+      summary: 'every pin',
+      ok: '`{"pins": [{"target": {"host"} | {"label"}, "component", "replaceSet", "to", "createdAt", "createdBy"}]}`',
+    },
     handle: async (deps) => ok({ pins: await deps.store.listPins() }),
   }),
   rolloutRoute<PinKey | undefined>({
@@ -144,7 +159,11 @@ export const rolloutRoutes: ReadonlyArray<RolloutRoute<unknown>> = [
       if (key === undefined) {
         const parsed = pinKeySchema.safeParse(Object.fromEntries(query));
         if (!parsed.success)
-          throw new HttpError(400, parsed.error.issues[0]?.message ?? 'invalid', parsed.error.issues[0]?.path.join('.'));
+          throw new HttpError(
+            400,
+            parsed.error.issues[0]?.message ?? 'invalid',
+            parsed.error.issues[0]?.path.join('.'),
+          );
         key = parsed.data;
       }
       if (!(await deps.rollouts.deletePin(key))) throw new HttpError(404, 'no such pin');

@@ -73,7 +73,8 @@ export class RolloutService {
     if (facts === undefined) return plain;
     const memberships: Membership[] = [...facts.memberships];
     for (const rollout of this.active()) {
-      if (memberships.some((m) => m.rolloutId === rollout.id) || rollout.outOfScope.includes(hostId)) continue;
+      if (memberships.some((m) => m.rolloutId === rollout.id) || rollout.outOfScope.includes(hostId))
+        continue;
       // a host that reports for the first time since the rollout started takes its place now
       const placed = placeHost(
         rollout,
@@ -87,7 +88,10 @@ export class RolloutService {
     }
     const gates = gatesFor({ id: hostId, labels: facts.labels }, this.rollouts, memberships, this.pins);
     if (gates.length === 0) return plain;
-    return { evaluation: plain.evaluation, plan: gatedPlan(report.status, report.buildId, loaded.index, time, gates) };
+    return {
+      evaluation: plain.evaluation,
+      plan: gatedPlan(report.status, report.buildId, loaded.index, time, gates),
+    };
   }
 
   /** What a stored report tells each active rollout of the host: applied, plan given, rebooted. */
@@ -150,7 +154,11 @@ export class RolloutService {
       after = page[page.length - 1]!.hostId;
     }
     if (members.length === 0 && outOfScope.length > 0 && !this.published(to, spec))
-      throw new HttpError(422, `the repository publishes no livepatch ${to} of ${spec.component} in replace set ${spec.replaceSet}`, 'to');
+      throw new HttpError(
+        422,
+        `the repository publishes no livepatch ${to} of ${spec.component} in replace set ${spec.replaceSet}`,
+        'to',
+      );
     const rollout = { ...rollout0, outOfScope };
     if ((await this.store.createRollout(rollout, members)) === 'conflict')
       throw new HttpError(
@@ -176,13 +184,20 @@ export class RolloutService {
   async step(id: string, now: number): Promise<Rollout | undefined> {
     let rollout = await this.store.rollout(id);
     let moved = false;
-    for (let round = 0; rollout !== undefined && rollout.state === 'running' && round <= rollout.waves.length; round++) {
+    for (
+      let round = 0;
+      rollout !== undefined && rollout.state === 'running' && round <= rollout.waves.length;
+      round++
+    ) {
       const current = rollout.waves.findIndex((w) => w.state !== 'done');
       const loaded = [current, current + 1].filter((i) => i >= 0 && i < rollout!.waves.length);
       const hosts = await this.store.rolloutHosts(id, loaded);
       const advanced = advanceRollout(rollout, hosts, now, new Set(loaded));
-      for (const { hostId, failure } of advanced.failures) await this.store.updateRolloutHost(id, hostId, { failure });
-      const changed = JSON.stringify({ ...advanced.rollout, updatedAt: 0 }) !== JSON.stringify({ ...rollout, updatedAt: 0 });
+      for (const { hostId, failure } of advanced.failures)
+        await this.store.updateRolloutHost(id, hostId, { failure });
+      const changed =
+        JSON.stringify({ ...advanced.rollout, updatedAt: 0 }) !==
+        JSON.stringify({ ...rollout, updatedAt: 0 });
       if (!changed) break;
       moved = true;
       await this.store.saveRollout(advanced.rollout);
@@ -254,9 +269,14 @@ export class RolloutService {
    */
   async tick(now: () => number): Promise<void> {
     await this.reload();
-    for (const rollout of this.rollouts.filter((r) => r.state === 'running')) await this.step(rollout.id, now());
+    for (const rollout of this.rollouts.filter((r) => r.state === 'running'))
+      await this.step(rollout.id, now());
     const days = this.options.expiryDays;
-    if (days !== undefined && this.webhooks.enabled && now() - this.lastExpiryCheck >= (this.options.expiryCheckMs ?? 60_000)) {
+    if (
+      days !== undefined &&
+      this.webhooks.enabled &&
+      now() - this.lastExpiryCheck >= (this.options.expiryCheckMs ?? 60_000)
+    ) {
       this.lastExpiryCheck = now();
       await this.expiryNotices(days, now());
     }
@@ -265,14 +285,23 @@ export class RolloutService {
 
   /** A webhook per build whose coverage ends within `days`, once per build and end date. */
   private async expiryNotices(days: number, now: number): Promise<void> {
-    const builds = buildsOf(await this.store.summaryHosts(now), this.repository().index, { now, expiryWindowDays: days });
+    const builds = buildsOf(await this.store.summaryHosts(now), this.repository().index, {
+      now,
+      expiryWindowDays: days,
+    });
     const horizon = now + days * 86_400_000;
     for (const build of builds) {
       if (build.expires === null || build.hosts === 0 || Date.parse(build.expires) > horizon) continue;
       await this.webhooks.notify(
         eventId('expiry', build.buildId ?? '', build.expires),
         'coverage.ending',
-        { buildId: build.buildId, release: build.release, hosts: build.hosts, expires: build.expires, withinDays: days },
+        {
+          buildId: build.buildId,
+          release: build.release,
+          hosts: build.hosts,
+          expires: build.expires,
+          withinDays: days,
+        },
         now,
       );
     }

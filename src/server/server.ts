@@ -214,7 +214,11 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** The request handler: route, authorize (before the body is read), read and validate, answer, log. */
-export function fleetHandler(options: FleetServerOptions, repository: RepositoryState, rollouts: RolloutService) {
+export function fleetHandler(
+  options: FleetServerOptions,
+  repository: RepositoryState,
+  rollouts: RolloutService,
+) {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
@@ -304,7 +308,10 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
       let body: unknown;
       if (match.route.body !== undefined) {
         const raw = await readBody(req, limit);
-        body = raw.length === 0 && match.route.optionalBody === true ? undefined : validate(match.route.body, parseJson(raw));
+        body =
+          raw.length === 0 && match.route.optionalBody === true
+            ? undefined
+            : validate(match.route.body, parseJson(raw));
       }
       if (options.validateOnly === true && match.route.path === '/v1/hosts/{id}/report') {
         answer(200, { validated: true });

@@ -49,7 +49,8 @@ export class Webhooks {
     if (this.options === undefined) return;
     const body = JSON.stringify({ id, kind, at: new Date(now).toISOString(), ...payload });
     const due = (this.options.clock ?? Date.now)();
-    for (const url of this.options.urls) await this.store.addDelivery({ eventId: id, url, kind, body, now: due });
+    for (const url of this.options.urls)
+      await this.store.addDelivery({ eventId: id, url, kind, body, now: due });
   }
 
   async pump(): Promise<void> {
@@ -78,7 +79,8 @@ export class Webhooks {
         } catch (e) {
           error = e instanceof Error ? e.message : String(e);
         }
-        if (error === undefined) await this.store.markDelivery(d.eventId, d.url, { delivered: true, at: now() });
+        if (error === undefined)
+          await this.store.markDelivery(d.eventId, d.url, { delivered: true, at: now() });
         else
           await this.store.markDelivery(d.eventId, d.url, {
             delivered: false,

@@ -195,11 +195,23 @@ export interface RolloutStore {
   putPin(pin: Pin): Promise<void>;
   listPins(): Promise<Pin[]>;
   deletePin(key: PinKey): Promise<boolean>;
-  addAudit(entry: { at: number; who: string; action: string; target: string; detail: Record<string, unknown> }): Promise<void>;
+  addAudit(entry: {
+    at: number;
+    who: string;
+    action: string;
+    target: string;
+    detail: Record<string, unknown>;
+  }): Promise<void>;
   /** the newest `limit` entries, newest first */
   listAudit(limit: number): Promise<AuditEntry[]>;
   /** queues a delivery of an event to a URL; false when that event was queued for it before (once-only) */
-  addDelivery(delivery: { eventId: string; url: string; kind: string; body: string; now: number }): Promise<boolean>;
+  addDelivery(delivery: {
+    eventId: string;
+    url: string;
+    kind: string;
+    body: string;
+    now: number;
+  }): Promise<boolean>;
   /** deliveries not yet made whose next try is due */
   dueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
   markDelivery(

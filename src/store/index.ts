@@ -15,8 +15,8 @@ export type {
   HostRow,
   Principal,
   ReportRecord,
-  RolloutStore,
   Role,
+  RolloutStore,
   TokenInfo,
   WebhookDelivery,
 } from './fleet-store.js';

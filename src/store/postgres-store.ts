@@ -23,6 +23,7 @@ import type {
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
   HOST_COLUMNS,
   type HostColumns,
@@ -32,7 +33,6 @@ import {
   secretInfoOf,
   summaryHostOf,
 } from './rows.js';
-import { RolloutSql, type SqlConn } from './rollout-sql.js';
 
 /**
  * The advisory lock that orders migrations between servers sharing one database:
@@ -214,7 +214,9 @@ class PostgresStore extends RolloutSql implements FleetStore {
       ])
     ).rows[0];
     if (api !== undefined)
-      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role, tokenId: parts.id } : undefined;
+      return secretMatches(parts.secret, api.hash)
+        ? { kind: 'role', role: api.role, tokenId: parts.id }
+        : undefined;
     const host = (
       await this.pool.query<{ token_hash: Buffer }>('SELECT token_hash FROM hosts WHERE id = $1', [parts.id])
     ).rows[0];

@@ -58,7 +58,14 @@ export class RolloutSql implements RolloutStore {
       if (active.length > 0) return 'conflict';
       await c.run(
         'INSERT INTO rollouts (id, component, replace_set, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)',
-        [rollout.id, rollout.component, rollout.replaceSet, rollout.state, rollout.createdAt, JSON.stringify(rollout)],
+        [
+          rollout.id,
+          rollout.component,
+          rollout.replaceSet,
+          rollout.state,
+          rollout.createdAt,
+          JSON.stringify(rollout),
+        ],
       );
       for (let i = 0; i < hosts.length; i += BATCH) {
         const slice = hosts.slice(i, i + BATCH);
@@ -82,7 +89,10 @@ export class RolloutSql implements RolloutStore {
   }
 
   async listRollouts(): Promise<Rollout[]> {
-    const rows = await this.#conn.all<{ doc: string }>('SELECT doc FROM rollouts ORDER BY created_at DESC, id', []);
+    const rows = await this.#conn.all<{ doc: string }>(
+      'SELECT doc FROM rollouts ORDER BY created_at DESC, id',
+      [],
+    );
     return rows.map((r) => JSON.parse(r.doc) as Rollout);
   }
 
@@ -101,10 +111,10 @@ export class RolloutSql implements RolloutStore {
   }
 
   async rolloutHost(id: string, hostId: string): Promise<RolloutHost | undefined> {
-    const rows = await this.#conn.all<RolloutHostColumns>(`${HOST_SELECT} WHERE rh.rollout_id = ? AND rh.host_id = ?`, [
-      id,
-      hostId,
-    ]);
+    const rows = await this.#conn.all<RolloutHostColumns>(
+      `${HOST_SELECT} WHERE rh.rollout_id = ? AND rh.host_id = ?`,
+      [id, hostId],
+    );
     return rows[0] === undefined ? undefined : rolloutHostOf(rows[0]);
   }
 
@@ -155,13 +165,19 @@ export class RolloutSql implements RolloutStore {
   }
 
   async acknowledgeFailures(id: string): Promise<void> {
-    await this.#conn.run('UPDATE rollout_hosts SET acknowledged = 1 WHERE rollout_id = ? AND failed_at IS NOT NULL', [
-      id,
-    ]);
+    await this.#conn.run(
+      'UPDATE rollout_hosts SET acknowledged = 1 WHERE rollout_id = ? AND failed_at IS NOT NULL',
+      [id],
+    );
   }
 
   async rolloutCandidates(after: string | null, limit: number): Promise<Candidate[]> {
-    const rows = await this.#conn.all<{ id: string; labels: string; build_id: string | null; report: string }>(
+    const rows = await this.#conn.all<{
+      id: string;
+      labels: string;
+      build_id: string | null;
+      report: string;
+    }>(
       'SELECT id, labels, build_id, report FROM hosts WHERE report IS NOT NULL AND id > ? ORDER BY id LIMIT ?',
       [after ?? '', limit],
     );
@@ -231,10 +247,13 @@ export class RolloutSql implements RolloutStore {
   }
 
   async listAudit(limit: number): Promise<AuditEntry[]> {
-    const rows = await this.#conn.all<{ at: number; who: string; action: string; target: string; detail: string }>(
-      'SELECT at, who, action, target, detail FROM audit_log ORDER BY at DESC LIMIT ?',
-      [limit],
-    );
+    const rows = await this.#conn.all<{
+      at: number;
+      who: string;
+      action: string;
+      target: string;
+      detail: string;
+    }>('SELECT at, who, action, target, detail FROM audit_log ORDER BY at DESC LIMIT ?', [limit]);
     return rows.map((r) => ({
       at: new Date(Number(r.at)).toISOString(),
       who: r.who,
@@ -244,7 +263,13 @@ export class RolloutSql implements RolloutStore {
     }));
   }
 
-  async addDelivery(d: { eventId: string; url: string; kind: string; body: string; now: number }): Promise<boolean> {
+  async addDelivery(d: {
+    eventId: string;
+    url: string;
+    kind: string;
+    body: string;
+    now: number;
+  }): Promise<boolean> {
     return (
       (await this.#conn.run(
         `INSERT INTO webhook_deliveries (event_id, url, kind, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -255,12 +280,24 @@ export class RolloutSql implements RolloutStore {
   }
 
   async dueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]> {
-    const rows = await this.#conn.all<{ event_id: string; url: string; kind: string; body: string; attempts: number }>(
+    const rows = await this.#conn.all<{
+      event_id: string;
+      url: string;
+      kind: string;
+      body: string;
+      attempts: number;
+    }>(
       `SELECT event_id, url, kind, body, attempts FROM webhook_deliveries
        WHERE delivered_at IS NULL AND next_at <= ? ORDER BY next_at LIMIT ?`,
       [now, limit],
     );
-    return rows.map((r) => ({ eventId: r.event_id, url: r.url, kind: r.kind, body: r.body, attempts: Number(r.attempts) }));
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      url: r.url,
+      kind: r.kind,
+      body: r.body,
+      attempts: Number(r.attempts),
+    }));
   }
 
   async markDelivery(

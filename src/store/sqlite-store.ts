@@ -23,6 +23,7 @@ import type {
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
   HOST_COLUMNS,
   type HostColumns,
@@ -32,7 +33,6 @@ import {
   secretInfoOf,
   summaryHostOf,
 } from './rows.js';
-import { RolloutSql, type SqlConn } from './rollout-sql.js';
 
 /** Opens (and migrates) the SQLite fleet database at `path`, in WAL mode. */
 export function openSqliteStore(path: string): FleetStore {
@@ -158,7 +158,9 @@ class SqliteStore extends RolloutSql implements FleetStore {
       | { role: Role; hash: Buffer }
       | undefined;
     if (api !== undefined)
-      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role, tokenId: parts.id } : undefined;
+      return secretMatches(parts.secret, api.hash)
+        ? { kind: 'role', role: api.role, tokenId: parts.id }
+        : undefined;
     const host = this.sql('SELECT token_hash FROM hosts WHERE id = ?').get(parts.id) as
       | { token_hash: Buffer }
       | undefined;

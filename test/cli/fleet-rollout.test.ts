@@ -37,7 +37,12 @@ beforeAll(async () => {
   writeFileSync(adminFile, await store.createToken('admin'));
   writeFileSync(viewerFile, await store.createToken('viewer'));
   const secret = await store.createEnrollSecret({ labels: ['canary:yes'] });
-  const enrolled = await store.enroll({ secret, machineId: 'c'.repeat(32), hostname: 'canary', now: Date.now() });
+  const enrolled = await store.enroll({
+    secret,
+    machineId: 'c'.repeat(32),
+    hostname: 'canary',
+    now: Date.now(),
+  });
   if (enrolled.kind !== 'enrolled') throw new Error('not enrolled');
   hostId = enrolled.id;
   await fetch(`${server.url}/v1/hosts/${hostId}/report`, {
@@ -57,12 +62,18 @@ const flags = (token = adminFile) => ['--server', server.url, '--token', token];
 describe('klpm fleet rollout', () => {
   it('a bad rollout.json is exit 2 naming the line and field, and nothing is sent', async () => {
     const file = join(dir, 'bad.json');
-    const text = JSON.stringify({ ...rollout, waves: [{ ...rollout.waves[0], soak: 'ten minutes' }] }, null, 2);
+    const text = JSON.stringify(
+      { ...rollout, waves: [{ ...rollout.waves[0], soak: 'ten minutes' }] },
+      null,
+      2,
+    );
     writeFileSync(file, text);
     const line = text.split('\n').findIndex((l) => l.includes('"soak"')) + 1;
     const run = await runCli(['fleet', 'rollout', 'start', '--file', file, ...flags()]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(new RegExp(`^klpm: .*bad\\.json: ${line}:\\d+ waves\\[0\\]\\.soak: a duration is`));
+    expect(run.stderr).toMatch(
+      new RegExp(`^klpm: .*bad\\.json: ${line}:\\d+ waves\\[0\\]\\.soak: a duration is`),
+    );
     expect(run.stderr.split('\n')).toHaveLength(2);
     expect(await store.listRollouts()).toEqual([]);
   });
@@ -104,7 +115,9 @@ describe('klpm fleet rollout', () => {
     const list = await runCli(['fleet', 'pin', 'list', ...flags(viewerFile), '--json']);
     expect(JSON.parse(list.stdout).pins).toHaveLength(1);
     expect((await runCli(['fleet', 'pin', 'set', '--to', 'x', ...flags()])).code).toBe(2);
-    expect((await runCli(['fleet', 'pin', 'delete', '--host', hostId, ...flags()])).stdout).toBe('pin removed\n');
+    expect((await runCli(['fleet', 'pin', 'delete', '--host', hostId, ...flags()])).stdout).toBe(
+      'pin removed\n',
+    );
     expect((await runCli(['fleet', 'pin', 'delete', '--host', hostId, ...flags()])).code).toBe(2);
   });
 });

@@ -9,10 +9,10 @@ import {
   hostPercentile,
   newRollout,
   placeHost,
-  reportChange,
   type Rollout,
   type RolloutHost,
   type RolloutSpec,
+  reportChange,
   rolloutSpecSchema,
   waveOf,
 } from '../../src/fleet/index.js';
@@ -22,8 +22,17 @@ const T0 = Date.parse('2026-11-22T00:00:00Z');
 const MIN = 60_000;
 const time = { now: T0, expiryWindowDays: 30 };
 
-const spec = (waves: RolloutSpec['waves']): RolloutSpec => ({ component: 'kernel', replaceSet: 0, to: '6.12.117-1.3', waves });
-const wave = (name: string, select: RolloutSpec['waves'][number]['select'], more: Partial<RolloutSpec['waves'][number]> = {}) => ({
+const spec = (waves: RolloutSpec['waves']): RolloutSpec => ({
+  component: 'kernel',
+  replaceSet: 0,
+  to: '6.12.117-1.3',
+  waves,
+});
+const wave = (
+  name: string,
+  select: RolloutSpec['waves'][number]['select'],
+  more: Partial<RolloutSpec['waves'][number]> = {},
+) => ({
   name,
   select,
   failureBudget: 0,
@@ -85,12 +94,32 @@ describe('RO-SCOPE and placing', () => {
   it('a host whose build has no livepatch at `to` is out of scope; one already on `to` is applied', () => {
     const rollout = started([wave('all', { percent: 100 })]);
     const index = rolloutIndex();
-    expect(placeHost(rollout, { hostId: 'o', labels: [], buildId: R_OTHER, status: statusWith(null, R_OTHER) }, index, T0)).toEqual({
+    expect(
+      placeHost(
+        rollout,
+        { hostId: 'o', labels: [], buildId: R_OTHER, status: statusWith(null, R_OTHER) },
+        index,
+        T0,
+      ),
+    ).toEqual({
       kind: 'out-of-scope',
     });
-    const fresh = placeHost(rollout, { hostId: 'a', labels: [], buildId: R_BUILD, status: statusWith('lp_1') }, index, T0);
-    expect(fresh).toMatchObject({ kind: 'member', host: { fromTo: '6.12.117-1.1', appliedAt: null, wave: 0 } });
-    const done = placeHost(rollout, { hostId: 'b', labels: [], buildId: R_BUILD, status: statusWith('lp_3') }, index, T0);
+    const fresh = placeHost(
+      rollout,
+      { hostId: 'a', labels: [], buildId: R_BUILD, status: statusWith('lp_1') },
+      index,
+      T0,
+    );
+    expect(fresh).toMatchObject({
+      kind: 'member',
+      host: { fromTo: '6.12.117-1.1', appliedAt: null, wave: 0 },
+    });
+    const done = placeHost(
+      rollout,
+      { hostId: 'b', labels: [], buildId: R_BUILD, status: statusWith('lp_3') },
+      index,
+      T0,
+    );
     expect(done).toMatchObject({ kind: 'member', host: { fromTo: '6.12.117-1.3', appliedAt: T0 } });
   });
 });
@@ -106,7 +135,9 @@ describe('RO-BUDGET', () => {
   it('the schema takes both forms and refuses others with the path', () => {
     const ok = rolloutSpecSchema.safeParse(spec([wave('a', { percent: 5 }, { failureBudget: '5%' })]));
     expect(ok.success).toBe(true);
-    const bad = rolloutSpecSchema.safeParse(spec([wave('a', { percent: 5 }, { failureBudget: 'five' as never })]));
+    const bad = rolloutSpecSchema.safeParse(
+      spec([wave('a', { percent: 5 }, { failureBudget: 'five' as never })]),
+    );
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['waves', 0, 'failureBudget']);
     const badSoak = rolloutSpecSchema.safeParse(spec([wave('a', { percent: 5 }, { soak: '10 minutes' })]));
@@ -117,17 +148,28 @@ describe('RO-BUDGET', () => {
 });
 
 describe('RO-WAVE, RO-HALT: advancing', () => {
-  const waves = [wave('canary', { label: 'canary:yes' }, { failureBudget: 0 }), wave('rest', { percent: 100 }, { failureBudget: '50%' })];
+  const waves = [
+    wave('canary', { label: 'canary:yes' }, { failureBudget: 0 }),
+    wave('rest', { percent: 100 }, { failureBudget: '50%' }),
+  ];
 
   it('opens the first wave, then the next once every host applied and the soak passed', () => {
     const r0 = started(waves);
     const a = advanceRollout(r0, [host('c1', 0), host('h1', 1)], T0);
     expect(a.rollout.waves.map((w) => w.state)).toEqual(['open', 'pending']);
     // applied, soak not over
-    const b = advanceRollout(a.rollout, [host('c1', 0, { appliedAt: T0 + MIN }), host('h1', 1)], T0 + 5 * MIN);
+    const b = advanceRollout(
+      a.rollout,
+      [host('c1', 0, { appliedAt: T0 + MIN }), host('h1', 1)],
+      T0 + 5 * MIN,
+    );
     expect(b.rollout.waves.map((w) => w.state)).toEqual(['soaking', 'pending']);
     // 10 minutes after the last apply: done, and the next wave opens in the same step
-    const c = advanceRollout(b.rollout, [host('c1', 0, { appliedAt: T0 + MIN }), host('h1', 1)], T0 + 11 * MIN);
+    const c = advanceRollout(
+      b.rollout,
+      [host('c1', 0, { appliedAt: T0 + MIN }), host('h1', 1)],
+      T0 + 11 * MIN,
+    );
     expect(c.rollout.waves.map((w) => w.state)).toEqual(['done', 'open']);
     expect(c.rollout.waves[1]!.openedAt).toBe(T0 + 11 * MIN);
     const d = advanceRollout(
@@ -144,7 +186,9 @@ describe('RO-WAVE, RO-HALT: advancing', () => {
     const a = advanceRollout(started(three), [host('c1', 0, { appliedAt: T0 })], T0 + 20 * MIN, new Set([0]));
     expect(a.rollout.waves.map((w) => w.state)).toEqual(['done', 'open', 'pending']);
     // without `loaded` the same hosts mean the later waves are empty: all done
-    expect(advanceRollout(started(three), [host('c1', 0, { appliedAt: T0 })], T0 + 20 * MIN).rollout.state).toBe('done');
+    expect(
+      advanceRollout(started(three), [host('c1', 0, { appliedAt: T0 })], T0 + 20 * MIN).rollout.state,
+    ).toBe('done');
   });
 
   it('an empty wave completes at once', () => {
@@ -163,12 +207,17 @@ describe('RO-WAVE, RO-HALT: advancing', () => {
     // a halted rollout does not move
     expect(advanceRollout(b.rollout, [failed], T0 + 100 * MIN).rollout).toBe(b.rollout);
     // 50% of 4 hosts = 2 may fail
-    const r = { ...started(waves), waves: [{ ...started(waves).waves[0]!, state: 'done' as const }, started(waves).waves[1]!] };
+    const r = {
+      ...started(waves),
+      waves: [{ ...started(waves).waves[0]!, state: 'done' as const }, started(waves).waves[1]!],
+    };
     const hosts = ['h1', 'h2', 'h3', 'h4'].map((id, i) =>
       host(id, 1, i < 2 ? { failure: { at: T0, reason: 'x' } } : { appliedAt: T0 }),
     );
     expect(advanceRollout(r, hosts, T0).rollout.state).toBe('running');
-    const three = hosts.map((h, i) => (i === 2 ? { ...h, appliedAt: null, failure: { at: T0, reason: 'y' } } : h));
+    const three = hosts.map((h, i) =>
+      i === 2 ? { ...h, appliedAt: null, failure: { at: T0, reason: 'y' } } : h,
+    );
     expect(advanceRollout(r, three, T0).rollout.state).toBe('halted');
   });
 
@@ -177,7 +226,10 @@ describe('RO-WAVE, RO-HALT: advancing', () => {
     const before = advanceRollout(a.rollout, [host('c1', 0)], T0 + 59 * MIN);
     expect(before.failures).toEqual([]);
     const after = advanceRollout(a.rollout, [host('c1', 0)], T0 + 60 * MIN);
-    expect(after.failures[0]).toMatchObject({ hostId: 'c1', failure: { reason: expect.stringContaining('deadline') } });
+    expect(after.failures[0]).toMatchObject({
+      hostId: 'c1',
+      failure: { reason: expect.stringContaining('deadline') },
+    });
     expect(after.rollout.state).toBe('halted');
     const silent = advanceRollout(
       a.rollout,
@@ -186,7 +238,11 @@ describe('RO-WAVE, RO-HALT: advancing', () => {
     );
     expect(silent.failures[0]?.failure.reason).toBe('silent after its plan was given');
     // a host that reports keeps its place
-    const talking = advanceRollout(a.rollout, [host('c1', 0, { planGivenAt: T0, lastSeen: T0 + 2 * MIN, interval: 60 })], T0 + 3 * MIN);
+    const talking = advanceRollout(
+      a.rollout,
+      [host('c1', 0, { planGivenAt: T0, lastSeen: T0 + 2 * MIN, interval: 60 })],
+      T0 + 3 * MIN,
+    );
     expect(talking.failures).toEqual([]);
   });
 
@@ -197,17 +253,28 @@ describe('RO-WAVE, RO-HALT: advancing', () => {
     // an acknowledged failure no longer counts: the wave completes
     const r = started(waves);
     const ack = host('c1', 0, { failure: { at: T0, reason: 'x' }, acknowledged: true });
-    expect(advanceRollout({ ...r, waves: [{ ...r.waves[0]!, state: 'open', openedAt: T0 }, r.waves[1]!] }, [ack], T0 + 20 * MIN).rollout.waves[0]!.state).toBe('done');
+    expect(
+      advanceRollout(
+        { ...r, waves: [{ ...r.waves[0]!, state: 'open', openedAt: T0 }, r.waves[1]!] },
+        [ack],
+        T0 + 20 * MIN,
+      ).rollout.waves[0]!.state,
+    ).toBe('done');
     expect(actOnRollout(started(waves), 'resume', T0, 'tok')).toMatchObject({ ok: false });
     const paused = actOnRollout(started(waves), 'pause', T0, 'tok');
     expect(paused).toMatchObject({ ok: true, rollout: { state: 'paused' } });
     if (paused.ok) expect(advanceRollout(paused.rollout, [], T0).rollout.waves[0]!.state).toBe('pending');
-    expect(actOnRollout(started(waves), 'abort', T0, 'tok')).toMatchObject({ ok: true, rollout: { state: 'aborted' } });
+    expect(actOnRollout(started(waves), 'abort', T0, 'tok')).toMatchObject({
+      ok: true,
+      rollout: { state: 'aborted' },
+    });
     expect(actOnRollout({ ...started(waves), state: 'aborted' }, 'rollback', T0, 'tok')).toMatchObject({
       ok: true,
       rollout: { state: 'rolled-back' },
     });
-    expect(actOnRollout({ ...started(waves), state: 'rolled-back' }, 'rollback', T0, 'tok')).toMatchObject({ ok: false });
+    expect(actOnRollout({ ...started(waves), state: 'rolled-back' }, 'rollback', T0, 'tok')).toMatchObject({
+      ok: false,
+    });
   });
 });
 
@@ -226,11 +293,20 @@ describe('RO-FAIL: what counts as a failure', () => {
     ...more,
   });
   it('a failed step, a reversed transition, a refused plan, a log unlike the prediction', () => {
-    expect(eventFailure(open, member, ev({ outcome: 'failed', step: { index: 1, op: 'load', patch: 'lp_3' }, reason: 'insmod: -22' }), T0)?.reason).toBe(
-      'apply failed at step 1 (load lp_3): insmod: -22',
+    expect(
+      eventFailure(
+        open,
+        member,
+        ev({ outcome: 'failed', step: { index: 1, op: 'load', patch: 'lp_3' }, reason: 'insmod: -22' }),
+        T0,
+      )?.reason,
+    ).toBe('apply failed at step 1 (load lp_3): insmod: -22');
+    expect(eventFailure(open, member, ev({ outcome: 'reversed', reason: 'stalled' }), T0)?.reason).toContain(
+      'reversed',
     );
-    expect(eventFailure(open, member, ev({ outcome: 'reversed', reason: 'stalled' }), T0)?.reason).toContain('reversed');
-    expect(eventFailure(open, member, ev({ outcome: 'refused', reason: 'sha256 differs' }), T0)?.reason).toContain('sha256 differs');
+    expect(
+      eventFailure(open, member, ev({ outcome: 'refused', reason: 'sha256 differs' }), T0)?.reason,
+    ).toContain('sha256 differs');
     expect(eventFailure(open, member, ev({ log: ['livepatch: failed to enable'] }), T0)?.reason).toBe(
       'the kernel log differs from the predicted one',
     );
@@ -242,13 +318,20 @@ describe('RO-FAIL: what counts as a failure', () => {
 
   it('a reboot into another build after the apply, within the soak; applied and plan given from a report', () => {
     const index = rolloutIndex();
-    const plan = gatedPlan(statusWith('lp_1'), R_BUILD, index, time, [{ replaceSet: 0, kind: 'at-most', to: '6.12.117-1.3', why: '' }]);
-    expect(reportChange(open, member, { buildId: R_BUILD, status: statusWith('lp_1') }, plan, index, T0)).toEqual({ planGivenAt: T0 });
-    expect(reportChange(open, member, { buildId: R_BUILD, status: statusWith('lp_3') }, plan, index, T0)).toMatchObject({ appliedAt: T0 });
+    const plan = gatedPlan(statusWith('lp_1'), R_BUILD, index, time, [
+      { replaceSet: 0, kind: 'at-most', to: '6.12.117-1.3', why: '' },
+    ]);
+    expect(
+      reportChange(open, member, { buildId: R_BUILD, status: statusWith('lp_1') }, plan, index, T0),
+    ).toEqual({ planGivenAt: T0 });
+    expect(
+      reportChange(open, member, { buildId: R_BUILD, status: statusWith('lp_3') }, plan, index, T0),
+    ).toMatchObject({ appliedAt: T0 });
     const applied = { ...member, appliedAt: T0 };
-    expect(reportChange(open, applied, { buildId: R_OTHER, status: statusWith(null, R_OTHER) }, plan, index, T0).failure?.reason).toBe(
-      `rebooted into build ${R_OTHER} within the soak`,
-    );
+    expect(
+      reportChange(open, applied, { buildId: R_OTHER, status: statusWith(null, R_OTHER) }, plan, index, T0)
+        .failure?.reason,
+    ).toBe(`rebooted into build ${R_OTHER} within the soak`);
   });
 });
 
@@ -265,35 +348,80 @@ describe('RO-GATE, RO-PIN: what a plan offers', () => {
   });
 
   it('before its wave opens a host gets the newest below the rollout version; after, the rollout version', () => {
-    const gates = gatesFor({ id: 'h', labels: [] }, [first], [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }], []);
+    const gates = gatesFor(
+      { id: 'h', labels: [] },
+      [first],
+      [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }],
+      [],
+    );
     expect(gates).toMatchObject([{ kind: 'below', to: '6.12.117-1.3' }]);
     const before = gatedPlan(statusWith('lp_1'), R_BUILD, index, time, gates);
     expect(toOf(before)).toEqual(['6.12.117-1.2']);
-    const open = gatesFor({ id: 'h', labels: [] }, [opened], [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }], []);
+    const open = gatesFor(
+      { id: 'h', labels: [] },
+      [opened],
+      [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }],
+      [],
+    );
     expect(toOf(gatedPlan(statusWith('lp_1'), R_BUILD, index, time, open))).toEqual(['6.12.117-1.3']);
   });
 
   it('RO-NO-DOWNGRADE: a host already past the bound is offered nothing', () => {
-    const gates = gatesFor({ id: 'h', labels: [] }, [first], [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.3' }], []);
+    const gates = gatesFor(
+      { id: 'h', labels: [] },
+      [first],
+      [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.3' }],
+      [],
+    );
     const plan = gatedPlan(statusWith('lp_3'), R_BUILD, index, time, gates);
     expect(plan.steps).toEqual([]);
   });
 
   it('a pin wins over the rollout: host pin first, then label pin', () => {
     const pins = [
-      { target: { label: 'site:a' }, component: 'kernel', replaceSet: 0, to: '6.12.117-1.1', createdAt: '', createdBy: '' },
-      { target: { host: 'h' }, component: 'kernel', replaceSet: 0, to: '6.12.117-1.2', createdAt: '', createdBy: '' },
+      {
+        target: { label: 'site:a' },
+        component: 'kernel',
+        replaceSet: 0,
+        to: '6.12.117-1.1',
+        createdAt: '',
+        createdBy: '',
+      },
+      {
+        target: { host: 'h' },
+        component: 'kernel',
+        replaceSet: 0,
+        to: '6.12.117-1.2',
+        createdAt: '',
+        createdBy: '',
+      },
     ];
     const m = [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }];
-    expect(gatesFor({ id: 'h', labels: ['site:a'] }, [opened], m, pins)).toMatchObject([{ kind: 'at-most', to: '6.12.117-1.2' }]);
-    expect(gatesFor({ id: 'g', labels: ['site:a'] }, [opened], m, pins)).toMatchObject([{ kind: 'at-most', to: '6.12.117-1.1' }]);
+    expect(gatesFor({ id: 'h', labels: ['site:a'] }, [opened], m, pins)).toMatchObject([
+      { kind: 'at-most', to: '6.12.117-1.2' },
+    ]);
+    expect(gatesFor({ id: 'g', labels: ['site:a'] }, [opened], m, pins)).toMatchObject([
+      { kind: 'at-most', to: '6.12.117-1.1' },
+    ]);
     const pinned = gatesFor({ id: 'h', labels: [] }, [], [], pins);
     expect(toOf(gatedPlan(statusWith(null), R_BUILD, index, time, pinned))).toEqual(['6.12.117-1.2']);
   });
 
   it('a done rollout gates nothing; a rolled-back one plans the host back to what it ran', () => {
-    expect(gatesFor({ id: 'h', labels: [] }, [{ ...opened, state: 'done' }], [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }], [])).toEqual([]);
-    const back = gatesFor({ id: 'h', labels: [] }, [{ ...opened, state: 'rolled-back' }], [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }], []);
+    expect(
+      gatesFor(
+        { id: 'h', labels: [] },
+        [{ ...opened, state: 'done' }],
+        [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }],
+        [],
+      ),
+    ).toEqual([]);
+    const back = gatesFor(
+      { id: 'h', labels: [] },
+      [{ ...opened, state: 'rolled-back' }],
+      [{ rolloutId: 'r1', wave: 1, fromTo: '6.12.117-1.1' }],
+      [],
+    );
     const plan = gatedPlan(statusWith('lp_3'), R_BUILD, index, time, back);
     expect(plan.request).toEqual({ type: 'rollback', to: '6.12.117-1.1' });
     expect(plan.steps.map((s) => s.op)).toContain('load');

@@ -1,6 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startFleetServer } from '../../src/server/index.js';
 import type { FleetStore } from '../../src/store/index.js';
@@ -146,19 +146,27 @@ describe('a rollout through the API', () => {
     const pin = { host: rest[0]!.id, component: 'kernel', replaceSet: 0, to: V2 };
     expect((await call('PUT', '/v1/pins', viewer, pin)).status).toBe(403);
     expect((await call('PUT', '/v1/pins', admin, pin)).status).toBe(200);
-    expect((await call('GET', '/v1/pins', viewer)).body.pins).toMatchObject([{ target: { host: rest[0]!.id }, to: V2 }]);
+    expect((await call('GET', '/v1/pins', viewer)).body.pins).toMatchObject([
+      { target: { host: rest[0]!.id }, to: V2 },
+    ]);
     expect(offered(await report(rest[0]!, 'lp_1'))).toBe(V2);
     expect(offered((await call('GET', `/v1/hosts/${rest[0]!.id}/plan`, viewer)).body)).toBe(V2);
     const key = `host=${rest[0]!.id}&component=kernel&replaceSet=0`;
     expect((await call('DELETE', `/v1/pins?${key}`, viewer)).status).toBe(403);
     expect((await call('DELETE', `/v1/pins?${key}`, admin)).status).toBe(200);
-    expect((await call('DELETE', '/v1/pins', admin, { host: rest[0]!.id, component: 'kernel', replaceSet: 0 })).status).toBe(404);
+    expect(
+      (await call('DELETE', '/v1/pins', admin, { host: rest[0]!.id, component: 'kernel', replaceSet: 0 }))
+        .status,
+    ).toBe(404);
     expect(offered(await report(rest[0]!, 'lp_1'))).toBe(V3);
   });
 
   it('a viewer may not start one; a bad body is 400 with the path; an admin starts it, a second is 409', async () => {
     expect((await call('POST', '/v1/rollouts', viewer, rolloutBody)).status).toBe(403);
-    const bad = await call('POST', '/v1/rollouts', admin, { ...rolloutBody, waves: [{ ...rolloutBody.waves[0], soak: 'soon' }] });
+    const bad = await call('POST', '/v1/rollouts', admin, {
+      ...rolloutBody,
+      waves: [{ ...rolloutBody.waves[0], soak: 'soon' }],
+    });
     expect(bad).toMatchObject({ status: 400, body: { path: 'waves.0.soak' } });
     const started = await call('POST', '/v1/rollouts', admin, rolloutBody);
     expect(started.status).toBe(200);
@@ -171,7 +179,9 @@ describe('a rollout through the API', () => {
       { name: 'canary', state: 'open', hosts: 1, applied: 0, failed: 0, pending: 1, failures: [] },
       { name: 'rest', state: 'pending', hosts: 8, applied: 0, failed: 0, pending: 8 },
     ]);
-    expect((await call('GET', '/v1/rollouts', viewer)).body.rollouts.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect(
+      (await call('GET', '/v1/rollouts', viewer)).body.rollouts.map((r: { id: string }) => r.id),
+    ).toEqual([id]);
   });
 
   it('the canary is offered the version, the others the newest before it', async () => {
@@ -181,7 +191,11 @@ describe('a rollout through the API', () => {
   });
 
   it('the canary failing halts the rollout, naming the host; the webhook comes signed, after a retry, once', async () => {
-    const ev = eventBody({ outcome: 'failed', step: { index: 0, op: 'load', patch: 'lp_3' }, reason: 'insmod: Invalid argument' });
+    const ev = eventBody({
+      outcome: 'failed',
+      step: { index: 0, op: 'load', patch: 'lp_3' },
+      reason: 'insmod: Invalid argument',
+    });
     expect((await call('POST', `/v1/hosts/${canary.id}/events`, canary.token, ev)).status).toBe(200);
     const view = (await call('GET', `/v1/rollouts/${id}`, viewer)).body;
     expect(view.state).toBe('halted');
@@ -242,17 +256,30 @@ describe('a rollout through the API', () => {
   });
 
   it('a build whose coverage ends within the window is announced once, signed', async () => {
-    await until(() => received.some((r) => JSON.parse(r.body).kind === 'coverage.ending' && r.status === 200));
+    await until(() =>
+      received.some((r) => JSON.parse(r.body).kind === 'coverage.ending' && r.status === 200),
+    );
     await new Promise((r) => setTimeout(r, 200));
     const ending = received.filter((r) => JSON.parse(r.body).kind === 'coverage.ending');
     expect(ending.map((r) => r.status)).toEqual([500, 200]);
-    expect(JSON.parse(ending[1]!.body)).toMatchObject({ buildId: R_BUILD, expires: '2026-12-20', withinDays: 60 });
-    expect(ending[1]!.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(ending[1]!.body).digest('hex')}`);
+    expect(JSON.parse(ending[1]!.body)).toMatchObject({
+      buildId: R_BUILD,
+      expires: '2026-12-20',
+      withinDays: 60,
+    });
+    expect(ending[1]!.signature).toBe(
+      `sha256=${createHmac('sha256', SECRET).update(ending[1]!.body).digest('hex')}`,
+    );
   });
 
   it('the audit log has every admin change with who and when; a viewer may not read it', async () => {
     expect((await call('GET', '/v1/audit', viewer)).status).toBe(403);
-    const entries = (await call('GET', '/v1/audit', admin)).body.entries as Array<{ who: string; action: string; target: string; at: string }>;
+    const entries = (await call('GET', '/v1/audit', admin)).body.entries as Array<{
+      who: string;
+      action: string;
+      target: string;
+      at: string;
+    }>;
     const adminId = admin.split('.')[0];
     const actions = entries.map((e) => e.action).reverse();
     expect(actions).toEqual([

@@ -34,8 +34,16 @@ export function rolloutRepositoryJson(): string {
     version: 1,
     updates: [
       { id: 'U-1', issued: '2026-11-01', livepatches: [lp('lp_1', '6.12.117-1.1', R_BUILD)] },
-      { id: 'U-2', issued: '2026-11-02', livepatches: [lp('lp_2', '6.12.117-1.2', R_BUILD), lp('lp_2o', '6.12.117-1.2', R_OTHER)] },
-      { id: 'U-3', issued: '2026-11-03', livepatches: [lp('lp_3', '6.12.117-1.3', R_BUILD, { expires: '2026-12-20' })] },
+      {
+        id: 'U-2',
+        issued: '2026-11-02',
+        livepatches: [lp('lp_2', '6.12.117-1.2', R_BUILD), lp('lp_2o', '6.12.117-1.2', R_OTHER)],
+      },
+      {
+        id: 'U-3',
+        issued: '2026-11-03',
+        livepatches: [lp('lp_3', '6.12.117-1.3', R_BUILD, { expires: '2026-12-20' })],
+      },
     ],
   });
 }

@@ -20,7 +20,8 @@ function pinTarget(opts: PinOptions) {
     throw new UsageError('name exactly one of --host ID and --label k:v');
   if (opts.label !== undefined && !labelSchema.safeParse(opts.label).success)
     throw new UsageError(`--label '${opts.label}' is not k:v, such as site:ams1`);
-  if (!/^\d{1,9}$/.test(opts.replaceSet)) throw new UsageError(`--replace-set '${opts.replaceSet}' is not a number`);
+  if (!/^\d{1,9}$/.test(opts.replaceSet))
+    throw new UsageError(`--replace-set '${opts.replaceSet}' is not a number`);
   return {
     ...(opts.host === undefined ? { label: opts.label! } : { host: opts.host }),
     component: opts.component,
@@ -46,24 +47,32 @@ const render = (p: Pin) =>
 
 /** klpm fleet pin set --host ID|--label k:v --to V: PUT /v1/pins. */
 export const fleetPinSetCommand: CommandFactory = (ctx, setExit) =>
-  common(targeted(new Command('set').description('pin a host or label to a livepatch version (PUT /v1/pins)')), 'admin')
+  common(
+    targeted(new Command('set').description('pin a host or label to a livepatch version (PUT /v1/pins)')),
+    'admin',
+  )
     .requiredOption('--to <version>', 'the version the hosts stay on')
     .action(async (opts: PinOptions & { to: string }) =>
       withFleetErrors(ctx, setExit, async () => {
-        const pin = (await fleetCall(opts.server, opts.token, 'PUT', 'v1/pins', { ...pinTarget(opts), to: opts.to })) as Pin;
+        const pin = (await fleetCall(opts.server, opts.token, 'PUT', 'v1/pins', {
+          ...pinTarget(opts),
+          to: opts.to,
+        })) as Pin;
         ctx.stdout(opts.json ? `${JSON.stringify(pin, null, 2)}\n` : `${render(pin)}\n`);
       }),
     );
 
 /** klpm fleet pin list: GET /v1/pins. */
 export const fleetPinListCommand: CommandFactory = (ctx, setExit) =>
-  common(new Command('list').description('list the pins of a fleet server (GET /v1/pins)'), 'admin or viewer').action(
-    async (opts: { server: string; token: string; json?: boolean }) =>
-      withFleetErrors(ctx, setExit, async () => {
-        const answer = (await fleetGet(opts.server, opts.token, 'v1/pins')) as { pins: Pin[] };
-        if (opts.json) return ctx.stdout(`${JSON.stringify(answer, null, 2)}\n`);
-        ctx.stdout(answer.pins.length === 0 ? 'no pins\n' : `${answer.pins.map(render).join('\n')}\n`);
-      }),
+  common(
+    new Command('list').description('list the pins of a fleet server (GET /v1/pins)'),
+    'admin or viewer',
+  ).action(async (opts: { server: string; token: string; json?: boolean }) =>
+    withFleetErrors(ctx, setExit, async () => {
+      const answer = (await fleetGet(opts.server, opts.token, 'v1/pins')) as { pins: Pin[] };
+      if (opts.json) return ctx.stdout(`${JSON.stringify(answer, null, 2)}\n`);
+      ctx.stdout(answer.pins.length === 0 ? 'no pins\n' : `${answer.pins.map(render).join('\n')}\n`);
+    }),
   );
 
 /** klpm fleet pin delete --host ID|--label k:v: DELETE /v1/pins. */

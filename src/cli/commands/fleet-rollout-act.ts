@@ -25,7 +25,12 @@ const actionCommand =
       .action(async (id: string, opts: { server: string; token: string; json?: boolean }) =>
         withFleetErrors(ctx, setExit, async () => {
           if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new UsageError(`'${id}' is not a rollout id`);
-          const view = (await fleetCall(opts.server, opts.token, 'POST', `v1/rollouts/${id}/${action}`)) as RolloutView;
+          const view = (await fleetCall(
+            opts.server,
+            opts.token,
+            'POST',
+            `v1/rollouts/${id}/${action}`,
+          )) as RolloutView;
           ctx.stdout(opts.json ? `${JSON.stringify(view, null, 2)}\n` : renderRollout(view));
         }),
       );

@@ -15,10 +15,16 @@ export const fleetRolloutStatusCommand: CommandFactory = (ctx, setExit) =>
     .option('--json', 'print the answer as it came')
     .action(async (id: string | undefined, opts: { server: string; token: string; json?: boolean }) =>
       withFleetErrors(ctx, setExit, async () => {
-        if (id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new UsageError(`'${id}' is not a rollout id`);
-        const answer = await fleetGet(opts.server, opts.token, id === undefined ? 'v1/rollouts' : `v1/rollouts/${id}`);
+        if (id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+          throw new UsageError(`'${id}' is not a rollout id`);
+        const answer = await fleetGet(
+          opts.server,
+          opts.token,
+          id === undefined ? 'v1/rollouts' : `v1/rollouts/${id}`,
+        );
         if (opts.json) return ctx.stdout(`${JSON.stringify(answer, null, 2)}\n`);
-        const views = id === undefined ? (answer as { rollouts: RolloutView[] }).rollouts : [answer as RolloutView];
+        const views =
+          id === undefined ? (answer as { rollouts: RolloutView[] }).rollouts : [answer as RolloutView];
         ctx.stdout(views.length === 0 ? 'no rollouts\n' : views.map(renderRollout).join(''));
       }),
     );

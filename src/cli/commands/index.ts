@@ -24,10 +24,19 @@ const fleetCommands: ReadonlyArray<CommandEntry> = [
   {
     name: 'rollout',
     load: groupCommand('rollout', 'rollouts in waves on a fleet server', [
-      { name: 'start', load: async () => (await import('./fleet-rollout-start.js')).fleetRolloutStartCommand },
-      { name: 'status', load: async () => (await import('./fleet-rollout-status.js')).fleetRolloutStatusCommand },
+      {
+        name: 'start',
+        load: async () => (await import('./fleet-rollout-start.js')).fleetRolloutStartCommand,
+      },
+      {
+        name: 'status',
+        load: async () => (await import('./fleet-rollout-status.js')).fleetRolloutStatusCommand,
+      },
       { name: 'pause', load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutPauseCommand },
-      { name: 'resume', load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutResumeCommand },
+      {
+        name: 'resume',
+        load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutResumeCommand,
+      },
       { name: 'abort', load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutAbortCommand },
       {
         name: 'rollback',

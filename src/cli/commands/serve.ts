@@ -63,8 +63,14 @@ export const serveCommand: CommandFactory = (ctx) =>
       (value: string, all: string[]) => [...all, value],
       [] as string[],
     )
-    .option('--webhook-secret <file>', 'the file whose bytes key the webhooks\' HMAC-SHA256 (needed with --webhook)')
-    .option('--webhook-expiry-days <days>', 'a webhook for each build whose coverage ends within this many days')
+    .option(
+      '--webhook-secret <file>',
+      "the file whose bytes key the webhooks' HMAC-SHA256 (needed with --webhook)",
+    )
+    .option(
+      '--webhook-expiry-days <days>',
+      'a webhook for each build whose coverage ends within this many days',
+    )
     .option(
       '--demo',
       'a throwaway server to look at: a temporary database, the repository at ./examples/repo unless --repo, a synthetic fleet, and an admin and a viewer token printed',
@@ -172,7 +178,12 @@ async function seedDemo(
     agents.push({ id: enrolled.id, token: enrolled.token });
   }
   const adminToken = await store.createToken('admin');
-  const rollout = await demoRollout(url, adminToken, repository.updates.flatMap((u) => u.livepatches), agents);
+  const rollout = await demoRollout(
+    url,
+    adminToken,
+    repository.updates.flatMap((u) => u.livepatches),
+    agents,
+  );
   return { adminToken, viewerToken: await store.createToken('viewer'), hosts: DEMO_HOSTS, ...rollout };
 }
 
@@ -201,14 +212,16 @@ async function demoRollout(
   // the canary wave holds the hosts below 2% of the scale (RO-MEMBER); one in scope fails
   const canary = agents.find((a) => hostPercentile(a.id) < 2 && !started.outOfScope?.includes(a.id));
   if (canary !== undefined) {
-    const plan = await fetch(`${url}/v1/hosts/${canary.id}/plan`, { headers: { authorization: `Bearer ${canary.token}` } });
+    const plan = await fetch(`${url}/v1/hosts/${canary.id}/plan`, {
+      headers: { authorization: `Bearer ${canary.token}` },
+    });
     const body = (await plan.json()) as { planHash: string };
     await post(`/v1/hosts/${canary.id}/events`, canary.token, {
       kind: 'apply',
       planHash: body.planHash,
       outcome: 'reversed',
       step: { index: 0, op: 'load', patch: 'demo' },
-      reason: "the transition stalled on task 4242 (kworker/u8:1) and was reversed",
+      reason: 'the transition stalled on task 4242 (kworker/u8:1) and was reversed',
       blocking: [{ pid: 4242, comm: 'kworker/u8:1' }],
       log: [],
       predictedLog: [],
@@ -235,7 +248,9 @@ async function webhookFlags(opts: ServeFlags) {
   if (opts.webhookSecret === undefined)
     throw new UsageError('--webhook needs --webhook-secret FILE: the key every delivery is signed with');
   const secret = await readFile(opts.webhookSecret).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`--webhook-secret ${opts.webhookSecret}: cannot read it (${error.code ?? error.message})`);
+    throw new UsageError(
+      `--webhook-secret ${opts.webhookSecret}: cannot read it (${error.code ?? error.message})`,
+    );
   });
   if (secret.length === 0) throw new UsageError(`--webhook-secret ${opts.webhookSecret} is empty`);
   return {
@@ -257,7 +272,9 @@ function demoText(
     `try: curl -H 'Authorization: Bearer ${shown.viewerToken}' ${url}/v1/summary`,
     ...(shown.rollout === undefined
       ? []
-      : [`a rollout is running, halted by its canary: curl -H 'Authorization: Bearer ${shown.viewerToken}' ${url}/v1/rollouts/${shown.rollout}`]),
+      : [
+          `a rollout is running, halted by its canary: curl -H 'Authorization: Bearer ${shown.viewerToken}' ${url}/v1/rollouts/${shown.rollout}`,
+        ]),
     'stop with Ctrl-C',
     '',
   ].join('\n');

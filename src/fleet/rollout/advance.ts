@@ -1,5 +1,4 @@
-import { isSilent } from '../duration.js';
-import { parseDuration } from '../duration.js';
+import { isSilent, parseDuration } from '../duration.js';
 import { budgetOf } from './spec.js';
 import type { HostFailure, Rollout, RolloutHost, RolloutStateName, WaveState } from './state.js';
 
@@ -102,10 +101,20 @@ export function advanceRollout(
 }
 
 /** RO-DEADLINE and RO-SILENT: a host of an open wave that has not applied. */
-function timeFailure(h: RolloutHost, wave: WaveState, openedAt: number, now: number): HostFailure | undefined {
+function timeFailure(
+  h: RolloutHost,
+  wave: WaveState,
+  openedAt: number,
+  now: number,
+): HostFailure | undefined {
   if (now >= openedAt + ms(wave.deadline))
     return { at: now, reason: `missed the deadline: not applied ${wave.deadline} after the wave opened` };
-  if (h.planGivenAt !== null && h.lastSeen !== null && h.interval !== null && isSilent(h.lastSeen, h.interval, now))
+  if (
+    h.planGivenAt !== null &&
+    h.lastSeen !== null &&
+    h.interval !== null &&
+    isSilent(h.lastSeen, h.interval, now)
+  )
     return { at: now, reason: 'silent after its plan was given' };
   return undefined;
 }
@@ -140,8 +149,7 @@ export function actOnRollout(
 ): { ok: true; rollout: Rollout; acknowledge: boolean } | { ok: false; reason: string } {
   if (!FROM[action].includes(rollout.state))
     return { ok: false, reason: `a ${rollout.state} rollout cannot ${action}` };
-  const reason =
-    action === 'resume' ? '' : `${TO[action]} by ${who} at ${new Date(now).toISOString()}`;
+  const reason = action === 'resume' ? '' : `${TO[action]} by ${who} at ${new Date(now).toISOString()}`;
   return {
     ok: true,
     acknowledge: action === 'resume' && rollout.state === 'halted',

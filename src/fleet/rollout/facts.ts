@@ -29,7 +29,13 @@ export function newRollout(
     state: 'running',
     reason: '',
     haltedHosts: [],
-    waves: spec.waves.map((w) => ({ ...w, state: 'pending', openedAt: null, settledAt: null, completedAt: null })),
+    waves: spec.waves.map((w) => ({
+      ...w,
+      state: 'pending',
+      openedAt: null,
+      settledAt: null,
+      completedAt: null,
+    })),
     outOfScope: [],
     createdAt: fields.now,
     createdBy: fields.createdBy,
@@ -49,7 +55,8 @@ export function placeHost(
   now: number,
 ): { kind: 'out-of-scope' } | { kind: 'member'; host: RolloutHost } {
   if (!inScope(index, rollout, host.buildId)) return { kind: 'out-of-scope' };
-  const fromTo = host.status === null ? null : runningVersion(host.status, host.buildId, index, rollout.replaceSet);
+  const fromTo =
+    host.status === null ? null : runningVersion(host.status, host.buildId, index, rollout.replaceSet);
   return {
     kind: 'member',
     host: {
@@ -70,7 +77,12 @@ export function placeHost(
 /** Whether the host's wave is open and not done in an active rollout: its failures count. */
 function counting(rollout: Rollout, host: RolloutHost): boolean {
   const wave = rollout.waves[host.wave];
-  return ACTIVE_STATES.includes(rollout.state) && wave !== undefined && wave.state !== 'pending' && wave.state !== 'done';
+  return (
+    ACTIVE_STATES.includes(rollout.state) &&
+    wave !== undefined &&
+    wave.state !== 'pending' &&
+    wave.state !== 'done'
+  );
 }
 
 /** What a host's report changes of its place in a rollout. */
@@ -98,9 +110,15 @@ export function reportChange(
   const buildId = report.buildId?.toLowerCase() ?? null;
   if (host.appliedAt !== null && buildId !== host.buildId && host.failure === null)
     change.failure = { at: now, reason: `rebooted into build ${buildId ?? 'unknown'} within the soak` };
-  if (host.appliedAt === null && runningVersion(report.status, buildId, index, rollout.replaceSet) === rollout.to)
+  if (
+    host.appliedAt === null &&
+    runningVersion(report.status, buildId, index, rollout.replaceSet) === rollout.to
+  )
     change.appliedAt = now;
-  if (host.planGivenAt === null && plan.sets.some((s) => s.replaceSet === rollout.replaceSet && s.to === rollout.to))
+  if (
+    host.planGivenAt === null &&
+    plan.sets.some((s) => s.replaceSet === rollout.replaceSet && s.to === rollout.to)
+  )
     change.planGivenAt = now;
   return change;
 }
@@ -110,7 +128,12 @@ export function reportChange(
  * failed a step, had its transition reversed, refused its plan (a file that failed its checks), or
  * whose real kernel log is not the predicted one.
  */
-export function eventFailure(rollout: Rollout, host: RolloutHost, event: HostEventBody, now: number): HostFailure | undefined {
+export function eventFailure(
+  rollout: Rollout,
+  host: RolloutHost,
+  event: HostEventBody,
+  now: number,
+): HostFailure | undefined {
   if (!counting(rollout, host) || host.failure !== null || event.kind !== 'apply') return undefined;
   const reason =
     event.outcome === 'failed'
@@ -153,7 +176,11 @@ export function rolloutView(rollout: Rollout, hosts: ReadonlyArray<RolloutHost>)
         applied,
         failed: failed.length,
         pending: members.length - applied - failed.length,
-        failures: failed.map((h) => ({ host: h.hostId, reason: h.failure!.reason, acknowledged: h.acknowledged })),
+        failures: failed.map((h) => ({
+          host: h.hostId,
+          reason: h.failure!.reason,
+          acknowledged: h.acknowledged,
+        })),
         select: wave.select,
         failureBudget: wave.failureBudget,
         soak: wave.soak,

@@ -64,15 +64,23 @@ export function gatesFor(
       continue;
     }
     const open = rollout.waves[member.wave]?.state !== 'pending';
-    if (!open) gates.set(set, { replaceSet: set, kind: 'below', to: rollout.to, why: `${why}: wave not open` });
+    if (!open)
+      gates.set(set, { replaceSet: set, kind: 'below', to: rollout.to, why: `${why}: wave not open` });
     else if (rollout.state === 'rolled-back')
       gates.set(set, { replaceSet: set, kind: 'rollback', to: member.fromTo, why });
     else gates.set(set, { replaceSet: set, kind: 'at-most', to: rollout.to, why });
   }
   const pinOf = (set: number) =>
-    pins.find((p) => p.component === 'kernel' && p.replaceSet === set && 'host' in p.target && p.target.host === host.id) ??
     pins.find(
-      (p) => p.component === 'kernel' && p.replaceSet === set && 'label' in p.target && host.labels.includes(p.target.label),
+      (p) =>
+        p.component === 'kernel' && p.replaceSet === set && 'host' in p.target && p.target.host === host.id,
+    ) ??
+    pins.find(
+      (p) =>
+        p.component === 'kernel' &&
+        p.replaceSet === set &&
+        'label' in p.target &&
+        host.labels.includes(p.target.label),
     );
   for (const pin of pins) {
     const chosen = pinOf(pin.replaceSet);

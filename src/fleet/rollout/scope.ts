@@ -17,7 +17,9 @@ export function inScope(
   buildId: string | null,
 ): boolean {
   if (buildId === null || target.component !== 'kernel') return false;
-  return livepatchesFor(index, 'kernel', target.replaceSet, buildId).some((e) => e.livepatch.to === target.to);
+  return livepatchesFor(index, 'kernel', target.replaceSet, buildId).some(
+    (e) => e.livepatch.to === target.to,
+  );
 }
 
 /**
@@ -32,7 +34,9 @@ export function runningVersion(
 ): string | null {
   if (buildId === null) return null;
   const { state } = observeHost(viewOfStatus(status), index, buildId.toLowerCase());
-  const loaded = state.patches.find((p) => p.manifest.replaceSet === replaceSet && p.enabled && !p.transition);
+  const loaded = state.patches.find(
+    (p) => p.manifest.replaceSet === replaceSet && p.enabled && !p.transition,
+  );
   return loaded?.to ?? null;
 }
 

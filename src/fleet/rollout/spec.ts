@@ -4,7 +4,10 @@ import { labelSchema } from '../query.js';
 
 const durationText = z
   .string()
-  .refine((text) => parseDuration(text) !== undefined, 'a duration is a number and s, m, h or d, such as 10m');
+  .refine(
+    (text) => parseDuration(text) !== undefined,
+    'a duration is a number and s, m, h or d, such as 10m',
+  );
 
 /** A wave's failure budget: a count of hosts, or a percentage of the wave's hosts (`"10%"`). */
 const budgetSchema = z.union([
