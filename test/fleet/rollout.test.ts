@@ -4,6 +4,8 @@ import {
   advanceRollout,
   budgetOf,
   eventFailure,
+  fleetPlanOf,
+  type Gate,
   gatedPlan,
   gatesFor,
   hostPercentile,
@@ -14,8 +16,12 @@ import {
   type RolloutSpec,
   reportChange,
   rolloutSpecSchema,
+  viewOfStatus,
   waveOf,
 } from '../../src/fleet/index.js';
+import { planUpdate } from '../../src/plan/index.js';
+import { indexRepository, parseRepositoryIndex } from '../../src/repo/index.js';
+import { rpmvercmp } from '../../src/version/index.js';
 import { R_BUILD, R_OTHER, rolloutIndex, statusWith } from '../support/rollout-fixtures.js';
 
 const T0 = Date.parse('2026-11-22T00:00:00Z');
@@ -429,5 +435,58 @@ describe('RO-GATE, RO-PIN: what a plan offers', () => {
     // once back on 1.1 it stays there
     const settled = gatedPlan(statusWith('lp_1'), R_BUILD, index, time, back);
     expect(settled.steps).toEqual([]);
+  });
+});
+
+describe('the agent makes the same plan of a gated one (its planHash check)', () => {
+  const index = rolloutIndex();
+  const cases: Array<[string, string | null, Gate[]]> = [
+    [
+      'below the version, wave not open',
+      'lp_1',
+      [{ replaceSet: 0, kind: 'below', to: '6.12.117-1.3', why: '' }],
+    ],
+    [
+      'at most the version, wave open',
+      'lp_1',
+      [{ replaceSet: 0, kind: 'at-most', to: '6.12.117-1.3', why: '' }],
+    ],
+    ['pinned, nothing loaded', null, [{ replaceSet: 0, kind: 'at-most', to: '6.12.117-1.2', why: '' }]],
+    ['in no wave', 'lp_2', [{ replaceSet: 0, kind: 'hold', to: null, why: '' }]],
+    ['rolled back', 'lp_3', [{ replaceSet: 0, kind: 'rollback', to: '6.12.117-1.1', why: '' }]],
+  ];
+  for (const [name, loaded, gates] of cases)
+    it(name, () => {
+      const status = statusWith(loaded);
+      const server = gatedPlan(status, R_BUILD, index, time, gates);
+      const offered = parseRepositoryIndex(JSON.stringify(server.offered), 'the fleet server');
+      const agent = fleetPlanOf(
+        planUpdate({
+          request: server.request ?? { type: 'apply' },
+          view: viewOfStatus(status),
+          index: indexRepository(offered),
+          buildId: R_BUILD,
+          time,
+          compare: rpmvercmp,
+        }),
+        server.offered,
+      );
+      expect(agent.planHash).toBe(server.planHash);
+      expect(agent.steps).toEqual(server.steps);
+    });
+
+  it('a gate that leaves nothing to offer says so, with no steps', () => {
+    const plan = gatedPlan(statusWith(null), R_BUILD, index, time, [
+      { replaceSet: 0, kind: 'hold', to: null, why: 'rollout r1 (running): in no wave' },
+    ]);
+    expect(plan.steps).toEqual([]);
+    expect(plan.sets).toMatchObject([
+      {
+        replaceSet: 0,
+        kind: 'held',
+        to: null,
+        reason: 'held by rollout r1 (running): in no wave: nothing is offered',
+      },
+    ]);
   });
 });

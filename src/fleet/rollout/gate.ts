@@ -132,7 +132,26 @@ export function gatedPlan(
       bound === null ? false : gate.kind === 'below' ? rpmvercmp(to, bound) < 0 : rpmvercmp(to, bound) <= 0,
     );
   }
-  return planForHost(status, id, indexRepository(cutRepository(index, id, bounds)), time);
+  const cut = cutRepository(index, id, bounds);
+  const plan = planForHost(status, id, indexRepository(cut.repository), time);
+  if (cut.emptied.size === 0) return plan;
+  // A set the gate left empty has no livepatch in the cut repository, and the planner would call
+  // the build unsupported there; the plan says why instead (the hash, of the steps, is the same).
+  return {
+    ...plan,
+    sets: plan.sets.map((set) => {
+      const gate = gates.find((g) => g.replaceSet === set.replaceSet);
+      if (!cut.emptied.has(set.replaceSet) || gate === undefined || set.steps.length > 0) return set;
+      return {
+        ...set,
+        kind: 'held',
+        to: null,
+        sha256: null,
+        fetch: null,
+        reason: `held by ${gate.why}: nothing is offered`,
+      };
+    }),
+  };
 }
 
 function loadedName(status: StatusDocument, replaceSet: number): string | undefined {
@@ -148,15 +167,18 @@ function cutRepository(
   index: RepositoryIndex,
   buildId: string,
   bounds: ReadonlyMap<number, (to: string) => boolean>,
-): Repository {
+): { repository: Repository; emptied: ReadonlySet<number> } {
   const chosen = new Set<Livepatch>();
+  const emptied = new Set<number>();
   for (const [key, group] of index.groups) {
     const own = group.byBase.get(buildId);
     if (own === undefined) continue;
     const [component, set] = key.split('/');
     const within = component === 'kernel' ? bounds.get(Number(set)) : undefined;
     if (within !== undefined) {
-      for (const entry of own) if (within(entry.livepatch.to)) chosen.add(entry.livepatch);
+      const kept = own.filter((entry) => within(entry.livepatch.to));
+      for (const entry of kept) chosen.add(entry.livepatch);
+      if (kept.length === 0) emptied.add(Number(set));
       continue;
     }
     for (const entry of own) chosen.add(entry.livepatch);
@@ -169,5 +191,5 @@ function cutRepository(
   const updates = [...index.updates.values()]
     .map((u) => ({ ...u, livepatches: u.livepatches.filter((lp) => chosen.has(lp)) }))
     .filter((u) => u.livepatches.length > 0);
-  return { source: 'gated', updates, warnings: [] };
+  return { repository: { source: 'gated', updates, warnings: [] }, emptied };
 }
