@@ -170,7 +170,7 @@ function postgresRunner(pool: Pool): ConstructorParameters<typeof RolloutSql> {
   const lock = async (c: SqlConn) => {
     await c.all('SELECT pg_advisory_xact_lock(?, ?)', [ADVISORY_KLPM, ADVISORY_ROLLOUTS]);
   };
-  return [over(pool), transaction, lock];
+  return [over(pool), transaction, lock, 'id'];
 }
 
 class PostgresStore extends RolloutSql implements FleetStore {
@@ -186,6 +186,14 @@ class PostgresStore extends RolloutSql implements FleetStore {
       credential.hash,
       Date.now(),
     ]);
+    // made on the database itself (`klpm serve token create`): `who` is `local`
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'token.create',
+      target: credential.id,
+      detail: { role },
+    });
     return credential.text;
   }
 
@@ -202,6 +210,13 @@ class PostgresStore extends RolloutSql implements FleetStore {
         Date.now(),
       ],
     );
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'enroll-secret.create',
+      target: credential.id,
+      detail: { ...terms },
+    });
     return credential.text;
   }
 

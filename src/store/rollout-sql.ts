@@ -33,6 +33,8 @@ export class RolloutSql implements RolloutStore {
   readonly #conn: SqlConn;
   readonly #transaction: <T>(work: (c: SqlConn) => Promise<T>) => Promise<T>;
   readonly #lockCreation: (c: SqlConn) => Promise<void>;
+  /** the column that orders rows by insertion (SQLite's rowid, PostgreSQL's id): ties of `at` */
+  readonly #insertOrder: string;
 
   /**
    * `lockCreation` serializes rollout creation between servers (PostgreSQL: an advisory lock;
@@ -42,7 +44,9 @@ export class RolloutSql implements RolloutStore {
     conn: SqlConn,
     transaction: <T>(work: (c: SqlConn) => Promise<T>) => Promise<T>,
     lockCreation: (c: SqlConn) => Promise<void>,
+    insertOrder: 'rowid' | 'id',
   ) {
+    this.#insertOrder = insertOrder;
     this.#conn = conn;
     this.#transaction = transaction;
     this.#lockCreation = lockCreation;

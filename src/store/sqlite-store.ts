@@ -103,7 +103,7 @@ function sqliteRunner(db: Database.Database): ConstructorParameters<typeof Rollo
       throw error;
     }
   };
-  return [conn, transaction, async () => {}];
+  return [conn, transaction, async () => {}, 'rowid'];
 }
 
 class SqliteStore extends RolloutSql implements FleetStore {
@@ -133,6 +133,14 @@ class SqliteStore extends RolloutSql implements FleetStore {
       credential.hash,
       Date.now(),
     );
+    // made on the database itself (`klpm serve token create`): `who` is `local`
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'token.create',
+      target: credential.id,
+      detail: { role },
+    });
     return credential.text;
   }
 
@@ -148,6 +156,13 @@ class SqliteStore extends RolloutSql implements FleetStore {
       JSON.stringify(terms.labels),
       Date.now(),
     );
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'enroll-secret.create',
+      target: credential.id,
+      detail: { ...terms },
+    });
     return credential.text;
   }
 
