@@ -302,4 +302,23 @@ describe('a rollout through the API', () => {
     expect(entries.filter((e) => e.who !== 'local').every((e) => e.who === adminId)).toBe(true);
     expect(entries.find((e) => e.action === 'POST /v1/rollouts')?.target).toBe(id);
   });
+
+  it('a rollout named by an update rolls out the version of that update; an update without one is 422', async () => {
+    const waves = [{ name: 'all', select: { percent: 100 }, failureBudget: 0, soak: '0s', deadline: '1h' }];
+    const none = await call('POST', '/v1/rollouts', admin, {
+      component: 'kernel',
+      replaceSet: 0,
+      update: 'U-9',
+      waves,
+    });
+    expect(none).toMatchObject({ status: 422, body: { path: 'update' } });
+    const byUpdate = await call('POST', '/v1/rollouts', admin, {
+      component: 'kernel',
+      replaceSet: 0,
+      update: 'U-2',
+      waves,
+    });
+    expect(byUpdate.status).toBe(200);
+    expect(byUpdate.body).toMatchObject({ to: V2, update: 'U-2', state: 'running' });
+  });
 });
