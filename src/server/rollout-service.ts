@@ -118,12 +118,20 @@ export class RolloutService {
     }
   }
 
-  /** The plan a host fetches: under gates it is made again from its stored report. */
-  async planOf(hostId: string, stored: FleetPlan, time: EvaluationTime): Promise<FleetPlan> {
+  /**
+   * The plan a host fetches (and `GET /v1/hosts/{id}` shows): under gates it is made again from its
+   * stored report, so a wave that opened since the report shows at once.
+   */
+  async planOf(
+    hostId: string,
+    stored: FleetPlan,
+    time: EvaluationTime,
+    report?: Report | null,
+  ): Promise<FleetPlan> {
     if (this.rollouts.length === 0 && this.pins.length === 0) return stored;
-    const detail = await this.store.host(hostId);
-    if (detail?.report == null) return stored;
-    return (await this.assess(hostId, detail.report, time)).plan;
+    const latest = report ?? (await this.store.host(hostId))?.report;
+    if (latest == null) return stored;
+    return (await this.assess(hostId, latest, time)).plan;
   }
 
   /** Starts a rollout: resolves its version, places every reported host, opens the first wave. */

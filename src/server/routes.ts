@@ -226,10 +226,12 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       ok: '`{"host", "report", "plan", "events"}`',
       errors: { 404: 'no such host' },
     },
-    handle: async (deps, { hostId }) => {
+    handle: async (deps, { hostId, now }) => {
       const detail = await deps.store.host(hostId);
       if (detail === undefined) throw new HttpError(404, `no host ${hostId}`);
-      return ok(detail);
+      if (detail.plan === null) return ok(detail);
+      const time = { now, expiryWindowDays: deps.expiryWindowDays };
+      return ok({ ...detail, plan: await deps.rollouts.planOf(hostId, detail.plan, time, detail.report) });
     },
   }),
   route({

@@ -188,6 +188,8 @@ describe('a rollout through the API', () => {
     expect(offered(await report(canary, 'lp_1'))).toBe(V3);
     expect(offered(await report(rest[1]!, 'lp_1'))).toBe(V2);
     expect(offered((await call('GET', `/v1/hosts/${rest[2]!.id}/plan`, viewer)).body)).toBe(V2);
+    // answered V3 before the rollout, its host page shows the gated plan
+    expect(offered((await call('GET', `/v1/hosts/${rest[2]!.id}`, viewer)).body.plan)).toBe(V2);
   });
 
   it('the canary failing halts the rollout, naming the host; the webhook comes signed, after a retry, once', async () => {
@@ -225,6 +227,8 @@ describe('a rollout through the API', () => {
     expect(resumed.status).toBe(200);
     expect(resumed.body.state).toBe('running');
     expect(resumed.body.waves.map((w: { state: string }) => w.state)).toEqual(['done', 'open']);
+    // rest[1] was answered V2 at its last report; its host page plans again
+    expect(offered((await call('GET', `/v1/hosts/${rest[1]!.id}`, viewer)).body.plan)).toBe(V3);
     expect(offered(await report(rest[1]!, 'lp_1'))).toBe(V3);
     expect(offered((await call('GET', `/v1/hosts/${rest[3]!.id}/plan`, viewer)).body)).toBe(V3);
     expect((await call('POST', `/v1/rollouts/${id}/resume`, admin)).status).toBe(409);
