@@ -12,11 +12,18 @@ interface SchemaWords {
   readonly key: string;
   /** a column that orders rows by insertion: SQLite has its rowid, PostgreSQL needs one */
   readonly insertOrder: string;
+  /** an integer key the database counts up: SQLite's rowid alias, PostgreSQL's sequence */
+  readonly serialKey: string;
 }
 
 const WORDS: Readonly<Record<Dialect, SchemaWords>> = {
-  sqlite: { bytes: 'BLOB', key: 'TEXT', insertOrder: '' },
-  postgres: { bytes: 'BYTEA', key: 'TEXT COLLATE "C"', insertOrder: '\n  id BIGSERIAL PRIMARY KEY,' },
+  sqlite: { bytes: 'BLOB', key: 'TEXT', insertOrder: '', serialKey: 'INTEGER PRIMARY KEY' },
+  postgres: {
+    bytes: 'BYTEA',
+    key: 'TEXT COLLATE "C"',
+    insertOrder: '\n  id BIGSERIAL PRIMARY KEY,',
+    serialKey: 'BIGSERIAL PRIMARY KEY',
+  },
 };
 
 export interface Migration {
@@ -153,7 +160,8 @@ CREATE TABLE pins (
   created_by TEXT NOT NULL,
   PRIMARY KEY (target_kind, target, component, replace_set)
 );
-CREATE TABLE audit_log (${w.insertOrder}
+CREATE TABLE audit_log (
+  id ${w.serialKey},
   at BIGINT NOT NULL,
   who TEXT NOT NULL,
   action TEXT NOT NULL,

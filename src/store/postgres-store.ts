@@ -170,7 +170,7 @@ function postgresRunner(pool: Pool): ConstructorParameters<typeof RolloutSql> {
   const lock = async (c: SqlConn) => {
     await c.all('SELECT pg_advisory_xact_lock(?, ?)', [ADVISORY_KLPM, ADVISORY_ROLLOUTS]);
   };
-  return [over(pool), transaction, lock, 'id'];
+  return [over(pool), transaction, lock];
 }
 
 class PostgresStore extends RolloutSql implements FleetStore {

@@ -33,8 +33,6 @@ export class RolloutSql implements RolloutStore {
   readonly #conn: SqlConn;
   readonly #transaction: <T>(work: (c: SqlConn) => Promise<T>) => Promise<T>;
   readonly #lockCreation: (c: SqlConn) => Promise<void>;
-  /** the column that orders rows by insertion (SQLite's rowid, PostgreSQL's id): ties of `at` */
-  readonly #insertOrder: string;
 
   /**
    * `lockCreation` serializes rollout creation between servers (PostgreSQL: an advisory lock;
@@ -44,9 +42,7 @@ export class RolloutSql implements RolloutStore {
     conn: SqlConn,
     transaction: <T>(work: (c: SqlConn) => Promise<T>) => Promise<T>,
     lockCreation: (c: SqlConn) => Promise<void>,
-    insertOrder: 'rowid' | 'id',
   ) {
-    this.#insertOrder = insertOrder;
     this.#conn = conn;
     this.#transaction = transaction;
     this.#lockCreation = lockCreation;
@@ -257,7 +253,7 @@ export class RolloutSql implements RolloutStore {
       action: string;
       target: string;
       detail: string;
-    }>('SELECT at, who, action, target, detail FROM audit_log ORDER BY at DESC LIMIT ?', [limit]);
+    }>('SELECT at, who, action, target, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT ?', [limit]);
     return rows.map((r) => ({
       at: new Date(Number(r.at)).toISOString(),
       who: r.who,

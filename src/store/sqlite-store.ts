@@ -103,7 +103,7 @@ function sqliteRunner(db: Database.Database): ConstructorParameters<typeof Rollo
       throw error;
     }
   };
-  return [conn, transaction, async () => {}, 'rowid'];
+  return [conn, transaction, async () => {}];
 }
 
 class SqliteStore extends RolloutSql implements FleetStore {
