@@ -60,6 +60,40 @@ export const who = (principal: Principal | undefined): string =>
       ? `host:${principal.hostId}`
       : 'none';
 
+/** `GET /v1/rollouts/{id}` as the OpenAPI document describes it (src/fleet `rolloutView` makes it). */
+export const rolloutViewSchema = z.strictObject({
+  id: z.string(),
+  state: z.enum(['running', 'halted', 'paused', 'done', 'aborted', 'rolled-back']),
+  reason: z.string(),
+  component: z.string(),
+  replaceSet: z.number().int(),
+  to: z.string(),
+  update: z.string().nullable(),
+  haltedHosts: z.array(z.string()),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  updatedAt: z.string(),
+  outOfScope: z.array(z.string()),
+  inNoWave: z.number().int(),
+  waves: z.array(
+    z.object({
+      name: z.string(),
+      state: z.enum(['pending', 'open', 'soaking', 'done']),
+      hosts: z.number().int(),
+      applied: z.number().int(),
+      failed: z.number().int(),
+      pending: z.number().int(),
+      failures: z.array(z.object({ host: z.string(), reason: z.string(), acknowledged: z.boolean() })),
+      select: z.union([z.object({ label: z.string() }), z.object({ percent: z.number() })]),
+      failureBudget: z.union([z.number().int(), z.string()]),
+      soak: z.string(),
+      deadline: z.string(),
+      openedAt: z.string().nullable(),
+      completedAt: z.string().nullable(),
+    }),
+  ),
+});
+
 const auditQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 
 const action = (name: RolloutAction, summary: string) =>
@@ -70,6 +104,7 @@ const action = (name: RolloutAction, summary: string) =>
     doc: {
       summary,
       ok: 'the rollout, as `GET /v1/rollouts/{id}` shows it',
+      okSchema: rolloutViewSchema,
       errors: { 404: 'no such rollout', 409: 'the rollout is in a state that does not allow it' },
     },
     handle: async (deps, { param, now, principal }) =>
@@ -85,6 +120,7 @@ export const rolloutRoutes: ReadonlyArray<RolloutRoute<unknown>> = [
     doc: {
       summary: 'start a rollout of a livepatch version in waves',
       ok: '`{"id"}` and the rollout as `GET /v1/rollouts/{id}` shows it; its first wave is open',
+      okSchema: rolloutViewSchema,
       errors: {
         409: 'a rollout of that component and replace set is running, halted or paused',
         422: 'the repository publishes no such version (or the update has none)',
@@ -112,6 +148,7 @@ export const rolloutRoutes: ReadonlyArray<RolloutRoute<unknown>> = [
     doc: {
       summary: 'one rollout: its state, reason, and per wave its counts and failures',
       ok: '`{"id", "state", "reason", "waves": [{"name", "state", "hosts", "applied", "failed", "pending", "failures": [{"host", "reason"}]}], ...}`',
+      okSchema: rolloutViewSchema,
       errors: { 404: 'no such rollout' },
     },
     handle: async (deps, { param, now }) => ok(await deps.rollouts.view(param, now)),

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startFleetServer } from '../../src/server/index.js';
+import { rolloutViewSchema } from '../../src/server/rollout-routes.js';
 import type { FleetStore } from '../../src/store/index.js';
 import { eventBody, reportBody, writeRepository } from '../support/fleet-fixtures.js';
 import { R_BUILD, R_OTHER, rolloutRepositoryJson, statusWith } from '../support/rollout-fixtures.js';
@@ -204,6 +205,8 @@ describe('a rollout through the API', () => {
     expect(view.reason).toContain(canary.id);
     expect(view.reason).toContain('insmod: Invalid argument');
     expect(view.haltedHosts).toEqual([canary.id]);
+    // the answer is what the OpenAPI document says it is
+    expect(rolloutViewSchema.safeParse(view).error).toBeUndefined();
     expect(view.waves[0]).toMatchObject({ failed: 1, failures: [{ host: canary.id }] });
     // the rest stays below the version while halted
     expect(offered(await report(rest[1]!, 'lp_1'))).toBe(V2);
