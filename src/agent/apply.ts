@@ -12,7 +12,7 @@ import {
 } from '../fleet/index.js';
 import { type LiveKernel, runUpdate, statePath } from '../host/index.js';
 import { InputError } from '../input/index.js';
-import { planUpdate, type SetPlan } from '../plan/index.js';
+import { planUpdate, type SetPlan, type UpdateRequest } from '../plan/index.js';
 import {
   type EvaluationTime,
   indexRepository,
@@ -67,9 +67,11 @@ export async function applyPlan(plan: FleetPlan, options: ApplyOptions): Promise
     return refused(plan.planHash, `the plan's offered livepatches do not read: ${error.message}`, predicted);
   }
   const { kernel } = options;
+  // a rollout's rollback names its request; every other plan is an apply
+  const request: UpdateRequest = (plan as { request?: UpdateRequest }).request ?? { type: 'apply' };
   const local = fleetPlanOf(
     planUpdate({
-      request: { type: 'apply' },
+      request,
       view: await kernel.readView(),
       index: indexRepository(offered),
       buildId: await kernel.readBuildId(),
@@ -127,7 +129,7 @@ export async function applyPlan(plan: FleetPlan, options: ApplyOptions): Promise
     result = await runUpdate(kernel, {
       root: options.root,
       repository: withFetchedFiles(offered, files),
-      request: { type: 'apply' },
+      request,
       dryRun: false,
       force: false,
       transitionTimeoutMs: options.transitionTimeoutMs ?? 15_000,

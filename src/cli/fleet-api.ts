@@ -18,7 +18,18 @@ export async function readSecretFile(path: string, flag: string): Promise<string
 }
 
 /** GET `path` from the fleet API with the token of `tokenFile`; a refusal names the status and why. */
-export async function fleetGet(server: string, tokenFile: string, path: string): Promise<unknown> {
+export function fleetGet(server: string, tokenFile: string, path: string): Promise<unknown> {
+  return fleetCall(server, tokenFile, 'GET', path);
+}
+
+/** A call of the fleet API with the token of `tokenFile` and a JSON body (the admin commands). */
+export async function fleetCall(
+  server: string,
+  tokenFile: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   let base: URL;
   try {
     base = new URL(server.endsWith('/') ? server : `${server}/`);
@@ -30,21 +41,28 @@ export async function fleetGet(server: string, tokenFile: string, path: string):
   const token = await readSecretFile(tokenFile, '--token');
   let response: Response;
   try {
-    response = await fetch(new URL(path, base), { headers: { authorization: `Bearer ${token}` } });
+    response = await fetch(new URL(path, base), {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     throw new FleetApiError(`cannot reach ${base.origin}: ${cause?.code ?? String(error)}`);
   }
   const text = await response.text();
-  let body: unknown;
+  let answer: unknown;
   try {
-    body = JSON.parse(text);
+    answer = JSON.parse(text);
   } catch {
     throw new FleetApiError(`${base.origin} answered ${response.status} with something that is not JSON`);
   }
   if (!response.ok) {
-    const error = (body as { error?: unknown; path?: unknown }).error;
-    const where = (body as { path?: unknown }).path;
+    const error = (answer as { error?: unknown; path?: unknown }).error;
+    const where = (answer as { path?: unknown }).path;
     const why = `${response.status} ${typeof error === 'string' ? error : ''}${typeof where === 'string' && where !== '' ? ` (at ${where})` : ''}`;
     if (
       response.status === 401 ||
@@ -53,9 +71,11 @@ export async function fleetGet(server: string, tokenFile: string, path: string):
       response.status === 404
     )
       throw new UsageError(`the server refused: ${why}`);
+    if (response.status === 409 || response.status === 422)
+      throw new FleetApiError(`the server refused: ${why}`);
     throw new FleetApiError(`the server failed: ${why}`);
   }
-  return body;
+  return answer;
 }
 
 /** Runs a command's call; a FleetApiError prints one line and exits 1 (other errors go to main). */

@@ -1,4 +1,6 @@
+import { rpmvercmp } from '../version/index.js';
 import { REPORT_SCHEMA_VERSION } from './report.js';
+import type { RolloutSpec } from './rollout/index.js';
 
 /** One host of the demo fleet: who it is, its labels, and the report its agent would send. */
 export interface DemoHost {
@@ -50,4 +52,33 @@ export function demoFleet(builds: ReadonlyArray<string>, count: number): DemoHos
       },
     };
   });
+}
+
+/**
+ * The rollout a demo starts: the newest kernel livepatch of the replace set that covers the most
+ * builds, in a canary wave (2% of the hosts, no failure allowed) and then everyone. Undefined when
+ * the repository has no kernel livepatch.
+ */
+export function demoRolloutSpec(
+  livepatches: ReadonlyArray<{ component: string; replaceSet: number; to: string; baseBuildId: string }>,
+): RolloutSpec | undefined {
+  const kernel = livepatches.filter((l) => l.component === 'kernel');
+  const sets = [...new Set(kernel.map((l) => l.replaceSet))];
+  const bases = (set: number) =>
+    new Set(kernel.filter((l) => l.replaceSet === set).map((l) => l.baseBuildId)).size;
+  const set = sets.sort((a, b) => bases(b) - bases(a) || a - b)[0];
+  if (set === undefined) return undefined;
+  const to = kernel
+    .filter((l) => l.replaceSet === set)
+    .map((l) => l.to)
+    .sort((a, b) => rpmvercmp(b, a))[0]!;
+  return {
+    component: 'kernel',
+    replaceSet: set,
+    to,
+    waves: [
+      { name: 'canary', select: { percent: 2 }, failureBudget: 0, soak: '10m', deadline: '1h' },
+      { name: 'everyone', select: { percent: 100 }, failureBudget: '5%', soak: '30m', deadline: '1d' },
+    ],
+  };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isRefused, type PlanStep, planUpdate, type UpdatePlan } from '../plan/index.js';
+import { isRefused, type PlanStep, planUpdate, type UpdatePlan, type UpdateRequest } from '../plan/index.js';
 import type { EvaluationTime, RepositoryIndex } from '../repo/index.js';
 import { rpmvercmp } from '../version/index.js';
 import { evaluateReport, type HostEvaluation, viewOfStatus } from './host-status.js';
@@ -45,16 +45,18 @@ export interface FleetPlan {
 
 /**
  * The host's plan: plan/'s `planUpdate` for an apply, on the view rebuilt from its reported status,
- * the same planner `klpm apply` runs, so the agent can plan again and compare the hash.
+ * the same planner `klpm apply` runs, so the agent can plan again and compare the hash. A rollout's
+ * rollback plans another request (src/fleet/rollout `gatedPlan`), which the plan then names.
  */
 export function planForHost(
   status: StatusDocument,
   buildId: string | null,
   index: RepositoryIndex,
   time: EvaluationTime,
+  request: UpdateRequest = { type: 'apply' },
 ): FleetPlan {
   const planned = planUpdate({
-    request: { type: 'apply' },
+    request,
     view: viewOfStatus(status),
     index,
     buildId: buildId?.toLowerCase() ?? undefined,

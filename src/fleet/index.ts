@@ -4,7 +4,7 @@
  */
 export { type BuildView, buildsOf, type NewestLivepatch } from './builds.js';
 export { cloneConflict, type StoredBoot } from './clone.js';
-export { type DemoHost, demoFleet } from './demo.js';
+export { type DemoHost, demoFleet, demoRolloutSpec } from './demo.js';
 export { isSilent, parseDuration } from './duration.js';
 export { comparedLog, type HostEventBody, hostEventSchema, logMatches } from './event.js';
 export {
@@ -54,4 +54,5 @@ export {
   repositoryFiles,
   withFetchedFiles,
 } from './repository.js';
+export * from './rollout/index.js';
 export { type FleetSummary, type SummaryHost, summarize } from './summary.js';

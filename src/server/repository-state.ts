@@ -21,6 +21,9 @@ export interface LoadedRepository {
 
 type Assessed = ReturnType<typeof assessReport>;
 
+/** How a refresh assesses a host: by default the repository's own `assess`; the server gates plans by rollouts. */
+export type HostAssessor = (hostId: string, report: Report, time: EvaluationTime) => Promise<Assessed>;
+
 const DAY_MS = 86_400_000;
 /** How many distinct assessments a repository keeps (a few MB). */
 const SHARED_ASSESSMENTS = 2000;
@@ -87,14 +90,20 @@ export class RepositoryState {
     private readonly time: () => EvaluationTime,
     loaded: LoadedRepository,
     signature: string,
+    private readonly assessor: HostAssessor | undefined,
   ) {
     this.loaded = loaded;
     this.signature = signature;
   }
 
-  static async open(path: string, store: FleetStore, time: () => EvaluationTime): Promise<RepositoryState> {
+  static async open(
+    path: string,
+    store: FleetStore,
+    time: () => EvaluationTime,
+    assessor?: HostAssessor,
+  ): Promise<RepositoryState> {
     const signature = await signatureOf(path);
-    const state = new RepositoryState(path, store, time, await read(path, time().now), signature);
+    const state = new RepositoryState(path, store, time, await read(path, time().now), signature, assessor);
     // the repository may have changed while no server ran: the first poll checks the database's hash
     if (store.claimReevaluation !== undefined) state.unevaluated = state.loaded.hash;
     return state;
@@ -157,9 +166,16 @@ export class RepositoryState {
       const page = await this.store.reportPage(after, PAGE);
       if (page.length === 0) break;
       const time = this.time();
-      await this.store.saveAssessments(
-        page.map(({ hostId, report }) => ({ hostId, seq: report.seq, ...next.assess(report, time) })),
-      );
+      const assessed = [];
+      for (const { hostId, report } of page)
+        assessed.push({
+          hostId,
+          seq: report.seq,
+          ...(this.assessor === undefined
+            ? next.assess(report, time)
+            : await this.assessor(hostId, report, time)),
+        });
+      await this.store.saveAssessments(assessed);
       hosts += page.length;
       after = page[page.length - 1]!.hostId;
     }

@@ -20,6 +20,8 @@ import type { FleetStore, Principal } from '../store/index.js';
 import { HttpError } from './http-io.js';
 import type { FleetMetrics } from './metrics.js';
 import type { LoadedRepository, RefreshResult } from './repository-state.js';
+import { rolloutRoutes } from './rollout-routes.js';
+import type { RolloutService } from './rollout-service.js';
 
 /**
  * Who may call a route. `public`: anyone; `enroll`: anyone, the secret is in the body; `read`: an
@@ -35,6 +37,8 @@ export interface RouteCall<B> {
   readonly body: B;
   readonly query: URLSearchParams;
   readonly now: number;
+  /** who calls (the audit log names the token id) */
+  readonly principal?: Principal | undefined;
 }
 
 export interface RouteDeps {
@@ -46,6 +50,8 @@ export interface RouteDeps {
   readonly metrics: FleetMetrics;
   /** the OpenAPI document of this table (src/server/openapi.ts) */
   readonly openapi: () => unknown;
+  /** rollouts and pins (src/server/rollout-service.ts) */
+  readonly rollouts: RolloutService;
 }
 
 /** A route's answer: JSON, a file of the repository to stream, or text (the metrics). */
@@ -55,11 +61,13 @@ export type RouteAnswer =
   | { readonly status: 200; readonly text: string; readonly contentType: string };
 
 export interface Route<B = undefined> {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** the path; `{id}` stands for a host id, `{sha256}` for a file's sha256 */
   readonly path: string;
   readonly access: Access;
   readonly body?: ZodType<B>;
+  /** an empty body is taken as none (the route reads its query instead) */
+  readonly optionalBody?: boolean;
   /** the rate limit it counts against: `enroll` per client address, `report` per host */
   readonly limit?: 'enroll' | 'report';
   /** what the OpenAPI document says of it */
@@ -169,7 +177,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     body: reportSchema,
     handle: async (deps, { hostId, body, now }) => {
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
-      const { evaluation, plan } = deps.repository().assess(body, time);
+      const { evaluation, plan } = await deps.rollouts.assess(hostId, body, time);
       const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
       deps.metrics.report(saved);
       if (saved === 'conflict')
@@ -179,6 +187,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
           undefined,
           { conflict: true },
         );
+      if (saved === 'stored') await deps.rollouts.onReport(hostId, body, plan, now);
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
       return ok(plan);
     },
@@ -192,11 +201,11 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       ok: 'the plan',
       errors: { 404: 'no such host, or it has not reported yet' },
     },
-    handle: async (deps, { hostId }) => {
+    handle: async (deps, { hostId, now }) => {
       const plan = await deps.store.hostPlan(hostId);
       if (plan === undefined) throw new HttpError(404, `no host ${hostId}`);
       if (plan === null) throw new HttpError(404, `host ${hostId} has not reported yet`);
-      return ok(plan);
+      return ok(await deps.rollouts.planOf(hostId, plan, { now, expiryWindowDays: deps.expiryWindowDays }));
     },
   }),
   route({
@@ -224,10 +233,12 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       ok: '`{"host", "report", "plan", "events"}`',
       errors: { 404: 'no such host' },
     },
-    handle: async (deps, { hostId }) => {
+    handle: async (deps, { hostId, now }) => {
       const detail = await deps.store.host(hostId);
       if (detail === undefined) throw new HttpError(404, `no host ${hostId}`);
-      return ok(detail);
+      if (detail.plan === null) return ok(detail);
+      const time = { now, expiryWindowDays: deps.expiryWindowDays };
+      return ok({ ...detail, plan: await deps.rollouts.planOf(hostId, detail.plan, time, detail.report) });
     },
   }),
   route({
@@ -289,6 +300,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     handle: async (deps, { hostId, body, now }) => {
       const { kind, ...detail } = body;
       await deps.store.saveEvent(hostId, { at: now, kind, detail });
+      await deps.rollouts.onEvent(hostId, body, now);
       return ok({ stored: true });
     },
   }),
@@ -400,6 +412,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
       return ok({ revoked: true });
     },
   }),
+  ...rolloutRoutes.map((r) => r as unknown as Route<unknown>),
 ];
 
 /** Whether `principal` may call a route of `access` for `hostId`: 401 without one, 403 when not allowed. */

@@ -15,7 +15,9 @@ import {
   StoreRateLimiter,
 } from './rate-limit.js';
 import { type RefreshResult, RepositoryState } from './repository-state.js';
+import { RolloutService } from './rollout-service.js';
 import { authorize, type Route, routes, validate } from './routes.js';
+import { type WebhookOptions, Webhooks } from './webhooks.js';
 
 export interface FleetServerOptions {
   readonly store: FleetStore;
@@ -51,6 +53,14 @@ export interface FleetServerOptions {
   readonly validateOnly?: boolean;
   /** serve https (node:https) with this certificate (PEM, with its chain) and key */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** where the rollout and coverage webhooks go, and their key (`--webhook`, `--webhook-secret`) */
+  readonly webhooks?: WebhookOptions;
+  /** a webhook for each build whose coverage ends within this many days (`--webhook-expiry-days`) */
+  readonly webhookExpiryDays?: number;
+  /** how often coverage is checked for that webhook (ms); default a minute */
+  readonly expiryCheckMs?: number;
+  /** the rollouts' tick: deadlines, soaks, webhook retries (ms); default 1000, 0: none */
+  readonly tickMs?: number;
 }
 
 export const DEFAULT_ENROLL_RATE: Rate = { count: 60, windowMs: 60_000 };
@@ -87,12 +97,25 @@ export async function startFleetServer(
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const expiryWindowDays = options.expiryWindowDays ?? 30;
-  const repository = await RepositoryState.open(options.repoPath, options.store, () => ({
-    now: now(),
-    expiryWindowDays,
-  }));
+  let rollouts: RolloutService | undefined;
+  const repository = await RepositoryState.open(
+    options.repoPath,
+    options.store,
+    () => ({ now: now(), expiryWindowDays }),
+    (hostId, report, time) => rollouts!.assess(hostId, report, time),
+  );
+  rollouts = new RolloutService(
+    options.store,
+    () => repository.current(),
+    new Webhooks(options.store, options.webhooks),
+    {
+      ...(options.webhookExpiryDays === undefined ? {} : { expiryDays: options.webhookExpiryDays }),
+      ...(options.expiryCheckMs === undefined ? {} : { expiryCheckMs: options.expiryCheckMs }),
+    },
+  );
+  await rollouts.reload();
   const metrics = options.metrics ?? new FleetMetrics(() => options.store.summaryHosts(now()), now);
-  const handler = fleetHandler({ ...options, log, metrics }, repository);
+  const handler = fleetHandler({ ...options, log, metrics }, repository, rollouts);
   // node:https only when asked for: it loads node:tls
   const server: Server =
     options.tls === undefined
@@ -135,13 +158,40 @@ export async function startFleetServer(
             });
         }, pollMs);
   watcher?.unref();
+  const tickMs = options.tickMs ?? 1000;
+  let ticking = false;
+  const ticker =
+    tickMs <= 0
+      ? undefined
+      : setInterval(() => {
+          if (ticking) return;
+          ticking = true;
+          rollouts
+            .tick(now)
+            .catch((error: unknown) =>
+              log(
+                JSON.stringify({
+                  level: 'error',
+                  event: 'rollout-tick',
+                  error: String(error instanceof Error ? error.message : error),
+                }),
+              ),
+            )
+            .finally(() => {
+              ticking = false;
+            });
+        }, tickMs);
+  ticker?.unref();
   const { port, address } = server.address() as AddressInfo;
   const shown = address.includes(':') ? `[${address}]` : address;
   return {
     url: `${options.tls === undefined ? 'http' : 'https'}://${shown}:${port}`,
     port,
-    close: () => {
+    close: async () => {
       if (watcher !== undefined) clearInterval(watcher);
+      if (ticker !== undefined) clearInterval(ticker);
+      // a tick under way finishes before the store may be closed
+      while (ticking) await new Promise((resolve) => setTimeout(resolve, 5));
       return closeServer(server);
     },
   };
@@ -172,7 +222,11 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** The request handler: route, authorize (before the body is read), read and validate, answer, log. */
-export function fleetHandler(options: FleetServerOptions, repository: RepositoryState) {
+export function fleetHandler(
+  options: FleetServerOptions,
+  repository: RepositoryState,
+  rollouts: RolloutService,
+) {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const limit = options.bodyLimit ?? BODY_LIMIT;
@@ -201,6 +255,7 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
     },
     expiryWindowDays: options.expiryWindowDays ?? 30,
     ready: () => options.store.ready().catch(() => false),
+    rollouts,
   };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
@@ -265,8 +320,13 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
         }
       }
       let body: unknown;
-      if (match.route.body !== undefined)
-        body = validate(match.route.body, parseJson(await readBody(req, limit)));
+      if (match.route.body !== undefined) {
+        const raw = await readBody(req, limit);
+        body =
+          raw.length === 0 && match.route.optionalBody === true
+            ? undefined
+            : validate(match.route.body, parseJson(raw));
+      }
       if (options.validateOnly === true && match.route.path === '/v1/hosts/{id}/report') {
         answer(200, { validated: true });
         return;
@@ -277,7 +337,10 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
         body,
         query: url.searchParams,
         now: now(),
+        principal,
       });
+      if (match.route.access === 'admin' && match.route.method !== 'GET' && result.status < 300)
+        await audit(options.store, match.route, principal, param, body, result, now());
       if ('file' in result) await sendFile(res, result.file, logLine);
       else if ('text' in result) {
         res.writeHead(result.status, {
@@ -335,6 +398,30 @@ async function sendFile(res: ServerResponse, path: string, logLine: (status: num
   stream.on('error', () => res.destroy());
   stream.pipe(res);
   res.once('finish', () => logLine(200));
+}
+
+/**
+ * The audit log's entry of an admin's change: who (the token id), when, the route, what it named
+ * (the path's id, or the id the answer gives), and the body (a rollout, a pin), never a secret.
+ */
+async function audit(
+  store: FleetStore,
+  route: Route<unknown>,
+  principal: Principal | undefined,
+  param: string,
+  body: unknown,
+  result: { status: number },
+  at: number,
+): Promise<void> {
+  const answered = 'body' in result ? (result.body as { id?: unknown } | null) : null;
+  const target = param !== '' ? param : typeof answered?.id === 'string' ? answered.id : '';
+  await store.addAudit({
+    at,
+    who: principal?.kind === 'role' ? principal.tokenId : 'none',
+    action: `${route.method} ${route.path}`,
+    target,
+    detail: body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {},
+  });
 }
 
 /** The request's URL; one that does not parse is answered as an unknown path. */

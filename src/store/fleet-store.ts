@@ -1,10 +1,23 @@
-import type { FleetPlan, HostEvaluation, HostFilter, Report, SummaryHost } from '../fleet/index.js';
+import type {
+  Candidate,
+  FleetPlan,
+  HostChange,
+  HostEvaluation,
+  HostFilter,
+  Membership,
+  Pin,
+  PinKey,
+  Report,
+  Rollout,
+  RolloutHost,
+  SummaryHost,
+} from '../fleet/index.js';
 
 export type Role = 'admin' | 'viewer';
 
 /** Who a bearer token belongs to. */
 export type Principal =
-  | { readonly kind: 'role'; readonly role: Role }
+  | { readonly kind: 'role'; readonly role: Role; readonly tokenId: string }
   | { readonly kind: 'host'; readonly hostId: string };
 
 /** An enrollment secret's terms. `expires` is ms since the epoch. */
@@ -90,7 +103,7 @@ export interface EnrollSecretInfo {
  * The fleet's storage, one interface for every engine. Every method is async so an engine over the
  * network fits; SQL stays behind it.
  */
-export interface FleetStore {
+export interface FleetStore extends RolloutStore {
   /** makes an admin or viewer token; returns the token, which is not stored */
   createToken(role: Role): Promise<string>;
   /** makes an enrollment secret; returns the secret, which is not stored */
@@ -156,4 +169,73 @@ export interface FleetStore {
     hash: string,
   ): Promise<{ done(now: number): Promise<void>; abandon(): Promise<void> } | undefined>;
   close(): Promise<void>;
+}
+
+/** One admin action as the audit log keeps it: who (the token id), when (ISO), what, on what. */
+export interface AuditEntry {
+  readonly at: string;
+  readonly who: string;
+  readonly action: string;
+  readonly target: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/** A webhook delivery that is still to be made: the event, where to, and how often it was tried. */
+export interface WebhookDelivery {
+  readonly eventId: string;
+  readonly url: string;
+  readonly kind: string;
+  readonly body: string;
+  readonly attempts: number;
+}
+
+/** The rollouts' part of the store (migration 3): rollouts, their hosts, pins, audit, webhooks. */
+export interface RolloutStore {
+  /** stores a new rollout with its hosts; `conflict` when one is active for its component and set */
+  createRollout(rollout: Rollout, hosts: ReadonlyArray<RolloutHost>): Promise<'created' | 'conflict'>;
+  saveRollout(rollout: Rollout): Promise<void>;
+  /** every rollout, newest first */
+  listRollouts(): Promise<Rollout[]>;
+  rollout(id: string): Promise<Rollout | undefined>;
+  /** the rollout's hosts (of the given waves only, when named), with each host's last check-in and interval */
+  rolloutHosts(id: string, waves?: ReadonlyArray<number>): Promise<RolloutHost[]>;
+  rolloutHost(id: string, hostId: string): Promise<RolloutHost | undefined>;
+  /** a host's labels and its places in rollouts, or undefined for an unknown host */
+  hostRollouts(hostId: string): Promise<{ labels: string[]; memberships: Membership[] } | undefined>;
+  /** adds a host that reported after the rollout started (nothing when it is there) */
+  addRolloutHost(id: string, host: RolloutHost): Promise<void>;
+  /** records what a report or event changed; a failure or an applied time already set stays */
+  updateRolloutHost(id: string, hostId: string, change: HostChange): Promise<void>;
+  /** a resume of a halt: every failure so far no longer counts against a budget */
+  acknowledgeFailures(id: string): Promise<void>;
+  /** the hosts that have reported, in id order after `after`, as a new rollout places them */
+  rolloutCandidates(after: string | null, limit: number): Promise<Candidate[]>;
+  /** sets a pin (replacing the one of the same host or label, component and set) */
+  putPin(pin: Pin): Promise<void>;
+  listPins(): Promise<Pin[]>;
+  deletePin(key: PinKey): Promise<boolean>;
+  addAudit(entry: {
+    at: number;
+    who: string;
+    action: string;
+    target: string;
+    detail: Record<string, unknown>;
+  }): Promise<void>;
+  /** the newest `limit` entries, newest first */
+  listAudit(limit: number): Promise<AuditEntry[]>;
+  /** queues a delivery of an event to a URL; false when that event was queued for it before (once-only) */
+  addDelivery(delivery: {
+    eventId: string;
+    url: string;
+    kind: string;
+    body: string;
+    now: number;
+  }): Promise<boolean>;
+  /** deliveries not yet made whose next try is due */
+  dueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
+  markDelivery(
+    eventId: string,
+    url: string,
+    result: { delivered: true; at: number } | { delivered: false; nextAt: number; error: string },
+  ): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { openSqliteStore } from './sqlite-store.js';
 
 export type {
   Assessment,
+  AuditEntry,
   EnrollResult,
   EnrollSecretInfo,
   EnrollTerms,
@@ -15,7 +16,9 @@ export type {
   Principal,
   ReportRecord,
   Role,
+  RolloutStore,
   TokenInfo,
+  WebhookDelivery,
 } from './fleet-store.js';
 export { type Dialect, HISTORY_PER_HOST, type Migration, migrations } from './migrations.js';
 export { isPostgresUrl, openPostgresStore, redactUrl } from './postgres-store.js';

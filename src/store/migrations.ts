@@ -12,11 +12,18 @@ interface SchemaWords {
   readonly key: string;
   /** a column that orders rows by insertion: SQLite has its rowid, PostgreSQL needs one */
   readonly insertOrder: string;
+  /** an integer key the database counts up: SQLite's rowid alias, PostgreSQL's sequence */
+  readonly serialKey: string;
 }
 
 const WORDS: Readonly<Record<Dialect, SchemaWords>> = {
-  sqlite: { bytes: 'BLOB', key: 'TEXT', insertOrder: '' },
-  postgres: { bytes: 'BYTEA', key: 'TEXT COLLATE "C"', insertOrder: '\n  id BIGSERIAL PRIMARY KEY,' },
+  sqlite: { bytes: 'BLOB', key: 'TEXT', insertOrder: '', serialKey: 'INTEGER PRIMARY KEY' },
+  postgres: {
+    bytes: 'BYTEA',
+    key: 'TEXT COLLATE "C"',
+    insertOrder: '\n  id BIGSERIAL PRIMARY KEY,',
+    serialKey: 'BIGSERIAL PRIMARY KEY',
+  },
 };
 
 export interface Migration {
@@ -110,6 +117,73 @@ CREATE INDEX hosts_build_id ON hosts (build_id, id);
 CREATE INDEX hosts_release_id ON hosts (release, id);
 CREATE INDEX hosts_summary ON hosts (build_id, release, status, reboot, expires, interval_s, last_seen);
 `,
+  },
+  {
+    // Rollouts (docs/fleet.md, "Rollouts"): the rollout as one JSON document, each host's place in
+    // it, pins, the audit log and the webhook deliveries. A rollout's hosts stay when a host is
+    // deleted (the rollout's record of what happened).
+    version: 3,
+    sql: (dialect) => {
+      const w = WORDS[dialect];
+      return `
+CREATE TABLE rollouts (
+  id TEXT PRIMARY KEY,
+  component TEXT NOT NULL,
+  replace_set INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX rollouts_set ON rollouts (component, replace_set, created_at);
+CREATE TABLE rollout_hosts (
+  rollout_id TEXT NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+  host_id ${w.key} NOT NULL,
+  wave INTEGER NOT NULL,
+  build_id TEXT,
+  from_to TEXT,
+  plan_given_at BIGINT,
+  applied_at BIGINT,
+  failed_at BIGINT,
+  reason TEXT,
+  acknowledged INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (rollout_id, host_id)
+);
+CREATE INDEX rollout_hosts_host ON rollout_hosts (host_id);
+CREATE INDEX rollout_hosts_wave ON rollout_hosts (rollout_id, wave);
+CREATE TABLE pins (
+  target_kind TEXT NOT NULL CHECK (target_kind IN ('host', 'label')),
+  target TEXT NOT NULL,
+  component TEXT NOT NULL,
+  replace_set INTEGER NOT NULL,
+  to_version TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  PRIMARY KEY (target_kind, target, component, replace_set)
+);
+CREATE TABLE audit_log (
+  id ${w.serialKey},
+  at BIGINT NOT NULL,
+  who TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TABLE webhook_deliveries (
+  event_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  delivered_at BIGINT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at BIGINT NOT NULL,
+  last_error TEXT,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (event_id, url)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (delivered_at, next_at);
+`;
+    },
   },
   {
     // Clone detection (src/fleet cloneConflict): the boot before the stored report's, and the

@@ -25,6 +25,7 @@ import type {
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
   HOST_COLUMNS,
   type HostColumns,
@@ -45,6 +46,7 @@ const ADVISORY_MIGRATIONS = 1;
 const ADVISORY_REEVALUATION = 2;
 /** rate windows older than this are swept now and then */
 const RATE_SWEEP_EVERY = 10_000;
+const ADVISORY_ROLLOUTS = 3;
 /** int8 (a BIGINT column); node-postgres hands it over as a string unless told otherwise */
 const INT8_OID = 20;
 
@@ -140,8 +142,47 @@ async function migrate(pool: Pool): Promise<void> {
   }
 }
 
-class PostgresStore implements FleetStore {
-  constructor(private readonly pool: Pool) {}
+/** `?` placeholders as PostgreSQL's `$1`, `$2`… (the rollouts' statements are written once, with `?`) */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** The rollouts' statements on PostgreSQL: the pool, or one client inside a transaction. */
+function postgresRunner(pool: Pool): ConstructorParameters<typeof RolloutSql> {
+  const over = (q: Pool | PoolClient): SqlConn => ({
+    all: async <T>(sql: string, params: ReadonlyArray<unknown>) =>
+      (await q.query(numbered(sql), [...params])).rows as T[],
+    run: async (sql, params) => (await q.query(numbered(sql), [...params])).rowCount ?? 0,
+  });
+  const transaction = async <T>(work: (c: SqlConn) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(over(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+  // one rollout is created at a time across servers, so two cannot both find no active one
+  const lock = async (c: SqlConn) => {
+    await c.all('SELECT pg_advisory_xact_lock(?, ?)', [ADVISORY_KLPM, ADVISORY_ROLLOUTS]);
+  };
+  return [over(pool), transaction, lock];
+}
+
+class PostgresStore extends RolloutSql implements FleetStore {
+  constructor(private readonly pool: Pool) {
+    super(...postgresRunner(pool));
+  }
 
   async createToken(role: Role): Promise<string> {
     const credential = newCredential();
@@ -151,6 +192,14 @@ class PostgresStore implements FleetStore {
       credential.hash,
       Date.now(),
     ]);
+    // made on the database itself (`klpm serve token create`): `who` is `local`
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'token.create',
+      target: credential.id,
+      detail: { role },
+    });
     return credential.text;
   }
 
@@ -167,6 +216,13 @@ class PostgresStore implements FleetStore {
         Date.now(),
       ],
     );
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'enroll-secret.create',
+      target: credential.id,
+      detail: { ...terms },
+    });
     return credential.text;
   }
 
@@ -179,7 +235,9 @@ class PostgresStore implements FleetStore {
       ])
     ).rows[0];
     if (api !== undefined)
-      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role } : undefined;
+      return secretMatches(parts.secret, api.hash)
+        ? { kind: 'role', role: api.role, tokenId: parts.id }
+        : undefined;
     const host = (
       await this.pool.query<{ token_hash: Buffer }>('SELECT token_hash FROM hosts WHERE id = $1', [parts.id])
     ).rows[0];

@@ -1,4 +1,4 @@
-import type { SummaryHost } from '../fleet/index.js';
+import type { RolloutHost, SummaryHost } from '../fleet/index.js';
 import type { EnrollSecretInfo, HostRow } from './fleet-store.js';
 
 /*
@@ -68,4 +68,33 @@ export const summaryHostOf = (r: SummaryColumns): SummaryHost => ({
   expires: r.expires,
   lastSeen: r.last_seen,
   interval: r.interval_s,
+});
+
+export interface RolloutHostColumns {
+  host_id: string;
+  wave: number;
+  build_id: string | null;
+  from_to: string | null;
+  plan_given_at: number | null;
+  applied_at: number | null;
+  failed_at: number | null;
+  reason: string | null;
+  acknowledged: number;
+  last_seen: number | null;
+  interval_s: number | null;
+}
+
+const num = (v: number | null) => (v === null ? null : Number(v));
+
+export const rolloutHostOf = (r: RolloutHostColumns): RolloutHost => ({
+  hostId: r.host_id,
+  wave: Number(r.wave),
+  buildId: r.build_id,
+  fromTo: r.from_to,
+  planGivenAt: num(r.plan_given_at),
+  appliedAt: num(r.applied_at),
+  failure: r.failed_at === null ? null : { at: Number(r.failed_at), reason: r.reason ?? '' },
+  acknowledged: Number(r.acknowledged) !== 0,
+  lastSeen: num(r.last_seen),
+  interval: num(r.interval_s),
 });

@@ -25,6 +25,7 @@ import type {
   TokenInfo,
 } from './fleet-store.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
   HOST_COLUMNS,
   type HostColumns,
@@ -101,13 +102,47 @@ interface QueuedReport {
   readonly reject: (error: unknown) => void;
 }
 
-class SqliteStore implements FleetStore {
+/**
+ * The rollouts' statements on SQLite: one connection, so a transaction is BEGIN..COMMIT around work
+ * whose every await is one of these synchronous statements (no other request's write comes between).
+ */
+function sqliteRunner(db: Database.Database): ConstructorParameters<typeof RolloutSql> {
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (text: string) => {
+    let statement = statements.get(text);
+    if (statement === undefined) {
+      statement = db.prepare(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  };
+  const conn: SqlConn = {
+    all: async <T>(sql: string, params: ReadonlyArray<unknown>) => prepared(sql).all(...params) as T[],
+    run: async (sql, params) => prepared(sql).run(...params).changes,
+  };
+  const transaction = async <T>(work: (c: SqlConn) => Promise<T>): Promise<T> => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await work(conn);
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  };
+  return [conn, transaction, async () => {}];
+}
+
+class SqliteStore extends RolloutSql implements FleetStore {
   /** every statement, prepared once: preparing is a good part of a small write's cost */
   private readonly statements = new Map<string, Database.Statement>();
   /** the reports waiting for the next group commit */
   private queue: QueuedReport[] = [];
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    super(...sqliteRunner(db));
+  }
 
   private sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
@@ -126,6 +161,14 @@ class SqliteStore implements FleetStore {
       credential.hash,
       Date.now(),
     );
+    // made on the database itself (`klpm serve token create`): `who` is `local`
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'token.create',
+      target: credential.id,
+      detail: { role },
+    });
     return credential.text;
   }
 
@@ -141,6 +184,13 @@ class SqliteStore implements FleetStore {
       JSON.stringify(terms.labels),
       Date.now(),
     );
+    await this.addAudit({
+      at: Date.now(),
+      who: 'local',
+      action: 'enroll-secret.create',
+      target: credential.id,
+      detail: { ...terms },
+    });
     return credential.text;
   }
 
@@ -151,7 +201,9 @@ class SqliteStore implements FleetStore {
       | { role: Role; hash: Buffer }
       | undefined;
     if (api !== undefined)
-      return secretMatches(parts.secret, api.hash) ? { kind: 'role', role: api.role } : undefined;
+      return secretMatches(parts.secret, api.hash)
+        ? { kind: 'role', role: api.role, tokenId: parts.id }
+        : undefined;
     const host = this.sql('SELECT token_hash FROM hosts WHERE id = ?').get(parts.id) as
       | { token_hash: Buffer }
       | undefined;

@@ -32,6 +32,7 @@ describe.skipIf(!built)('klpm serve --demo (needs npm run build)', () => {
         adminToken: string;
         viewerToken: string;
         hosts: number;
+        rollout: string;
       };
       expect(shown.listening).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const get = (path: string, token: string) =>
@@ -47,6 +48,16 @@ describe.skipIf(!built)('klpm serve --demo (needs npm run build)', () => {
       expect(summary.status.supported).toBeGreaterThan(0);
       expect((await get('/v1/tokens', shown.adminToken)).status).toBe(200);
       expect((await get('/v1/tokens', shown.viewerToken)).status).toBe(403);
+      // a running rollout whose canary failed: halted, naming one host
+      const rollout = (await (await get(`/v1/rollouts/${shown.rollout}`, shown.viewerToken)).json()) as {
+        state: string;
+        haltedHosts: string[];
+        waves: Array<{ name: string; failed: number; hosts: number }>;
+      };
+      expect(rollout.state).toBe('halted');
+      expect(rollout.haltedHosts).toHaveLength(1);
+      expect(rollout.waves[0]).toMatchObject({ name: 'canary', failed: 1 });
+      expect(rollout.waves[1]!.hosts).toBeGreaterThan(rollout.waves[0]!.hosts);
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -124,8 +124,8 @@ for (const engine of [sqlite, postgres]) {
       const store = await open();
       const admin = await store.createToken('admin');
       const viewer = await store.createToken('viewer');
-      expect(await store.authenticate(admin)).toEqual({ kind: 'role', role: 'admin' });
-      expect(await store.authenticate(viewer)).toEqual({ kind: 'role', role: 'viewer' });
+      expect(await store.authenticate(admin)).toMatchObject({ kind: 'role', role: 'admin' });
+      expect(await store.authenticate(viewer)).toMatchObject({ kind: 'role', role: 'viewer' });
       const [id, secret] = admin.split('.');
       const flipped = `${id}.${secret!.slice(0, -1)}${secret!.endsWith('A') ? 'B' : 'A'}`;
       for (const bad of [flipped, `${id}.`, 'garbage', '', `nobody.${secret}`, `${admin}x`])
@@ -452,7 +452,7 @@ for (const engine of [sqlite, postgres]) {
       expect(await store.revokeToken(viewer.split('.')[0]!)).toBe(true);
       expect(await store.revokeToken(viewer.split('.')[0]!)).toBe(false);
       expect(await store.authenticate(viewer)).toBeUndefined();
-      expect(await store.authenticate(admin)).toEqual({ kind: 'role', role: 'admin' });
+      expect(await store.authenticate(admin)).toMatchObject({ kind: 'role', role: 'admin' });
       expect(await store.revokeEnrollSecret(secret.split('.')[0]!)).toBe(true);
       expect(await store.revokeEnrollSecret('nothing')).toBe(false);
       expect(await store.enroll({ secret, machineId: machine(2), hostname: 'b', now: 0 })).toEqual({

@@ -21,6 +21,37 @@ const fleetCommands: ReadonlyArray<CommandEntry> = [
   { name: 'hosts', load: async () => (await import('./fleet-hosts.js')).fleetHostsCommand },
   { name: 'host', load: async () => (await import('./fleet-host.js')).fleetHostCommand },
   { name: 'summary', load: async () => (await import('./fleet-summary.js')).fleetSummaryCommand },
+  {
+    name: 'rollout',
+    load: groupCommand('rollout', 'rollouts in waves on a fleet server', [
+      {
+        name: 'start',
+        load: async () => (await import('./fleet-rollout-start.js')).fleetRolloutStartCommand,
+      },
+      {
+        name: 'status',
+        load: async () => (await import('./fleet-rollout-status.js')).fleetRolloutStatusCommand,
+      },
+      { name: 'pause', load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutPauseCommand },
+      {
+        name: 'resume',
+        load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutResumeCommand,
+      },
+      { name: 'abort', load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutAbortCommand },
+      {
+        name: 'rollback',
+        load: async () => (await import('./fleet-rollout-act.js')).fleetRolloutRollbackCommand,
+      },
+    ]),
+  },
+  {
+    name: 'pin',
+    load: groupCommand('pin', 'versions a host or label stays on, whatever the rollouts do', [
+      { name: 'set', load: async () => (await import('./fleet-pin.js')).fleetPinSetCommand },
+      { name: 'list', load: async () => (await import('./fleet-pin.js')).fleetPinListCommand },
+      { name: 'delete', load: async () => (await import('./fleet-pin.js')).fleetPinDeleteCommand },
+    ]),
+  },
 ];
 
 /** `klpm serve` runs the fleet server; its groups make tokens and secrets in its database. */

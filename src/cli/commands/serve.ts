@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { demoFleet } from '../../fleet/index.js';
+import { demoFleet, demoRolloutSpec, hostPercentile } from '../../fleet/index.js';
 import { loadRepository, statePath } from '../../host/index.js';
 import { parseRate, type Rate, startFleetServer } from '../../server/index.js';
 import { openStore } from '../../store/index.js';
@@ -24,6 +24,9 @@ interface ServeFlags {
   enrollRate: string;
   reportRate: string;
   trustedProxy: string[];
+  webhook: string[];
+  webhookSecret?: string;
+  webhookExpiryDays?: string;
   demo?: boolean;
   json?: boolean;
 }
@@ -60,6 +63,20 @@ export const serveCommand: CommandFactory = (ctx) =>
       [] as string[],
     )
     .option(
+      '--webhook <url>',
+      'POST rollout halts and completions and coverage ending soon to this URL, signed (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option(
+      '--webhook-secret <file>',
+      "the file whose bytes key the webhooks' HMAC-SHA256 (needed with --webhook)",
+    )
+    .option(
+      '--webhook-expiry-days <days>',
+      'a webhook for each build whose coverage ends within this many days',
+    )
+    .option(
       '--demo',
       'a throwaway server to look at: a temporary database, the repository at ./examples/repo unless --repo, a synthetic fleet, and an admin and a viewer token printed',
     )
@@ -80,6 +97,7 @@ export const serveCommand: CommandFactory = (ctx) =>
       const reportRate = rateFlag(opts.reportRate, '--report-rate');
       for (const proxy of opts.trustedProxy)
         if (isIP(proxy) === 0) throw new UsageError(`--trusted-proxy '${proxy}' is not an IP address`);
+      const webhooks = await webhookFlags(opts);
       const store = await openStore(opts.db ?? statePath(opts.root, 'fleetDb'));
       const server = await startFleetServer({
         store,
@@ -91,6 +109,7 @@ export const serveCommand: CommandFactory = (ctx) =>
         reportRate,
         trustedProxies: opts.trustedProxy,
         ...(tls === undefined ? {} : { tls }),
+        ...webhooks,
         // a demo is for looking at: its own 240 check-ins would bury the tokens in request logs
         ...(demo === undefined ? {} : { log: () => {} }),
       }).catch(async (error: NodeJS.ErrnoException) => {
@@ -147,6 +166,7 @@ async function seedDemo(
     ),
   ];
   const secrets = new Map<string, string>();
+  const agents: Array<{ id: string; token: string }> = [];
   for (const host of demoFleet(builds, DEMO_HOSTS)) {
     let secret = secrets.get(host.site);
     if (secret === undefined) {
@@ -167,20 +187,106 @@ async function seedDemo(
       body: JSON.stringify(host.report),
     });
     if (!answer.ok) throw new Error(`demo report of ${host.hostname} answered ${answer.status}`);
+    agents.push({ id: enrolled.id, token: enrolled.token });
   }
+  const adminToken = await store.createToken('admin');
+  const rollout = await demoRollout(
+    url,
+    adminToken,
+    repository.updates.flatMap((u) => u.livepatches),
+    agents,
+  );
+  return { adminToken, viewerToken: await store.createToken('viewer'), hosts: DEMO_HOSTS, ...rollout };
+}
+
+/**
+ * The demo's running rollout, through the API: a canary wave and everyone; one canary host posts
+ * a failed apply, so the rollout halts and names it (there is something to resume or roll back).
+ */
+async function demoRollout(
+  url: string,
+  adminToken: string,
+  livepatches: Parameters<typeof demoRolloutSpec>[0],
+  agents: ReadonlyArray<{ id: string; token: string }>,
+): Promise<{ rollout?: string }> {
+  const spec = demoRolloutSpec(livepatches);
+  if (spec === undefined) return {};
+  const post = async (path: string, token: string, body: unknown) => {
+    const answer = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!answer.ok) throw new Error(`demo ${path} answered ${answer.status}: ${await answer.text()}`);
+    return (await answer.json()) as { id?: string; outOfScope?: string[] };
+  };
+  const started = await post('/v1/rollouts', adminToken, spec);
+  // the canary wave holds the hosts below 2% of the scale (RO-MEMBER); one in scope fails
+  const canary = agents.find((a) => hostPercentile(a.id) < 2 && !started.outOfScope?.includes(a.id));
+  if (canary !== undefined) {
+    const plan = await fetch(`${url}/v1/hosts/${canary.id}/plan`, {
+      headers: { authorization: `Bearer ${canary.token}` },
+    });
+    const body = (await plan.json()) as { planHash: string };
+    await post(`/v1/hosts/${canary.id}/events`, canary.token, {
+      kind: 'apply',
+      planHash: body.planHash,
+      outcome: 'reversed',
+      step: { index: 0, op: 'load', patch: 'demo' },
+      reason: 'the transition stalled on task 4242 (kworker/u8:1) and was reversed',
+      blocking: [{ pid: 4242, comm: 'kworker/u8:1' }],
+      log: [],
+      predictedLog: [],
+    });
+  }
+  return started.id === undefined ? {} : { rollout: started.id };
+}
+
+/** `--webhook URL... --webhook-secret FILE [--webhook-expiry-days N]`, checked. */
+async function webhookFlags(opts: ServeFlags) {
+  if (opts.webhook.length === 0) {
+    if (opts.webhookSecret !== undefined || opts.webhookExpiryDays !== undefined)
+      throw new UsageError('--webhook-secret and --webhook-expiry-days go with --webhook URL');
+    return {};
+  }
+  for (const url of opts.webhook) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {}
+    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+      throw new UsageError(`--webhook '${url}' is not an http:// or https:// URL`);
+  }
+  if (opts.webhookSecret === undefined)
+    throw new UsageError('--webhook needs --webhook-secret FILE: the key every delivery is signed with');
+  const secret = await readFile(opts.webhookSecret).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(
+      `--webhook-secret ${opts.webhookSecret}: cannot read it (${error.code ?? error.message})`,
+    );
+  });
+  if (secret.length === 0) throw new UsageError(`--webhook-secret ${opts.webhookSecret} is empty`);
   return {
-    adminToken: await store.createToken('admin'),
-    viewerToken: await store.createToken('viewer'),
-    hosts: DEMO_HOSTS,
+    webhooks: { urls: opts.webhook, secret },
+    ...(opts.webhookExpiryDays === undefined
+      ? {}
+      : { webhookExpiryDays: readCount(opts.webhookExpiryDays, '--webhook-expiry-days') }),
   };
 }
 
-function demoText(url: string, shown: { adminToken?: string; viewerToken?: string; hosts?: number }): string {
+function demoText(
+  url: string,
+  shown: { adminToken?: string; viewerToken?: string; hosts?: number; rollout?: string },
+): string {
   return [
     `a demo fleet of ${shown.hosts} hosts reports to it (a temporary database, removed on exit)`,
     `admin token:  ${shown.adminToken}`,
     `viewer token: ${shown.viewerToken}`,
     `try: curl -H 'Authorization: Bearer ${shown.viewerToken}' ${url}/v1/summary`,
+    ...(shown.rollout === undefined
+      ? []
+      : [
+          `a rollout is running, halted by its canary: curl -H 'Authorization: Bearer ${shown.viewerToken}' ${url}/v1/rollouts/${shown.rollout}`,
+        ]),
     'stop with Ctrl-C',
     '',
   ].join('\n');
