@@ -29,7 +29,9 @@ export {
 export {
   DEFAULT_PAGE,
   encodeCursor,
+  HOST_ORDERS,
   type HostFilter,
+  type HostOrder,
   hostQuerySchema,
   labelSchema,
   MAX_PAGE,

@@ -111,6 +111,29 @@ CREATE INDEX hosts_release_id ON hosts (release, id);
 CREATE INDEX hosts_summary ON hosts (build_id, release, status, reboot, expires, interval_s, last_seen);
 `,
   },
+  {
+    // The dashboard: a search by hostname prefix (case-insensitive) and the host list sorted by
+    // hostname or last check-in, each page read from an index in order (src/store/host-list.ts).
+    // SQLite's LIKE 'x%' reads a NOCASE index; PostgreSQL's LIKE reads a text_pattern_ops index
+    // over lower(hostname). The sort indexes compare bytes ("C"), as the id order does. The
+    // session key (one row) signs the dashboard's cookies, so every server on one database
+    // accepts the sessions of the others.
+    version: 4,
+    sql: (dialect) =>
+      dialect === 'sqlite'
+        ? `
+CREATE INDEX hosts_hostname_search ON hosts (hostname COLLATE NOCASE);
+CREATE INDEX hosts_hostname_id ON hosts (hostname, id);
+CREATE INDEX hosts_last_seen_id ON hosts (COALESCE(last_seen, -1), id);
+CREATE TABLE dashboard_keys (id TEXT PRIMARY KEY, key BLOB NOT NULL, created_at BIGINT NOT NULL);
+`
+        : `
+CREATE INDEX hosts_hostname_search ON hosts (lower(hostname) text_pattern_ops);
+CREATE INDEX hosts_hostname_id ON hosts ((hostname COLLATE "C"), id);
+CREATE INDEX hosts_last_seen_id ON hosts ((COALESCE(last_seen, -1)), id);
+CREATE TABLE dashboard_keys (id TEXT PRIMARY KEY, key BYTEA NOT NULL, created_at BIGINT NOT NULL);
+`,
+  },
 ];
 
 /** How many reports of one host the history keeps besides the latest. */
