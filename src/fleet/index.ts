@@ -20,6 +20,7 @@ export {
 export {
   evaluateReport,
   type HostEvaluation,
+  isStuck,
   REBOOT_ORDER,
   STATUS_ORDER,
   viewOfStatus,

@@ -29,6 +29,8 @@ export interface HostFilter {
    * does not take it
    */
   readonly search?: string;
+  /** only hosts whose latest report shows a transition not completing or tasks blocking one (dashboard only) */
+  readonly stuck?: boolean;
   /** the order of the page; default id, ascending (the API's only order) */
   readonly order?: HostOrder;
   /** in an order other than id: the previous page's last sort value and id */

@@ -35,6 +35,8 @@ export interface RouteCall<B> {
   readonly body: B;
   readonly query: URLSearchParams;
   readonly now: number;
+  /** who called: the bearer token's owner, or the dashboard's signed-in viewer or admin */
+  readonly principal?: Principal | undefined;
 }
 
 export interface RouteDeps {

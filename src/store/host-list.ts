@@ -29,12 +29,13 @@ export function hostListQuery(
   if (filter.silent)
     add(
       pg
-        ? 'last_seen IS NOT NULL AND last_seen < ?::bigint - 2000::bigint * interval_s'
-        : 'last_seen IS NOT NULL AND last_seen < ? - 2000 * interval_s',
+        ? 'last_seen + 2000 * interval_s < ?::bigint'
+        : 'last_seen + 2000 * interval_s < ?',
       now,
     );
   if (filter.checkinAgeMs !== undefined)
     add(pg ? 'last_seen >= ?::bigint' : 'last_seen >= ?', now - filter.checkinAgeMs);
+  if (filter.stuck === true) add('stuck = 1');
   if (filter.search !== undefined && filter.search !== '') {
     const text = filter.search.toLowerCase();
     const like = `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -113,7 +113,9 @@ CREATE INDEX hosts_summary ON hosts (build_id, release, status, reboot, expires,
   },
   {
     // The dashboard: a search by hostname prefix (case-insensitive) and the host list sorted by
-    // hostname or last check-in, each page read from an index in order (src/store/host-list.ts).
+    // hostname or last check-in, each page read from an index in order (src/store/host-list.ts);
+    // silent hosts found by the time they fall silent (an index on it), stuck hosts by a column
+    // set from each report (a transition not completing, or tasks blocking one).
     // SQLite's LIKE 'x%' reads a NOCASE index; PostgreSQL's LIKE reads a text_pattern_ops index
     // over lower(hostname). The sort indexes compare bytes ("C"), as the id order does. The
     // session key (one row) signs the dashboard's cookies, so every server on one database
@@ -125,12 +127,18 @@ CREATE INDEX hosts_summary ON hosts (build_id, release, status, reboot, expires,
 CREATE INDEX hosts_hostname_search ON hosts (hostname COLLATE NOCASE);
 CREATE INDEX hosts_hostname_id ON hosts (hostname, id);
 CREATE INDEX hosts_last_seen_id ON hosts (COALESCE(last_seen, -1), id);
+CREATE INDEX hosts_silent_at ON hosts ((last_seen + 2000 * interval_s));
+ALTER TABLE hosts ADD COLUMN stuck INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX hosts_stuck_id ON hosts (stuck, id);
 CREATE TABLE dashboard_keys (id TEXT PRIMARY KEY, key BLOB NOT NULL, created_at BIGINT NOT NULL);
 `
         : `
 CREATE INDEX hosts_hostname_search ON hosts (lower(hostname) text_pattern_ops);
 CREATE INDEX hosts_hostname_id ON hosts ((hostname COLLATE "C"), id);
 CREATE INDEX hosts_last_seen_id ON hosts ((COALESCE(last_seen, -1)), id);
+CREATE INDEX hosts_silent_at ON hosts ((last_seen + 2000 * interval_s));
+ALTER TABLE hosts ADD COLUMN stuck INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX hosts_stuck_id ON hosts (stuck, id);
 CREATE TABLE dashboard_keys (id TEXT PRIMARY KEY, key BYTEA NOT NULL, created_at BIGINT NOT NULL);
 `,
   },

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import type { FleetPlan, HostFilter, Report, SummaryHost } from '../fleet/index.js';
+import { type FleetPlan, type HostFilter, isStuck, type Report, type SummaryHost } from '../fleet/index.js';
 import { InputError } from '../input/index.js';
 import { newCredential, secretMatches, splitCredential, withCredentialId } from './credentials.js';
 import type {
@@ -255,7 +255,7 @@ class PostgresStore implements FleetStore {
       // The conditional update decides: a later seq of the host wins, an earlier or equal one is stale.
       const updated = await c.query(
         `UPDATE hosts SET seq = $2, boot_id = $3, build_id = $4, release = $5, status = $6, reboot = $7,
-           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12
+           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12, stuck = $13
            WHERE id = $1 AND (seq IS NULL OR seq < $2)`,
         [
           hostId,
@@ -270,6 +270,7 @@ class PostgresStore implements FleetStore {
           report.interval,
           text,
           JSON.stringify(plan),
+          isStuck(report.status) ? 1 : 0,
         ],
       );
       if (updated.rowCount === 0) return 'stale';

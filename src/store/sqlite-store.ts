@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { FleetPlan, HostFilter, Report, SummaryHost } from '../fleet/index.js';
+import { type FleetPlan, type HostFilter, isStuck, type Report, type SummaryHost } from '../fleet/index.js';
 import { InputError } from '../input/index.js';
 import { newCredential, secretMatches, splitCredential } from './credentials.js';
 import type {
@@ -222,7 +222,7 @@ class SqliteStore implements FleetStore {
     const text = JSON.stringify(report);
     this.sql(
       `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
-           last_seen = ?, interval_s = ?, report = ?, plan = ? WHERE id = ?`,
+           last_seen = ?, interval_s = ?, report = ?, plan = ?, stuck = ? WHERE id = ?`,
     ).run(
       report.seq,
       report.bootId,
@@ -235,6 +235,7 @@ class SqliteStore implements FleetStore {
       report.interval,
       text,
       JSON.stringify(plan),
+      isStuck(report.status) ? 1 : 0,
       hostId,
     );
     this.sql('INSERT INTO report_history (host_id, seq, received_at, report) VALUES (?, ?, ?, ?)').run(
