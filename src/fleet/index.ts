@@ -3,7 +3,14 @@
  * durations and silence, and the host list's filters. The server and store are shell (docs/fleet.md).
  */
 export { type BuildView, buildsOf, type NewestLivepatch } from './builds.js';
-export { type DemoHost, demoFleet } from './demo.js';
+export {
+  type DemoHost,
+  demoFleet,
+  type SyntheticFleetOptions,
+  type SyntheticHost,
+  syntheticBuildId,
+  syntheticFleet,
+} from './demo.js';
 export { isSilent, parseDuration } from './duration.js';
 export { comparedLog, type HostEventBody, hostEventSchema, logMatches } from './event.js';
 export {
