@@ -130,6 +130,7 @@ export function hostPage(viewer: Viewer, d: HostDetail): string {
       : html`<p>${plan.steps.length === 0 ? 'Nothing to do.' : `${plan.steps.length} steps.`} <span class="muted">planHash <code>${plan.planHash.slice(0, 16)}</code></span></p>${plan.sets.map(
           (s) =>
             html`<h3>Replace set ${s.replaceSet}: ${s.to === null ? 'nothing to load' : html`to <code>${s.to}</code>`} ${s.refused ? badge('failed') : ''}</h3>
+${s.reason === '' ? '' : html`<p>${s.reason}</p>`}
 ${s.steps.length === 0 ? '' : html`<ol>${s.steps.map((step) => html`<li><code>${JSON.stringify(step)}</code></li>`)}</ol>`}
 ${s.notes.length === 0 ? '' : html`<ul>${s.notes.map((n) => html`<li>${n}</li>`)}</ul>`}
 ${s.predictedLog.length === 0 ? '' : html`<details><summary>Predicted kernel log (${s.predictedLog.length} lines)</summary><pre>${s.predictedLog.join('\n')}</pre></details>`}`,

@@ -52,7 +52,7 @@ svg text{font:11px system-ui,sans-serif;fill:#1a1a1a}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:13px;list-style:none;padding:0;margin:6px 0}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 details summary{cursor:pointer;color:var(--link)}
-@media (max-width:640px){main{padding:10px}.log{grid-template-columns:1fr}header .who{margin-left:0}th,td{padding:4px 5px}}
+@media (max-width:640px){main{padding:10px}.scroll td,.scroll th{white-space:nowrap}.log{grid-template-columns:1fr}header .who{margin-left:0}th,td{padding:4px 5px}}
 `;
 
 export type Section = 'fleet' | 'hosts' | 'builds' | 'rollouts' | 'login';
