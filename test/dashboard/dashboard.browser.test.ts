@@ -117,7 +117,8 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
       return p.locator('input[name=csrf]').first().inputValue();
     });
     expect(other).not.toBe(own);
-    for (const form of [{}, { csrf: '' }, { csrf: other }, { csrf: `${own.slice(0, -1)}A` }]) {
+    const forms: Array<Record<string, string>> = [{}, { csrf: "" }, { csrf: other }, { csrf: `${own.slice(0, -1)}A` }];
+    for (const form of forms) {
       const answer = await page.request.post(`${fleet.url}/rollouts/r1/pause`, { form });
       expect(answer.status()).toBe(403);
       expect(await answer.text()).toContain('CSRF');
