@@ -54,7 +54,7 @@ if (!existsSync(dbFile)) {
   const index = indexRepository(parseRepositoryIndex(JSON.stringify(templates.repository), repoPath));
   const time = { now: seededAt, expiryWindowDays: 30 };
   const assessed = templates.hosts.map((h) => {
-    const report = reportSchema.parse(h.report);
+    const report = /** @type {any} */ (reportSchema.parse(h.report));
     return { report, ...assessReport(report, index, time) };
   });
   const hash = createHash('sha256').update('dashboard-bench').digest();
@@ -99,7 +99,9 @@ if (!existsSync(dbFile)) {
   renameSync(partial, dbFile);
   rmSync(`${partial}-wal`, { force: true });
   rmSync(`${partial}-shm`, { force: true });
-  console.log(`seeded ${HOSTS.toLocaleString('en-US')} hosts in ${((performance.now() - t0) / 1000).toFixed(1)} s into ${dbFile}`);
+  console.log(
+    `seeded ${HOSTS.toLocaleString('en-US')} hosts in ${((performance.now() - t0) / 1000).toFixed(1)} s into ${dbFile}`,
+  );
 } else console.log(`the seeded database from an earlier run: ${dbFile}`);
 
 const store = openSqliteStore(dbFile);
@@ -137,7 +139,9 @@ const row = (label, r, limitMs = PAGE_MS) =>
     `${label.padEnd(58)} ${r.ms.toFixed(1).padStart(8)} ms (limit ${limitMs} ms: ${check(`${label} time`, r.ms <= limitMs)})  ${(r.bytes / 1024).toFixed(1).padStart(6)} KB (limit 200 KB: ${check(`${label} weight`, r.bytes <= PAGE_BYTES)})`,
   );
 
-console.log(`\n${HOSTS.toLocaleString('en-US')} hosts stored; each figure is the server's own (its request log), median of 5 unless said`);
+console.log(
+  `\n${HOSTS.toLocaleString('en-US')} hosts stored; each figure is the server's own (its request log), median of 5 unless said`,
+);
 const median = async (path, n = 5) => {
   const runs = [];
   for (let i = 0; i < n; i++) runs.push(await get(path));
@@ -150,7 +154,10 @@ row('fleet page, counts read afresh (first request)', await get('/'));
 row('fleet page, counts reused (within 10 s)', await median('/'));
 const filtered = '/hosts?status=kernel-end-of-life&label=site:ams1';
 row(`hosts page ${filtered}`, await median(filtered));
-row('hosts page ?status=kernel-upgrade-required&reboot=no', await median('/hosts?status=kernel-upgrade-required&reboot=no'));
+row(
+  'hosts page ?status=kernel-upgrade-required&reboot=no',
+  await median('/hosts?status=kernel-upgrade-required&reboot=no'),
+);
 row('hosts page, search ?q=ams1-web-00001', await median('/hosts?q=ams1-web-00001'));
 row('hosts page, sorted by last check-in, newest first', await median('/hosts?sort=lastSeen&dir=desc'));
 row('hosts page, silent only', await median('/hosts?silent=true'));
@@ -164,7 +171,11 @@ row('builds page (every build: a pass over the hosts)', await get('/builds'), 10
 await server.close();
 await store.close();
 rmSync(work, { recursive: true, force: true });
-console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `\nload average at the end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 if (failures.length > 0) {
   console.log(`missed: ${failures.join(', ')}`);
   process.exitCode = 1;

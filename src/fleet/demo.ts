@@ -110,7 +110,11 @@ export function syntheticFleet(options: SyntheticFleetOptions): {
         // the newest livepatch of three builds in four says when its coverage ends: within 26 weeks
         ...(newest && b % 4 !== 3 ? { expires: day(now + (3 + ((b * 11) % 178)) * DAY_MS) } : {}),
       });
-    updates.push({ id: `KLP-2026-${String(k).padStart(3, '0')}`, issued: day(now - (UPDATES - k + 1) * 14 * DAY_MS), livepatches });
+    updates.push({
+      id: `KLP-2026-${String(k).padStart(3, '0')}`,
+      issued: day(now - (UPDATES - k + 1) * 14 * DAY_MS),
+      livepatches,
+    });
   }
   const sites = ['ams1', 'fra1', 'iad2', 'sfo3'];
   const roles = ['web', 'db', 'cache', 'batch'];
@@ -157,7 +161,9 @@ export function syntheticFleet(options: SyntheticFleetOptions): {
           modules: [],
           buildId,
           livepatchable: { ok: true, reason: 'livepatches can be applied' },
-          blocking: stuck ? [{ pid: 4000 + i, comm: 'kworker/u8:2', stack: '[<0>] tcp_sendmsg+0x2c/0x60' }] : [],
+          blocking: stuck
+            ? [{ pid: 4000 + i, comm: 'kworker/u8:2', stack: '[<0>] tcp_sendmsg+0x2c/0x60' }]
+            : [],
           reboot: false,
           problems: [],
         },

@@ -235,7 +235,13 @@ export function fleetHandler(options: FleetServerOptions, repository: Repository
         .catch((error: unknown) => {
           const status = error instanceof HttpError ? error.status : 500;
           if (status === 500)
-            log(JSON.stringify({ level: 'error', path: url.pathname, error: String(error instanceof Error ? error.message : error) }));
+            log(
+              JSON.stringify({
+                level: 'error',
+                path: url.pathname,
+                error: String(error instanceof Error ? error.message : error),
+              }),
+            );
           if (!res.headersSent) {
             res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
             res.end(status === 500 ? 'internal error\n' : `${(error as Error).message}\n`);

@@ -27,12 +27,7 @@ export function hostListQuery(
   for (const label of filter.labels)
     add('EXISTS (SELECT 1 FROM host_labels l WHERE l.host_id = hosts.id AND l.label = ?)', label);
   if (filter.silent)
-    add(
-      pg
-        ? 'last_seen + 2000 * interval_s < ?::bigint'
-        : 'last_seen + 2000 * interval_s < ?',
-      now,
-    );
+    add(pg ? 'last_seen + 2000 * interval_s < ?::bigint' : 'last_seen + 2000 * interval_s < ?', now);
   if (filter.checkinAgeMs !== undefined)
     add(pg ? 'last_seen >= ?::bigint' : 'last_seen >= ?', now - filter.checkinAgeMs);
   if (filter.stuck === true) add('stuck = 1');

@@ -69,7 +69,9 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
     const hostname = (await first.textContent())!;
     await first.click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(hostname);
-    const facts = page.getByRole('region', { name: 'Host' }).or(page.locator('section[aria-labelledby=facts]'));
+    const facts = page
+      .getByRole('region', { name: 'Host' })
+      .or(page.locator('section[aria-labelledby=facts]'));
     const text = (await facts.textContent())!;
     // its build: one of the four oldest synthetic builds, which the newest update skips
     expect(text).toMatch(/build ID\s*000b000[0-3]/);
@@ -98,7 +100,9 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
       await page.goto(`${fleet.url}${path}`);
       // the only form that posts is signing out
       expect(await page.locator('form[method=post]').count()).toBe(1);
-      expect(await page.getByRole('button', { name: /start|pause|resume|abort|roll back|delete/i }).count()).toBe(0);
+      expect(
+        await page.getByRole('button', { name: /start|pause|resume|abort|roll back|delete/i }).count(),
+      ).toBe(0);
     }
     const csrf = await page.locator('input[name=csrf]').first().inputValue();
     for (const path of ['/rollouts/new', '/rollouts/start', '/rollouts/r1/pause']) {
@@ -117,7 +121,12 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
       return p.locator('input[name=csrf]').first().inputValue();
     });
     expect(other).not.toBe(own);
-    const forms: Array<Record<string, string>> = [{}, { csrf: "" }, { csrf: other }, { csrf: `${own.slice(0, -1)}A` }];
+    const forms: Array<Record<string, string>> = [
+      {},
+      { csrf: '' },
+      { csrf: other },
+      { csrf: `${own.slice(0, -1)}A` },
+    ];
     for (const form of forms) {
       const answer = await page.request.post(`${fleet.url}/rollouts/r1/pause`, { form });
       expect(answer.status()).toBe(403);
@@ -146,12 +155,18 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
     for (const [name, path] of pages) {
       const errors = await consoleErrors(page, () => page.goto(`${fleet.url}${path()}`));
       problems.push(...errors.map((e) => `${name}: console: ${e}`));
-      problems.push(...(await axeViolations(browser, admin, `${fleet.url}${path()}`)).map((v) => `${name}: ${v}`));
+      problems.push(
+        ...(await axeViolations(browser, admin, `${fleet.url}${path()}`)).map((v) => `${name}: ${v}`),
+      );
       await screenshot(page, name);
     }
     const login = await (await browser.newContext()).newPage();
-    problems.push(...(await consoleErrors(login, () => login.goto(`${fleet.url}/login`))).map((e) => `login: ${e}`));
-    problems.push(...(await axeViolations(browser, login.context(), `${fleet.url}/login`)).map((v) => `login: ${v}`));
+    problems.push(
+      ...(await consoleErrors(login, () => login.goto(`${fleet.url}/login`))).map((e) => `login: ${e}`),
+    );
+    problems.push(
+      ...(await axeViolations(browser, login.context(), `${fleet.url}/login`)).map((v) => `login: ${v}`),
+    );
     await screenshot(login, 'login');
     expect(problems).toEqual([]);
     await page.close();

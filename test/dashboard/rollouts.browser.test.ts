@@ -41,7 +41,9 @@ describe.skipIf(problem !== undefined)('rollouts in the dashboard, in a real bro
     };
     await page.getByLabel('Rollout (JSON)').fill(JSON.stringify(rollout, null, 2));
     await page.getByRole('button', { name: 'Check' }).click();
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Start this rollout?');
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+      .toBe('Start this rollout?');
     await page.getByRole('button', { name: 'Yes, start it' }).click();
     await page.waitForURL(/\/rollouts\/[A-Za-z0-9_-]+$/);
     const rolloutUrl = page.url();
@@ -50,7 +52,9 @@ describe.skipIf(problem !== undefined)('rollouts in the dashboard, in a real bro
     // a canary fetches its plan and reports the apply's transition reversed
     const canary = fleet.canaries[0]!;
     const auth = { authorization: `Bearer ${canary.token}` };
-    const plan = (await (await fetch(`${fleet.url}/v1/hosts/${canary.id}/plan`, { headers: auth })).json()) as {
+    const plan = (await (
+      await fetch(`${fleet.url}/v1/hosts/${canary.id}/plan`, { headers: auth })
+    ).json()) as {
       planHash: string;
     };
     const event = await fetch(`${fleet.url}/v1/hosts/${canary.id}/events`, {
@@ -70,10 +74,13 @@ describe.skipIf(problem !== undefined)('rollouts in the dashboard, in a real bro
     expect(event.status).toBe(200);
 
     await expect
-      .poll(async () => {
-        await page.goto(rolloutUrl);
-        return page.locator('main').textContent();
-      }, { timeout: 20_000 })
+      .poll(
+        async () => {
+          await page.goto(rolloutUrl);
+          return page.locator('main').textContent();
+        },
+        { timeout: 20_000 },
+      )
       .toContain('Halted');
     const failing = page.getByRole('region', { name: 'Failing hosts' });
     await expect.poll(() => failing.getByRole('link', { name: canary.id }).count()).toBe(1);

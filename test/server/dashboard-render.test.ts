@@ -85,12 +85,28 @@ describe('the dashboard templating', () => {
         {
           at: new Date(NOW).toISOString(),
           kind: 'apply',
-          detail: { outcome: 'reversed', reason: EVIL, log: [`livepatch: ${EVIL}`], predictedLog: [], blocking: [{ pid: 1, comm: EVIL }] },
+          detail: {
+            outcome: 'reversed',
+            reason: EVIL,
+            log: [`livepatch: ${EVIL}`],
+            predictedLog: [],
+            blocking: [{ pid: 1, comm: EVIL }],
+          },
         },
       ],
     };
     const summary = summarize(
-      [{ buildId: EVIL, release: EVIL, status: 'supported', reboot: 'no', expires: '2026-12-20', lastSeen: NOW, interval: 600 }],
+      [
+        {
+          buildId: EVIL,
+          release: EVIL,
+          status: 'supported',
+          reboot: 'no',
+          expires: '2026-12-20',
+          lastSeen: NOW,
+          interval: 600,
+        },
+      ],
       NOW,
     );
     const read = readHostsQuery(new URLSearchParams({ q: EVIL, label: 'site:ams1' }));
@@ -98,12 +114,29 @@ describe('the dashboard templating', () => {
     const pages = [
       hostPage(admin, detail),
       hostsPage(viewer, read.query, [row()], 'next', EVIL),
-      fleetPage(viewer, { summary, countedAt: NOW, silent: [row()], stuck: [row()], rollouts: { kind: 'ok', rollouts: [] }, now: NOW }),
+      fleetPage(viewer, {
+        summary,
+        countedAt: NOW,
+        silent: [row()],
+        stuck: [row()],
+        rollouts: { kind: 'ok', rollouts: [] },
+        now: NOW,
+      }),
       rolloutPage(admin, {
         id: 'r1',
         state: 'halted',
         reason: EVIL,
-        waves: [{ name: EVIL, state: 'halted', hosts: 3, applied: 1, failed: 1, pending: 1, failures: [{ host: EVIL, reason: EVIL }] }],
+        waves: [
+          {
+            name: EVIL,
+            state: 'halted',
+            hosts: 3,
+            applied: 1,
+            failed: 1,
+            pending: 1,
+            failures: [{ host: EVIL, reason: EVIL }],
+          },
+        ],
       }),
     ];
     for (const page of pages) {
@@ -115,9 +148,21 @@ describe('the dashboard templating', () => {
 
 describe('the end-of-life horizon', () => {
   it('puts each build in the week its coverage ends, and leaves out the past and beyond 26 weeks', () => {
-    const b = (buildId: string, hosts: number, expires: string | null) => ({ buildId, release: null, hosts, expires });
+    const b = (buildId: string, hosts: number, expires: string | null) => ({
+      buildId,
+      release: null,
+      hosts,
+      expires,
+    });
     const { weeks, series } = horizonWeeks(
-      [b('a', 5, '2026-12-03'), b('b', 7, '2026-12-15'), b('c', 2, '2026-11-01'), b('d', 9, '2027-07-01'), b('e', 1, null), b('f', 3, '2027-05-31')],
+      [
+        b('a', 5, '2026-12-03'),
+        b('b', 7, '2026-12-15'),
+        b('c', 2, '2026-11-01'),
+        b('d', 9, '2027-07-01'),
+        b('e', 1, null),
+        b('f', 3, '2027-05-31'),
+      ],
       NOW,
     );
     expect(series.map((s) => s.buildId)).toEqual(['b', 'a', 'f']);
@@ -140,7 +185,8 @@ describe('dashboard sessions', () => {
     const admin = Buffer.from(JSON.stringify({ ...session, role: 'admin' })).toString('base64url');
     expect(readSession(key, `${admin}.${mac}`, NOW)).toBeUndefined();
     expect(readSession(key, `${body}.${mac!.slice(0, -1)}A`, NOW)).toBeUndefined();
-    for (const junk of ['', '.', 'a.b', `${body}`, undefined]) expect(readSession(key, junk, NOW)).toBeUndefined();
+    for (const junk of ['', '.', 'a.b', `${body}`, undefined])
+      expect(readSession(key, junk, NOW)).toBeUndefined();
   });
 
   it('ties the CSRF token to one sign-in', () => {

@@ -64,9 +64,7 @@ export async function startDashboardFleet(hosts = 3000): Promise<DashboardFleet>
     }
     const enrolled = await store.enroll({ secret, machineId: host.machineId, hostname: host.hostname, now });
     if (enrolled.kind !== 'enrolled') throw new Error(`${host.hostname} was not enrolled`);
-    const report: Report = reportSchema.parse(
-      i === 11 ? { ...host.report, kmp: KMP_WITH_GAP } : host.report,
-    );
+    const report: Report = reportSchema.parse(i === 11 ? { ...host.report, kmp: KMP_WITH_GAP } : host.report);
     const shared = `${host.buildId} ${host.stuck}`;
     let answer = assessed.get(shared);
     if (answer === undefined) {
@@ -87,7 +85,8 @@ export async function startDashboardFleet(hosts = 3000): Promise<DashboardFleet>
     if (i === 11) kmp = seeded;
   }
   await Promise.all(saves);
-  if (eol === undefined || stuck === undefined || kmp === undefined) throw new Error('the synthetic fleet has no end-of-life or stuck host');
+  if (eol === undefined || stuck === undefined || kmp === undefined)
+    throw new Error('the synthetic fleet has no end-of-life or stuck host');
   await store.saveEvent(stuck.id, {
     at: now - 60_000,
     kind: 'apply',

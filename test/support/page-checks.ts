@@ -42,7 +42,11 @@ export async function consoleErrors(page: Page, visit: () => Promise<unknown>): 
  * the page's CSP (the page itself allows no script, so axe is let in this way), with the cookies of
  * `signedIn`.
  */
-export async function axeViolations(browser: Browser, signedIn: BrowserContext, url: string): Promise<string[]> {
+export async function axeViolations(
+  browser: Browser,
+  signedIn: BrowserContext,
+  url: string,
+): Promise<string[]> {
   const context = await browser.newContext({ bypassCSP: true });
   try {
     await context.addCookies(await signedIn.cookies());
@@ -50,11 +54,19 @@ export async function axeViolations(browser: Browser, signedIn: BrowserContext, 
     await page.goto(url);
     await page.addScriptTag({ content: axeSource });
     const result = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as {
-      violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>;
+      violations: Array<{
+        id: string;
+        impact: string | null;
+        help: string;
+        nodes: Array<{ target: unknown }>;
+      }>;
     };
     return result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`);
+      .map(
+        (v) =>
+          `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`,
+      );
   } finally {
     await context.close();
   }

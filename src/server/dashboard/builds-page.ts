@@ -11,7 +11,10 @@ export function buildsPage(viewer: Viewer, builds: ReadonlyArray<BuildView>): st
         html`<tr><td class="mono"><a href="/hosts${queryString({ buildId: b.buildId ?? undefined })}">${b.buildId?.slice(0, 16) ?? 'unknown'}</a></td><td class="mono">${b.release ?? '—'}</td><td class="num">${count(b.hosts)}</td><td>${badge(b.status)}${b.eol ? html` ${badge('kernel-end-of-life')}` : ''}</td><td>${
           b.newest.length === 0
             ? html`<span class="muted">none</span>`
-            : b.newest.map((n) => html`<div>set ${n.replaceSet}: <code>${n.name ?? '?'}</code> ${n.to} <span class="muted">(${n.update})</span></div>`)
+            : b.newest.map(
+                (n) =>
+                  html`<div>set ${n.replaceSet}: <code>${n.name ?? '?'}</code> ${n.to} <span class="muted">(${n.update})</span></div>`,
+              )
         }</td><td>${b.expires ?? '—'}</td></tr>`,
     )}</tbody></table>`,
   );

@@ -148,15 +148,21 @@ export function dashboardHandler(deps: DashboardDeps) {
     const method = req.method ?? 'GET';
     const secure = (req.socket as TLSSocket).encrypted === true;
     if (path === '/login') {
-      if (method === 'GET') return { status: send(res, 200, loginPage(safeNext(url.searchParams.get('next')))), who: 'none' };
-      if (method !== 'POST') return { status: send(res, 405, errorPage('Not allowed', 'GET or POST only.')), who: 'none' };
+      if (method === 'GET')
+        return { status: send(res, 200, loginPage(safeNext(url.searchParams.get('next')))), who: 'none' };
+      if (method !== 'POST')
+        return { status: send(res, 405, errorPage('Not allowed', 'GET or POST only.')), who: 'none' };
       const form = await readForm(req);
       const token = form.get('token')?.trim() ?? '';
       const principal = token === '' ? undefined : await deps.store.authenticate(token);
       const next = safeNext(form.get('next'));
       if (principal === undefined || principal.kind !== 'role')
         return {
-          status: send(res, 401, loginPage(next, 'That token is not a viewer or admin token this server knows.')),
+          status: send(
+            res,
+            401,
+            loginPage(next, 'That token is not a viewer or admin token this server knows.'),
+          ),
           who: 'invalid',
         };
       const { value } = newSession(await sessionKey(), principal.role, token.split('.')[0]!, now);
@@ -169,7 +175,10 @@ export function dashboardHandler(deps: DashboardDeps) {
     if (session === undefined) {
       if (method === 'GET')
         return { status: redirect(res, `/login?next=${encodeURIComponent(path + url.search)}`), who: 'none' };
-      return { status: send(res, 401, errorPage('Sign in first', 'This change needs a signed-in session.')), who: 'none' };
+      return {
+        status: send(res, 401, errorPage('Sign in first', 'This change needs a signed-in session.')),
+        who: 'none',
+      };
     }
     const k = await sessionKey();
     const viewer: Viewer = { role: session.role, csrf: csrfToken(k, session) };
@@ -181,11 +190,26 @@ export function dashboardHandler(deps: DashboardDeps) {
       const form = await readForm(req);
       // The CSRF token first: a form another site made never carries it, whoever is signed in.
       if (!csrfMatches(k, session, form.get('csrf') ?? undefined))
-        return answer(send(res, 403, errorPage('Refused', 'The form carries no valid CSRF token: reload the page and try again.')));
+        return answer(
+          send(
+            res,
+            403,
+            errorPage('Refused', 'The form carries no valid CSRF token: reload the page and try again.'),
+          ),
+        );
       if (path === '/logout')
         return answer(redirect(res, '/login', { 'set-cookie': sessionCookie('', 0, secure) }));
       if (session.role !== 'admin')
-        return answer(send(res, 403, errorPage('Not allowed', 'A viewer may look but not change anything: sign in with an admin token.')));
+        return answer(
+          send(
+            res,
+            403,
+            errorPage(
+              'Not allowed',
+              'A viewer may look but not change anything: sign in with an admin token.',
+            ),
+          ),
+        );
       return answer(await change(res, path, form, principal, viewer));
     }
     if (method !== 'GET') return answer(send(res, 405, errorPage('Not allowed', 'GET or POST only.')));
@@ -198,31 +222,62 @@ export function dashboardHandler(deps: DashboardDeps) {
         deps.store.listHosts({ labels: [], stuck: true, limit: 10 }, now),
         rollouts(principal),
       ]);
-      return answer(send(res, 200, fleetPage(viewer, { summary: s, countedAt: c.at, silent: silent.hosts, stuck: stuck.hosts, rollouts: list, now })));
+      return answer(
+        send(
+          res,
+          200,
+          fleetPage(viewer, {
+            summary: s,
+            countedAt: c.at,
+            silent: silent.hosts,
+            stuck: stuck.hosts,
+            rollouts: list,
+            now,
+          }),
+        ),
+      );
     }
     if (path === '/hosts') {
       const read = readHostsQuery(url.searchParams);
       if (!read.ok) return answer(send(res, 400, hostsPage(viewer, undefined, [], null, read.message)));
       const page = await deps.store.listHosts(read.query.filter, now);
       return answer(
-        send(res, 200, hostsPage(viewer, read.query, page.hosts, page.nextAfter === null ? null : nextCursor(read.query, page.hosts))),
+        send(
+          res,
+          200,
+          hostsPage(
+            viewer,
+            read.query,
+            page.hosts,
+            page.nextAfter === null ? null : nextCursor(read.query, page.hosts),
+          ),
+        ),
       );
     }
     const host = /^\/hosts\/([^/]+)$/.exec(path);
     if (host !== null) {
       const id = decodeURIComponent(host[1]!);
       const detail = ID.test(id) ? await deps.store.host(id) : undefined;
-      if (detail === undefined) return answer(send(res, 404, errorPage('No such host', `There is no host ${id}.`)));
+      if (detail === undefined)
+        return answer(send(res, 404, errorPage('No such host', `There is no host ${id}.`)));
       return answer(send(res, 200, hostPage(viewer, detail)));
     }
     if (path === '/builds') {
       const builds = await deps.callRoute('GET', '/v1/builds', principal);
-      return answer(send(res, 200, buildsPage(viewer, (builds?.body as { builds: BuildView[] } | undefined)?.builds ?? [])));
+      return answer(
+        send(
+          res,
+          200,
+          buildsPage(viewer, (builds?.body as { builds: BuildView[] } | undefined)?.builds ?? []),
+        ),
+      );
     }
     if (path === '/rollouts') return answer(send(res, 200, rolloutsPage(viewer, await rollouts(principal))));
     if (path === '/rollouts/new') {
-      if (session.role !== 'admin') return answer(send(res, 403, errorPage('Not allowed', 'Only an admin starts rollouts.')));
-      if ((await rollouts(principal)).kind === 'unavailable') return answer(send(res, 404, rolloutsUnavailablePage(viewer)));
+      if (session.role !== 'admin')
+        return answer(send(res, 403, errorPage('Not allowed', 'Only an admin starts rollouts.')));
+      if ((await rollouts(principal)).kind === 'unavailable')
+        return answer(send(res, 404, rolloutsUnavailablePage(viewer)));
       return answer(send(res, 200, newRolloutPage(viewer, await exampleRollout(deps, principal))));
     }
     const one = /^\/rollouts\/([A-Za-z0-9_-]{1,64})(?:\/confirm\/([a-z]+))?$/.exec(path);
@@ -232,20 +287,28 @@ export function dashboardHandler(deps: DashboardDeps) {
         throw error;
       });
       if (got === undefined) return answer(send(res, 404, rolloutsUnavailablePage(viewer)));
-      if (got.status !== 200) return answer(send(res, 404, errorPage('No such rollout', `There is no rollout ${one[1]}.`)));
+      if (got.status !== 200)
+        return answer(send(res, 404, errorPage('No such rollout', `There is no rollout ${one[1]}.`)));
       const rollout = rolloutSchema.parse(got.body);
       const action = one[2];
       if (action === undefined) return answer(send(res, 200, rolloutPage(viewer, rollout)));
       if (!(ACTIONS as ReadonlyArray<string>).includes(action))
         return answer(send(res, 404, errorPage('No such action', `A rollout has no action ${action}.`)));
-      if (session.role !== 'admin') return answer(send(res, 403, errorPage('Not allowed', 'Only an admin changes rollouts.')));
+      if (session.role !== 'admin')
+        return answer(send(res, 403, errorPage('Not allowed', 'Only an admin changes rollouts.')));
       return answer(send(res, 200, confirmActionPage(viewer, rollout, action as RolloutAction)));
     }
     return answer(send(res, 404, errorPage('Not found', `There is no page ${path}.`)));
   };
 
   /** An admin's confirmed change: the API route does it; the answer goes back to the rollout's page. */
-  const change = async (res: ServerResponse, path: string, form: URLSearchParams, principal: Principal, viewer: Viewer) => {
+  const change = async (
+    res: ServerResponse,
+    path: string,
+    form: URLSearchParams,
+    principal: Principal,
+    viewer: Viewer,
+  ) => {
     if (path === '/rollouts/new' || path === '/rollouts/start') {
       const text = form.get('rollout') ?? '';
       let parsed: unknown;
@@ -256,19 +319,27 @@ export function dashboardHandler(deps: DashboardDeps) {
       }
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
         return send(res, 400, newRolloutPage(viewer, text, 'The rollout is a JSON object.'));
-      if (path === '/rollouts/new') return send(res, 200, confirmStartPage(viewer, text, parsed as Record<string, unknown>));
+      if (path === '/rollouts/new')
+        return send(res, 200, confirmStartPage(viewer, text, parsed as Record<string, unknown>));
       const started = await callChange(() => deps.callRoute('POST', '/v1/rollouts', principal, parsed));
-      if (started.kind === 'refused') return send(res, started.status, newRolloutPage(viewer, text, started.message));
+      if (started.kind === 'refused')
+        return send(res, started.status, newRolloutPage(viewer, text, started.message));
       if (started.kind === 'unavailable') return send(res, 404, rolloutsUnavailablePage(viewer));
       const id = String((started.body as { id?: unknown }).id ?? '');
       return redirect(res, ID.test(id) ? `/rollouts/${id}` : '/rollouts');
     }
     const act = /^\/rollouts\/([A-Za-z0-9_-]{1,64})\/([a-z]+)$/.exec(path);
     if (act !== null && (ACTIONS as ReadonlyArray<string>).includes(act[2]!)) {
-      const done = await callChange(() => deps.callRoute('POST', `/v1/rollouts/${act[1]}/${act[2]}`, principal, {}));
+      const done = await callChange(() =>
+        deps.callRoute('POST', `/v1/rollouts/${act[1]}/${act[2]}`, principal, {}),
+      );
       if (done.kind === 'unavailable') return send(res, 404, rolloutsUnavailablePage(viewer));
       if (done.kind === 'refused')
-        return send(res, done.status, errorPage('Refused', `The server refused to ${act[2]} rollout ${act[1]}: ${done.message}`));
+        return send(
+          res,
+          done.status,
+          errorPage('Refused', `The server refused to ${act[2]} rollout ${act[1]}: ${done.message}`),
+        );
       return redirect(res, `/rollouts/${act[1]}`);
     }
     return send(res, 404, errorPage('Not found', `There is no change ${path}.`));
@@ -287,18 +358,28 @@ async function callChange(call: () => ReturnType<CallRoute>): Promise<Change> {
     const answer = await call();
     if (answer === undefined) return { kind: 'unavailable' };
     if (answer.status >= 300)
-      return { kind: 'refused', status: answer.status, message: String((answer.body as { error?: unknown })?.error ?? answer.status) };
+      return {
+        kind: 'refused',
+        status: answer.status,
+        message: String((answer.body as { error?: unknown })?.error ?? answer.status),
+      };
     return { kind: 'ok', body: answer.body };
   } catch (error) {
     if (error instanceof HttpError)
-      return { kind: 'refused', status: error.status, message: error.path ? `${error.path}: ${error.message}` : error.message };
+      return {
+        kind: 'refused',
+        status: error.status,
+        message: error.path ? `${error.path}: ${error.message}` : error.message,
+      };
     throw error;
   }
 }
 
 /** A starting point for the start form: the newest livepatch of the biggest build, in three waves. */
 async function exampleRollout(deps: DashboardDeps, principal: Principal): Promise<string> {
-  const builds = (await deps.callRoute('GET', '/v1/builds', principal))?.body as { builds?: BuildView[] } | undefined;
+  const builds = (await deps.callRoute('GET', '/v1/builds', principal))?.body as
+    | { builds?: BuildView[] }
+    | undefined;
   const newest = (builds?.builds ?? []).flatMap((b) => b.newest)[0];
   return JSON.stringify(
     {
@@ -318,5 +399,7 @@ async function exampleRollout(deps: DashboardDeps, principal: Principal): Promis
 
 /** Where to go after sign-in: a path of this server only (never `//host` or a URL). */
 function safeNext(next: string | null | undefined): string {
-  return next !== null && next !== undefined && /^\/(?!\/)[^\s\\]*$/.test(next) && !next.startsWith('/login') ? next : '/';
+  return next !== null && next !== undefined && /^\/(?!\/)[^\s\\]*$/.test(next) && !next.startsWith('/login')
+    ? next
+    : '/';
 }

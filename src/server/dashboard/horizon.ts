@@ -40,7 +40,8 @@ function weekOf(expires: string, now: number): number | undefined {
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const buildName = (b: HorizonBuild) => `${b.release ?? 'unknown release'} (${(b.buildId ?? 'no build ID').slice(0, 12)})`;
+const buildName = (b: HorizonBuild) =>
+  `${b.release ?? 'unknown release'} (${(b.buildId ?? 'no build ID').slice(0, 12)})`;
 
 /**
  * The end-of-life horizon as an SVG bar chart drawn on the server (stacked per build, one bar a
@@ -65,16 +66,22 @@ export function horizonChart(builds: ReadonlyArray<HorizonBuild>, now: number): 
       const h = (n / max) * plotH;
       y -= h;
       const who = key < COLOURS.length ? buildName(series[key]!) : 'other builds';
-      bars += html`<rect x="${(left + i * slot + 2).toFixed(1)}" y="${y.toFixed(1)}" width="${(slot - 4).toFixed(1)}" height="${Math.max(h, 0.5).toFixed(1)}" fill="${colour(key)}"><title>${`week of ${day(now + i * WEEK_MS)}: ${count(n)} hosts of ${who}`}</title></rect>`.text;
+      bars +=
+        html`<rect x="${(left + i * slot + 2).toFixed(1)}" y="${y.toFixed(1)}" width="${(slot - 4).toFixed(1)}" height="${Math.max(h, 0.5).toFixed(1)}" fill="${colour(key)}"><title>${`week of ${day(now + i * WEEK_MS)}: ${count(n)} hosts of ${who}`}</title></rect>`
+          .text;
     }
   });
   let axis = '';
   for (const f of [0, 0.5, 1]) {
     const y = top + plotH - f * plotH;
-    axis += html`<line x1="${left}" x2="${W - 8}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#c4c8cd"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${count(Math.round(f * max))}</text>`.text;
+    axis +=
+      html`<line x1="${left}" x2="${W - 8}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#c4c8cd"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${count(Math.round(f * max))}</text>`
+        .text;
   }
   for (let i = 0; i < HORIZON_WEEKS; i += 4)
-    axis += html`<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${H - 10}" text-anchor="middle">${day(now + i * WEEK_MS).slice(5)}</text>`.text;
+    axis +=
+      html`<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${H - 10}" text-anchor="middle">${day(now + i * WEEK_MS).slice(5)}</text>`
+        .text;
   const legendKeys = [...new Set(weeks.flatMap((w) => [...w.keys()]))].sort((a, b) => a - b);
   const total = totals.reduce((a, b) => a + b, 0);
   const summary =

@@ -10,7 +10,14 @@ const kmpSchema = z.looseObject({
     z.looseObject({
       kernel: z.string(),
       chosen: z
-        .array(z.looseObject({ package: z.string(), version: z.string(), builtFor: z.string().optional(), own: z.boolean().optional() }))
+        .array(
+          z.looseObject({
+            package: z.string(),
+            version: z.string(),
+            builtFor: z.string().optional(),
+            own: z.boolean().optional(),
+          }),
+        )
         .default([]),
       gaps: z.array(z.looseObject({ package: z.string() })).default([]),
       lost: z.array(z.string()).default([]),
@@ -65,17 +72,25 @@ function kmpMatrix(kmp: unknown): Html {
   const parsed = kmpSchema.safeParse(kmp);
   if (!parsed.success) return html`<p class="muted">The KMP report is not in a form this page reads.</p>`;
   const kernels = parsed.data.kernels;
-  const packages = [...new Set(kernels.flatMap((k) => [...k.chosen.map((c) => c.package), ...k.gaps.map((g) => g.package), ...k.lost]))].sort();
+  const packages = [
+    ...new Set(
+      kernels.flatMap((k) => [...k.chosen.map((c) => c.package), ...k.gaps.map((g) => g.package), ...k.lost]),
+    ),
+  ].sort();
   if (packages.length === 0) return html`<p class="muted">No KMP is installed.</p>`;
-  const gaps = kernels.flatMap((k) => k.gaps.map((g) => `${k.kernel} has no compatible build of boot-critical ${g.package}`));
+  const gaps = kernels.flatMap((k) =>
+    k.gaps.map((g) => `${k.kernel} has no compatible build of boot-critical ${g.package}`),
+  );
   return html`${gaps.length === 0 ? '' : html`<div class="notice"><strong>Boot-critical gaps:</strong><ul>${gaps.map((g) => html`<li>${g}</li>`)}</ul></div>`}${scrolling(
     'KMP matrix',
     html`<table><thead><tr><th scope="col">kernel</th>${packages.map((p) => html`<th scope="col">${p}</th>`)}</tr></thead><tbody>${kernels.map(
       (k) =>
         html`<tr><th scope="row" class="mono">${k.kernel}</th>${packages.map((p) => {
           const c = k.chosen.find((x) => x.package === p);
-          if (c !== undefined) return html`<td class="mono">${c.version}${c.own === false && c.builtFor ? html` <span class="muted">(from ${c.builtFor})</span>` : ''}</td>`;
-          if (k.gaps.some((g) => g.package === p)) return html`<td class="diff-bad"><strong>gap</strong></td>`;
+          if (c !== undefined)
+            return html`<td class="mono">${c.version}${c.own === false && c.builtFor ? html` <span class="muted">(from ${c.builtFor})</span>` : ''}</td>`;
+          if (k.gaps.some((g) => g.package === p))
+            return html`<td class="diff-bad"><strong>gap</strong></td>`;
           return html`<td class="muted">—</td>`;
         })}</tr>`,
     )}</tbody></table>`,
@@ -94,8 +109,16 @@ export function hostPage(viewer: Viewer, d: HostDetail): string {
     ['reboot need', badge(h.reboot)],
     ['kernel', st?.release ?? '—'],
     ['kernel kind', st?.kind ?? '—'],
-    ['build ID', h.buildId === null ? '—' : html`<a class="mono" href="/hosts${queryString({ buildId: h.buildId })}">${h.buildId}</a>`],
-    ['livepatchable', st === undefined ? '—' : `${st.livepatchable.ok ? 'yes' : 'no'}: ${st.livepatchable.reason}`],
+    [
+      'build ID',
+      h.buildId === null
+        ? '—'
+        : html`<a class="mono" href="/hosts${queryString({ buildId: h.buildId })}">${h.buildId}</a>`,
+    ],
+    [
+      'livepatchable',
+      st === undefined ? '—' : `${st.livepatchable.ok ? 'yes' : 'no'}: ${st.livepatchable.reason}`,
+    ],
     ['last check-in', h.lastSeen?.replace('T', ' ').slice(0, 19) ?? 'never'],
     ['labels', h.labels.join(' ') || '—'],
   ];
@@ -120,7 +143,8 @@ export function hostPage(viewer: Viewer, d: HostDetail): string {
       : scrolling(
           'Blocking tasks',
           html`<table><thead><tr><th scope="col">pid</th><th scope="col">command</th><th scope="col">stack</th></tr></thead><tbody>${st.blocking.map(
-            (b) => html`<tr><td class="num">${b.pid}</td><td class="mono">${b.comm}</td><td><pre>${b.stack ?? ''}</pre></td></tr>`,
+            (b) =>
+              html`<tr><td class="num">${b.pid}</td><td class="mono">${b.comm}</td><td><pre>${b.stack ?? ''}</pre></td></tr>`,
           )}</tbody></table>`,
         )
   }

@@ -1,4 +1,11 @@
-import { HOST_ORDERS, type HostFilter, type HostOrder, parseHostQuery, REBOOT_ORDER, STATUS_ORDER } from '../../fleet/index.js';
+import {
+  HOST_ORDERS,
+  type HostFilter,
+  type HostOrder,
+  parseHostQuery,
+  REBOOT_ORDER,
+  STATUS_ORDER,
+} from '../../fleet/index.js';
 import type { HostRow } from '../../store/index.js';
 import { html, queryString } from './html.js';
 import { badge, page, scrolling, type Viewer } from './layout.js';
@@ -14,34 +21,42 @@ export interface HostsQuery {
 }
 
 /** A cursor of the dashboard: the last row's sort value and id, base64url JSON. */
-const encodeAfter = (value: string | number, id: string) => Buffer.from(JSON.stringify([value, id])).toString('base64url');
+const encodeAfter = (value: string | number, id: string) =>
+  Buffer.from(JSON.stringify([value, id])).toString('base64url');
 
 function decodeAfter(text: string): { value: string | number; id: string } | undefined {
   try {
     const [value, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown, unknown];
-    if ((typeof value === 'string' || typeof value === 'number') && typeof id === 'string') return { value, id };
+    if ((typeof value === 'string' || typeof value === 'number') && typeof id === 'string')
+      return { value, id };
   } catch {}
   return undefined;
 }
 
 /** The hosts page's query string read: the API's filters as the API reads them, then search, stuck, sort and page. */
-export function readHostsQuery(params: URLSearchParams): { ok: true; query: HostsQuery } | { ok: false; message: string } {
+export function readHostsQuery(
+  params: URLSearchParams,
+): { ok: true; query: HostsQuery } | { ok: false; message: string } {
   const api = new URLSearchParams();
   const given: Record<string, string | string[]> = {};
   for (const key of API_KEYS)
     for (const v of params.getAll(key)) {
       // a label box may hold several labels, space-separated; an empty box is no filter
-      for (const part of key === 'label' ? v.split(/\s+/) : [v.trim()]) if (part !== '') api.append(key, part);
+      for (const part of key === 'label' ? v.split(/\s+/) : [v.trim()])
+        if (part !== '') api.append(key, part);
     }
   for (const key of [...API_KEYS, 'q', 'sort', 'dir', 'stuck', 'after'])
     if (params.has(key)) given[key] = key === 'label' ? api.getAll('label') : params.get(key)!.trim();
   if (!api.has('limit')) api.set('limit', '50');
   const parsed = parseHostQuery(api);
   if (!parsed.ok) return { ok: false, message: `${parsed.path}: ${parsed.message}` };
-  const by = (HOST_ORDERS as ReadonlyArray<string>).includes(String(given.sort)) ? (given.sort as HostOrder['by']) : 'hostname';
+  const by = (HOST_ORDERS as ReadonlyArray<string>).includes(String(given.sort))
+    ? (given.sort as HostOrder['by'])
+    : 'hostname';
   const desc = given.dir === 'desc';
   const after = typeof given.after === 'string' && given.after !== '' ? decodeAfter(given.after) : undefined;
-  if (given.after !== undefined && given.after !== '' && after === undefined) return { ok: false, message: 'after: not a page cursor' };
+  if (given.after !== undefined && given.after !== '' && after === undefined)
+    return { ok: false, message: 'after: not a page cursor' };
   const q = typeof given.q === 'string' ? given.q.slice(0, 253) : '';
   return {
     ok: true,
@@ -62,11 +77,19 @@ export function readHostsQuery(params: URLSearchParams): { ok: true; query: Host
 export function nextCursor(query: HostsQuery, rows: ReadonlyArray<HostRow>): string {
   const last = rows[rows.length - 1]!;
   const by = query.filter.order?.by ?? 'id';
-  const value = by === 'hostname' ? last.hostname : by === 'lastSeen' ? (last.lastSeen === null ? -1 : Date.parse(last.lastSeen)) : last.id;
+  const value =
+    by === 'hostname'
+      ? last.hostname
+      : by === 'lastSeen'
+        ? last.lastSeen === null
+          ? -1
+          : Date.parse(last.lastSeen)
+        : last.id;
   return encodeAfter(value, last.id);
 }
 
-const one = (given: HostsQuery['given'], key: string) => (typeof given[key] === 'string' ? (given[key] as string) : '');
+const one = (given: HostsQuery['given'], key: string) =>
+  typeof given[key] === 'string' ? (given[key] as string) : '';
 
 function select(name: string, label: string, values: ReadonlyArray<string>, chosen: string, any: string) {
   return html`<label>${label}<select name="${name}"><option value="">${any}</option>${values.map(
@@ -113,7 +136,9 @@ ${select('limit', 'Per page', PAGE_SIZES, one(g, 'limit'), 'default (50)')}
     )}</tbody></table>`,
   );
   const pager = html`<nav class="pager" aria-label="Pages">${g.after ? html`<a href="${links({})}">First page</a>` : ''}${
-    next === null ? html`<span class="muted">Last page</span>` : html`<a href="${links({ after: next })}" rel="next">Next page</a>`
+    next === null
+      ? html`<span class="muted">Last page</span>`
+      : html`<a href="${links({ after: next })}" rel="next">Next page</a>`
   }</nav>`;
   const content = html`<h1>Hosts</h1>${form}${problem === undefined ? '' : html`<p class="notice" role="alert">${problem}</p>`}
 <p class="muted">${rows.length === 0 ? 'No host matches.' : `${rows.length} hosts on this page.`}</p>${rows.length === 0 ? '' : table}${pager}`;

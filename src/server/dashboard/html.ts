@@ -43,7 +43,9 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 export const raw = (text: string): Html => new Html(text);
 
 /** A query string from parameters, leaving out the empty ones; escaped when it goes into a page. */
-export function queryString(params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>): string {
+export function queryString(
+  params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>,
+): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) continue;

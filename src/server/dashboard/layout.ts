@@ -90,7 +90,8 @@ export function page(title: string, section: Section, viewer: Viewer | undefined
 }
 
 /** A status word as a coloured badge (the word itself carries the meaning; colour only helps). */
-export const badge = (word: string) => html`<span class="badge s-${word.replace(/[^a-z-]/g, '')}">${word}</span>`;
+export const badge = (word: string) =>
+  html`<span class="badge s-${word.replace(/[^a-z-]/g, '')}">${word}</span>`;
 
 /** A table in a scrolling region a keyboard can reach (narrow screens scroll it sideways). */
 export const scrolling = (label: string, table: Html) =>

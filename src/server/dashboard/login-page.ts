@@ -17,5 +17,10 @@ export function loginPage(next: string, problem?: string): string {
 
 /** A page for an error: the status and one line. */
 export function errorPage(title: string, message: string): string {
-  return page(title, 'login', undefined, html`<h1>${title}</h1><p>${message}</p><p><a href="/">Back to the fleet</a></p>`);
+  return page(
+    title,
+    'login',
+    undefined,
+    html`<h1>${title}</h1><p>${message}</p><p><a href="/">Back to the fleet</a></p>`,
+  );
 }

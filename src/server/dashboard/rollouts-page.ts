@@ -94,7 +94,9 @@ export function rolloutsPage(viewer: Viewer, list: RolloutList): string {
       : list.kind === 'error'
         ? html`<p class="notice">The rollouts could not be read: ${list.message}</p>`
         : html`${viewer.role === 'admin' ? html`<div class="actions"><a class="button" href="/rollouts/new">Start a rollout</a></div>` : ''}${
-            list.rollouts.length === 0 ? html`<p class="muted">No rollouts yet.</p>` : rolloutsTable(list.rollouts)
+            list.rollouts.length === 0
+              ? html`<p class="muted">No rollouts yet.</p>`
+              : rolloutsTable(list.rollouts)
           }`;
   return page('Rollouts', 'rollouts', viewer, html`<h1>Rollouts</h1>${body}`);
 }
@@ -129,7 +131,8 @@ ${
       : scrolling(
           'Failing hosts',
           html`<table><thead><tr><th scope="col">host</th><th scope="col">wave</th><th scope="col">reason</th></tr></thead><tbody>${failures.map(
-            (f) => html`<tr><td><a href="/hosts/${f.host}">${f.host}</a></td><td>${f.wave}</td><td>${f.reason}</td></tr>`,
+            (f) =>
+              html`<tr><td><a href="/hosts/${f.host}">${f.host}</a></td><td>${f.wave}</td><td>${f.reason}</td></tr>`,
           )}</tbody></table>`,
         )
   }

@@ -24,8 +24,18 @@ const mac = (key: Buffer, purpose: string, text: string) =>
  * A new session's cookie value: the session as base64url JSON, a dot, and its HMAC-SHA256 under the
  * database's session key, so any server sharing the database checks it without shared memory.
  */
-export function newSession(key: Buffer, role: Role, tokenId: string, now: number): { session: Session; value: string } {
-  const session: Session = { role, tokenId, sid: randomBytes(16).toString('base64url'), expires: now + SESSION_MS };
+export function newSession(
+  key: Buffer,
+  role: Role,
+  tokenId: string,
+  now: number,
+): { session: Session; value: string } {
+  const session: Session = {
+    role,
+    tokenId,
+    sid: randomBytes(16).toString('base64url'),
+    expires: now + SESSION_MS,
+  };
   const body = Buffer.from(JSON.stringify(session)).toString('base64url');
   return { session, value: `${body}.${mac(key, 'session', body).toString('base64url')}` };
 }
