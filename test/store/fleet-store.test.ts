@@ -331,7 +331,8 @@ for (const engine of [sqlite, postgres]) {
       // LIKE's wildcards are the user's letters, not patterns
       expect(await search('web_')).toEqual(['web_3']);
       expect(await search('web%')).toEqual(['web%x']);
-      expect(await search('eb')).toEqual([]);
+      // not a substring: a prefix only (and no id has a hyphen third)
+      expect(await search('eb-2')).toEqual([]);
       const dbId = byName.get('db-1')!;
       expect(await search(dbId.slice(0, 8).toUpperCase())).toContain('db-1');
       // each order, both directions, in pages of 2, is the whole list in that order
