@@ -8,7 +8,7 @@ export function buildsPage(viewer: Viewer, builds: ReadonlyArray<BuildView>): st
     'Builds',
     html`<table><thead><tr><th scope="col">build ID</th><th scope="col">release</th><th scope="col" class="num">hosts</th><th scope="col">status</th><th scope="col">newest livepatch</th><th scope="col">coverage ends</th></tr></thead><tbody>${builds.map(
       (b) =>
-        html`<tr><td class="mono"><a href="/hosts${queryString({ buildId: b.buildId ?? undefined })}">${b.buildId?.slice(0, 16) ?? 'unknown'}</a></td><td class="mono">${b.release ?? '—'}</td><td class="num">${count(b.hosts)}</td><td>${badge(b.status)}${b.eol ? html` ${badge('kernel-end-of-life')}` : ''}</td><td>${
+        html`<tr><td class="mono"><a href="/hosts${queryString({ buildId: b.buildId ?? undefined })}">${b.buildId?.slice(0, 16) ?? 'unknown'}</a></td><td class="mono">${b.release ?? '—'}</td><td class="num">${count(b.hosts)}</td><td>${badge(b.status)}${b.eol && b.status !== 'kernel-end-of-life' ? html` ${badge('kernel-end-of-life')}` : ''}</td><td>${
           b.newest.length === 0
             ? html`<span class="muted">none</span>`
             : b.newest.map(
