@@ -81,7 +81,7 @@ describe.skipIf(problem !== undefined)('rollouts in the dashboard, in a real bro
         },
         { timeout: 20_000 },
       )
-      .toContain('Halted');
+      .toMatch(/halted/i);
     const failing = page.getByRole('region', { name: 'Failing hosts' });
     await expect.poll(() => failing.getByRole('link', { name: canary.id }).count()).toBe(1);
     await screenshot(page, 'rollout-halted');

@@ -89,15 +89,26 @@ export function dashboardHandler(deps: DashboardDeps) {
     return key;
   };
   const ttl = deps.summaryTtlMs ?? 10_000;
-  let counted: { at: number; summary: Promise<FleetSummary> } | undefined;
-  const summary = (now: number) => {
-    if (counted === undefined || now - counted.at >= ttl) {
-      const pending = deps.store.summaryHosts(now).then((rows) => summarize(rows, now));
-      pending.catch(() => {
-        counted = undefined;
+  // The counts last read, and a read under way. Counts older than the TTL are still shown while
+  // newer ones are read (the page says when they were counted): only the first page waits for a
+  // pass over every host.
+  let counted: { at: number; summary: FleetSummary } | undefined;
+  let counting: Promise<{ at: number; summary: FleetSummary }> | undefined;
+  const count = (now: number) => {
+    counting ??= deps.store
+      .summaryHosts(now)
+      .then((rows) => {
+        counted = { at: now, summary: summarize(rows, now) };
+        return counted;
+      })
+      .finally(() => {
+        counting = undefined;
       });
-      counted = { at: now, summary: pending };
-    }
+    return counting;
+  };
+  const summary = async (now: number) => {
+    if (counted === undefined) return count(now);
+    if (now - counted.at >= ttl) count(now).catch(() => {});
     return counted;
   };
 
@@ -215,9 +226,8 @@ export function dashboardHandler(deps: DashboardDeps) {
     if (method !== 'GET') return answer(send(res, 405, errorPage('Not allowed', 'GET or POST only.')));
 
     if (path === '/') {
-      const c = summary(now);
-      const [s, silent, stuck, list] = await Promise.all([
-        c.summary,
+      const [c, silent, stuck, list] = await Promise.all([
+        summary(now),
         deps.store.listHosts({ labels: [], silent: true, limit: 10 }, now),
         deps.store.listHosts({ labels: [], stuck: true, limit: 10 }, now),
         rollouts(principal),
@@ -227,7 +237,7 @@ export function dashboardHandler(deps: DashboardDeps) {
           res,
           200,
           fleetPage(viewer, {
-            summary: s,
+            summary: c.summary,
             countedAt: c.at,
             silent: silent.hosts,
             stuck: stuck.hosts,
