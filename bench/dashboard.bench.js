@@ -159,6 +159,11 @@ row(
   await median('/hosts?status=kernel-upgrade-required&reboot=no'),
 );
 row('hosts page, search ?q=ams1-web-00001', await median('/hosts?q=ams1-web-00001'));
+row('hosts page, search ?q=ams1 (a quarter of the fleet matches)', await median('/hosts?q=ams1'));
+row(
+  'hosts page ?status=kernel-end-of-life&sort=hostname',
+  await median('/hosts?status=kernel-end-of-life&sort=hostname'),
+);
 row('hosts page, sorted by last check-in, newest first', await median('/hosts?sort=lastSeen&dir=desc'));
 row('hosts page, silent only', await median('/hosts?silent=true'));
 const first = await get('/hosts?sort=hostname');
@@ -166,7 +171,10 @@ const next = /href="([^"]*after=[^"]*)" rel="next"/.exec(first.body)?.[1]?.repla
 if (next !== undefined) row('hosts page 2 in hostname order (keyset)', await median(next));
 const hostLink = /href="(\/hosts\/[0-9a-f-]{36})"/.exec(first.body)?.[1];
 if (hostLink !== undefined) row('host page', await median(hostLink));
-row('builds page (every build: a pass over the hosts)', await get('/builds'), 1000);
+const builds = await get('/builds');
+console.log(
+  `${'builds page (GET /v1/builds: a pass over every host)'.padEnd(58)} ${builds.ms.toFixed(1).padStart(8)} ms (no limit set)       ${(builds.bytes / 1024).toFixed(1).padStart(6)} KB (limit 200 KB: ${check('builds weight', builds.bytes <= PAGE_BYTES)})`,
+);
 
 await server.close();
 await store.close();

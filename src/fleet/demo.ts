@@ -109,7 +109,9 @@ export function syntheticFleet(options: SyntheticFleetOptions): {
         replaceSet: 0,
         name: `klp_6_12_${100 + b}_${k}`,
         // a file the repository would list (the tests serve none: a plan shows it, an agent fetches nothing)
-        sha256: createHash('sha256').update(`klp_6_12_${100 + b}_${k}`).digest('hex'),
+        sha256: createHash('sha256')
+          .update(`klp_6_12_${100 + b}_${k}`)
+          .digest('hex'),
         // the newest livepatch of three builds in four says when its coverage ends: within 26 weeks
         ...(newest && b % 4 !== 3 ? { expires: day(now + (3 + ((b * 11) % 178)) * DAY_MS) } : {}),
       });

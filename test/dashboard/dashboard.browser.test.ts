@@ -83,7 +83,7 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
 
   it('searches by hostname prefix and pages in hostname order', async () => {
     const page = await viewer.newPage();
-    await page.goto(`${fleet.url}/hosts?q=FRA1-DB&limit=25`);
+    await page.goto(`${fleet.url}/hosts?q=FRA1-DB&limit=25&sort=hostname`);
     const names = await page.locator('table tbody tr td:first-child').allTextContents();
     expect(names.length).toBe(25);
     for (const n of names) expect(n.startsWith('fra1-db-')).toBe(true);

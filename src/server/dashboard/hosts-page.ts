@@ -50,9 +50,11 @@ export function readHostsQuery(
   if (!api.has('limit')) api.set('limit', '50');
   const parsed = parseHostQuery(api);
   if (!parsed.ok) return { ok: false, message: `${parsed.path}: ${parsed.message}` };
+  // id order by default: the API's, read from the (filter column, id) indexes in order, so a
+  // filtered page reads its rows and sorts nothing
   const by = (HOST_ORDERS as ReadonlyArray<string>).includes(String(given.sort))
     ? (given.sort as HostOrder['by'])
-    : 'hostname';
+    : 'id';
   const desc = given.dir === 'desc';
   const after = typeof given.after === 'string' && given.after !== '' ? decodeAfter(given.after) : undefined;
   if (given.after !== undefined && given.after !== '' && after === undefined)
@@ -108,7 +110,7 @@ export function hostsPage(
   const g = query?.given ?? {};
   const links = (more: Record<string, string | undefined>) =>
     `/hosts${queryString({ ...Object.fromEntries(Object.entries(g).filter(([k]) => k !== 'after')), ...more })}`;
-  const by = query?.filter.order?.by ?? 'hostname';
+  const by = query?.filter.order?.by ?? 'id';
   const desc = query?.filter.order?.desc ?? false;
   const sortHeader = (key: HostOrder['by'], label: string) => {
     const current = by === key;
@@ -124,7 +126,7 @@ ${select('reboot', 'Reboot need', REBOOT_ORDER, one(g, 'reboot'), 'any')}
 <label>Seen within<input name="checkinAge" value="${one(g, 'checkinAge')}" size="5" placeholder="1d"></label>
 <label><span><input type="checkbox" name="silent" value="true"${one(g, 'silent') === 'true' ? html` checked` : ''}> silent only</span></label>
 <label><span><input type="checkbox" name="stuck" value="true"${one(g, 'stuck') === 'true' ? html` checked` : ''}> stuck only</span></label>
-${select('sort', 'Sort by', HOST_ORDERS, by, 'hostname')}
+${select('sort', 'Sort by', HOST_ORDERS, by, 'id')}
 ${select('dir', 'Order', ['asc', 'desc'], desc ? 'desc' : 'asc', 'asc')}
 ${select('limit', 'Per page', PAGE_SIZES, one(g, 'limit'), 'default (50)')}
 <button type="submit">Filter</button> <a href="/hosts">Clear</a></form>`;
