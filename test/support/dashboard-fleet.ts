@@ -17,6 +17,9 @@ export interface SeededHost {
 export interface DashboardFleet {
   readonly url: string;
   readonly store: FleetStore;
+  /** the SQLite file and the repository, for a second server on the same database */
+  readonly dbFile: string;
+  readonly repoPath: string;
   readonly adminToken: string;
   readonly viewerToken: string;
   /** a host whose build the newest update no longer covers */
@@ -45,7 +48,8 @@ export async function startDashboardFleet(hosts = 3000): Promise<DashboardFleet>
   const repoText = JSON.stringify(fleet.repository);
   writeFileSync(repoPath, repoText);
   const index = indexRepository(parseRepositoryIndex(repoText, repoPath));
-  const store = openSqliteStore(join(dir, 'fleet.db'));
+  const dbFile = join(dir, 'fleet.db');
+  const store = openSqliteStore(dbFile);
   const secrets = new Map<string, string>();
   const assessed = new Map<string, ReturnType<typeof assessReport>>();
   const time = { now, expiryWindowDays: 30 };
@@ -121,6 +125,8 @@ export async function startDashboardFleet(hosts = 3000): Promise<DashboardFleet>
   return {
     url: server.url,
     store,
+    dbFile,
+    repoPath,
     adminToken: await store.createToken('admin'),
     viewerToken: await store.createToken('viewer'),
     eol,
