@@ -72,6 +72,21 @@ export async function axeViolations(
   }
 }
 
+/** axe-core's serious and critical violations of a page given as HTML (a render function's output). */
+export async function axeViolationsOf(page: Page, htmlText: string): Promise<string[]> {
+  await page.setContent(htmlText);
+  await page.addScriptTag({ content: axeSource });
+  const result = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as {
+    violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>;
+  };
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`,
+    );
+}
+
 /** A full-page screenshot named `name`.png into SHOTS, and into KLPM_SCREENSHOTS when set. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(SHOTS, `${name}.png`);

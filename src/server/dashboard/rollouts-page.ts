@@ -52,6 +52,14 @@ const ACTION_WORDS: Readonly<Record<RolloutAction, string>> = {
     'Roll back: every host of the waves opened so far returns to the version it ran before the rollout.',
 };
 
+/** Each action's button label. */
+const ACTION_LABELS: Readonly<Record<RolloutAction, string>> = {
+  pause: 'Pause',
+  resume: 'Resume',
+  abort: 'Abort',
+  rollback: 'Roll back',
+};
+
 /** The actions that make sense in a state (the server decides; this only hides buttons that cannot work). */
 export function actionsFor(state: string): RolloutAction[] {
   if (state === 'running') return ['pause', 'abort', 'rollback'];
@@ -113,7 +121,7 @@ ${
     ? ''
     : html`<div class="actions">${actions.map(
         (a) =>
-          html`<a class="button${a === 'abort' || a === 'rollback' ? ' secondary' : ''}" href="/rollouts/${r.id}/confirm/${a}">${a[0]!.toUpperCase() + a.slice(1)}</a>`,
+          html`<a class="button${a === 'abort' || a === 'rollback' ? ' secondary' : ''}" href="/rollouts/${r.id}/confirm/${a}">${ACTION_LABELS[a]}</a>`,
       )}</div>`
 }
 <h2>Waves</h2>${scrolling(
@@ -142,12 +150,12 @@ ${
 
 /** The page that confirms an action: what it does and one button that does it (a POST form with the CSRF token). */
 export function confirmActionPage(viewer: Viewer, r: RolloutView, action: RolloutAction): string {
-  const content = html`<h1>${action[0]!.toUpperCase() + action.slice(1)} ${title(r)}?</h1>
+  const content = html`<h1>${ACTION_LABELS[action]} ${title(r)}?</h1>
 <p>${ACTION_WORDS[action]}</p><p>State now: ${badge(r.state)}</p>
 <form method="post" action="/rollouts/${r.id}/${action}" class="actions"><input type="hidden" name="csrf" value="${viewer.csrf}">
-<button type="submit"${action === 'abort' || action === 'rollback' ? html` class="danger"` : ''}>Yes, ${action}</button>
+<button type="submit"${action === 'abort' || action === 'rollback' ? html` class="danger"` : ''}>Yes, ${ACTION_LABELS[action].toLowerCase()}</button>
 <a class="button secondary" href="/rollouts/${r.id}">Cancel</a></form>`;
-  return page(`Confirm ${action}`, 'rollouts', viewer, content);
+  return page(`Confirm: ${ACTION_LABELS[action].toLowerCase()}`, 'rollouts', viewer, content);
 }
 
 /** The start form: the rollout as `POST /v1/rollouts` takes it, as JSON, checked on the next page. */
