@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rpmvercmp } from '../version/index.js';
 import { REPORT_SCHEMA_VERSION } from './report.js';
 import type { RolloutSpec } from './rollout/index.js';
@@ -81,4 +82,130 @@ export function demoRolloutSpec(
       { name: 'everyone', select: { percent: 100 }, failureBudget: '5%', soak: '30m', deadline: '1d' },
     ],
   };
+}
+
+/** A synthetic fleet's options: how many hosts and builds, which are past their coverage, and the day it is. */
+export interface SyntheticFleetOptions {
+  readonly hosts: number;
+  readonly builds: number;
+  /** how many of the oldest builds the newest update no longer covers (end of life) */
+  readonly eolBuilds: number;
+  /** ms since the epoch: coverage end dates fall in the 26 weeks after it */
+  readonly now: number;
+}
+
+export interface SyntheticHost {
+  readonly machineId: string;
+  readonly hostname: string;
+  readonly labels: ReadonlyArray<string>;
+  readonly buildId: string;
+  readonly release: string;
+  /** silent: its last report is hours old */
+  readonly silent: boolean;
+  /** stuck: its report shows a transition that does not complete and the task blocking it */
+  readonly stuck: boolean;
+  readonly report: Record<string, unknown>;
+}
+
+const DAY_MS = 86_400_000;
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The build ID of synthetic build `b` (40 hex digits). */
+export const syntheticBuildId = (b: number) => (0xb0000 + b).toString(16).padStart(8, '0').repeat(5);
+
+/**
+ * A fleet for the dashboard's browser tests, benchmark and demo: a repository (klpm's JSON index)
+ * where update k brings every build it covers to `6.12.200-k`, the newest update skipping the
+ * `eolBuilds` oldest builds (so they are end of life) and ending the coverage of the others on dates
+ * spread over the next 26 weeks; and hosts spread over the builds, one in 50 silent, one in 97
+ * stuck. Deterministic: host i is always the same host.
+ */
+export function syntheticFleet(options: SyntheticFleetOptions): {
+  repository: Record<string, unknown>;
+  hosts: SyntheticHost[];
+} {
+  const { builds, eolBuilds, now } = options;
+  const release = (b: number) => `6.12.${100 + b}-1`;
+  const updates = [];
+  const UPDATES = 6;
+  for (let k = 1; k <= UPDATES; k++) {
+    const newest = k === UPDATES;
+    const livepatches = [];
+    for (let b = newest ? eolBuilds : 0; b < builds; b++)
+      livepatches.push({
+        component: 'kernel',
+        baseBuildId: syntheticBuildId(b),
+        base: release(b),
+        to: `6.12.200-${k}`,
+        replaceSet: 0,
+        name: `klp_6_12_${100 + b}_${k}`,
+        // a file the repository would list (the tests serve none: a plan shows it, an agent fetches nothing)
+        sha256: createHash('sha256')
+          .update(`klp_6_12_${100 + b}_${k}`)
+          .digest('hex'),
+        // the newest livepatch of three builds in four says when its coverage ends: within 26 weeks
+        ...(newest && b % 4 !== 3 ? { expires: day(now + (3 + ((b * 11) % 178)) * DAY_MS) } : {}),
+      });
+    updates.push({
+      id: `KLP-2026-${String(k).padStart(3, '0')}`,
+      issued: day(now - (UPDATES - k + 1) * 14 * DAY_MS),
+      livepatches,
+    });
+  }
+  const sites = ['ams1', 'fra1', 'iad2', 'sfo3'];
+  const roles = ['web', 'db', 'cache', 'batch'];
+  const hosts = Array.from({ length: options.hosts }, (_, i): SyntheticHost => {
+    // more hosts on the newer builds: a build's share grows with its number
+    const b = Math.floor(Math.sqrt(((i * 7919) % options.hosts) / options.hosts) * builds) % builds;
+    const site = sites[i % sites.length]!;
+    const role = roles[Math.floor(i / 4) % roles.length]!;
+    const machineId = (0x5000 + i).toString(16).padStart(32, '0');
+    const buildId = syntheticBuildId(b);
+    const stuck = i % 97 === 5;
+    return {
+      machineId,
+      hostname: `${site}-${role}-${String(i + 1).padStart(5, '0')}`,
+      labels: [`site:${site}`, `role:${role}`],
+      buildId,
+      release: release(b),
+      silent: i % 50 === 7,
+      stuck,
+      report: {
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        machineId,
+        bootId: `synthetic-boot-${i}`,
+        buildId,
+        seq: 1,
+        agentVersion: 'synthetic',
+        interval: 600,
+        status: {
+          release: release(b),
+          kind: 'replace-bool',
+          attributes: ['replace'],
+          patches: stuck
+            ? [
+                {
+                  name: `klp_6_12_${100 + b}_1`,
+                  enabled: true,
+                  transition: true,
+                  replace: true,
+                  version: '6.12.200-1',
+                  objects: [{ name: 'vmlinux', patched: false, funcs: [{ name: 'tcp_sendmsg', sympos: 0 }] }],
+                },
+              ]
+            : [],
+          modules: [],
+          buildId,
+          livepatchable: { ok: true, reason: 'livepatches can be applied' },
+          blocking: stuck
+            ? [{ pid: 4000 + i, comm: 'kworker/u8:2', stack: '[<0>] tcp_sendmsg+0x2c/0x60' }]
+            : [],
+          reboot: false,
+          problems: [],
+        },
+        kmp: null,
+      },
+    };
+  });
+  return { repository: { format: 'klpm-repository-index', version: 1, updates }, hosts };
 }

@@ -75,3 +75,11 @@ export function evaluateReport(
     answers,
   };
 }
+
+/**
+ * Whether a host is stuck: its report shows a livepatch in transition (a transition that has not
+ * completed) or tasks blocking one (kernel/livepatch/transition.c, klp_try_complete_transition).
+ */
+export function isStuck(status: Pick<StatusDocument, 'patches' | 'blocking'>): boolean {
+  return status.blocking.length > 0 || status.patches.some((p) => p.transition);
+}

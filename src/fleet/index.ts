@@ -4,7 +4,15 @@
  */
 export { type BuildView, buildsOf, type NewestLivepatch } from './builds.js';
 export { cloneConflict, type StoredBoot } from './clone.js';
-export { type DemoHost, demoFleet, demoRolloutSpec } from './demo.js';
+export {
+  type DemoHost,
+  demoFleet,
+  demoRolloutSpec,
+  type SyntheticFleetOptions,
+  type SyntheticHost,
+  syntheticBuildId,
+  syntheticFleet,
+} from './demo.js';
 export { isSilent, parseDuration } from './duration.js';
 export { comparedLog, type HostEventBody, hostEventSchema, logMatches } from './event.js';
 export {
@@ -21,6 +29,7 @@ export {
 export {
   evaluateReport,
   type HostEvaluation,
+  isStuck,
   REBOOT_ORDER,
   STATUS_ORDER,
   viewOfStatus,
@@ -30,7 +39,9 @@ export {
 export {
   DEFAULT_PAGE,
   encodeCursor,
+  HOST_ORDERS,
   type HostFilter,
+  type HostOrder,
   hostQuerySchema,
   labelSchema,
   MAX_PAGE,

@@ -24,6 +24,24 @@ export interface HostFilter {
   readonly limit: number;
   /** the last id of the previous page */
   readonly after?: string;
+  /**
+   * hostname (case-insensitive) or id beginning with this text: the dashboard's search; the API
+   * does not take it
+   */
+  readonly search?: string;
+  /** only hosts whose latest report shows a transition not completing or tasks blocking one (dashboard only) */
+  readonly stuck?: boolean;
+  /** the order of the page; default id, ascending (the API's only order) */
+  readonly order?: HostOrder;
+  /** in an order other than id: the previous page's last sort value and id */
+  readonly afterKey?: { readonly value: string | number; readonly id: string };
+}
+
+/** Orders the host list can be read in, each with an index behind it (migration 4). */
+export const HOST_ORDERS = ['id', 'hostname', 'lastSeen'] as const;
+export interface HostOrder {
+  readonly by: (typeof HOST_ORDERS)[number];
+  readonly desc: boolean;
 }
 
 const durationSchema = z.string().transform((text, ctx) => {

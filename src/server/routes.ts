@@ -37,7 +37,7 @@ export interface RouteCall<B> {
   readonly body: B;
   readonly query: URLSearchParams;
   readonly now: number;
-  /** who calls (the audit log names the token id) */
+  /** who called: the bearer token's owner, or the dashboard's signed-in viewer or admin (the audit log names the token id) */
   readonly principal?: Principal | undefined;
 }
 

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FleetStore, Principal } from '../store/index.js';
+import { type CallRoute, dashboardHandler } from './dashboard/index.js';
 import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, sendJson } from './http-io.js';
 import { FleetMetrics, UNMATCHED } from './metrics.js';
 import { API_VERSION, openApiDocument } from './openapi.js';
@@ -257,6 +258,19 @@ export function fleetHandler(
     ready: () => options.store.ready().catch(() => false),
     rollouts,
   };
+  // The dashboard calls the API's routes in-process, authorized and validated as over HTTP.
+  const callRoute: CallRoute = async (method, path, principal, body) => {
+    const match = compiled.find((c) => c.route.method === method && c.pattern.test(path));
+    if (match === undefined) return undefined;
+    const param = match.pattern.exec(path)?.[1] ?? '';
+    const hostId = match.route.path.includes('{id}') ? param : '';
+    authorize(match.route.access, principal, hostId);
+    const valid = match.route.body === undefined ? undefined : validate(match.route.body, body);
+    const call = { hostId, param, body: valid, query: new URLSearchParams(), now: now(), principal };
+    const result = await match.route.handle(deps, call);
+    return 'body' in result ? { status: result.status, body: result.body } : undefined;
+  };
+  const dashboard = dashboardHandler({ store: options.store, now, callRoute });
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     let who: string = 'none';
@@ -279,6 +293,32 @@ export function fleetHandler(
       sendJson(res, status, body);
       logLine(status);
     };
+    if (dashboard.handles(url.pathname)) {
+      routeLabel = 'dashboard';
+      dashboard
+        .handle(req, res, url)
+        .then((done) => {
+          who = done.who;
+          logLine(done.status);
+        })
+        .catch((error: unknown) => {
+          const status = error instanceof HttpError ? error.status : 500;
+          if (status === 500)
+            log(
+              JSON.stringify({
+                level: 'error',
+                path: url.pathname,
+                error: String(error instanceof Error ? error.message : error),
+              }),
+            );
+          if (!res.headersSent) {
+            res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+            res.end(status === 500 ? 'internal error\n' : `${(error as Error).message}\n`);
+          }
+          logLine(status);
+        });
+      return;
+    }
     const handle = async () => {
       const matches = compiled.filter((c) => c.pattern.test(url.pathname));
       if (matches.length === 0) throw new HttpError(404, `no endpoint ${url.pathname}`);

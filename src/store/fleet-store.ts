@@ -153,6 +153,11 @@ export interface FleetStore extends RolloutStore {
   revokeEnrollSecret(id: string): Promise<boolean>;
   /** deletes a host with its labels, history and events: its token stops working; false when unknown */
   deleteHost(id: string): Promise<boolean>;
+  /**
+   * the key that signs dashboard sessions (32 random bytes), made on first use and kept in the
+   * database, so every server sharing it accepts the others' sessions
+   */
+  sessionKey(): Promise<Buffer>;
   /** whether the store answers */
   ready(): Promise<boolean>;
   /**

@@ -186,10 +186,41 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (delivered_at, next_at
     },
   },
   {
+    // The dashboard: a search by hostname prefix (case-insensitive) and the host list sorted by
+    // hostname or last check-in, each page read from an index in order (src/store/host-list.ts);
+    // silent hosts found by the time they fall silent (an index on it), stuck hosts by a column
+    // set from each report (a transition not completing, or tasks blocking one).
+    // SQLite's LIKE 'x%' reads a NOCASE index; PostgreSQL's LIKE reads a text_pattern_ops index
+    // over lower(hostname). The sort indexes compare bytes ("C"), as the id order does. The
+    // session key (one row) signs the dashboard's cookies, so every server on one database
+    // accepts the sessions of the others.
+    version: 4,
+    sql: (dialect) =>
+      dialect === 'sqlite'
+        ? `
+CREATE INDEX hosts_hostname_search ON hosts (hostname COLLATE NOCASE);
+CREATE INDEX hosts_hostname_id ON hosts (hostname, id);
+CREATE INDEX hosts_last_seen_id ON hosts (COALESCE(last_seen, -1), id);
+CREATE INDEX hosts_silent_at ON hosts ((last_seen + 2000 * interval_s));
+ALTER TABLE hosts ADD COLUMN stuck INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX hosts_stuck_id ON hosts (stuck, id);
+CREATE TABLE dashboard_keys (id TEXT PRIMARY KEY, key BLOB NOT NULL, created_at BIGINT NOT NULL);
+`
+        : `
+CREATE INDEX hosts_hostname_search ON hosts (lower(hostname) text_pattern_ops);
+CREATE INDEX hosts_hostname_id ON hosts ((hostname COLLATE "C"), id);
+CREATE INDEX hosts_last_seen_id ON hosts ((COALESCE(last_seen, -1)), id);
+CREATE INDEX hosts_silent_at ON hosts ((last_seen + 2000 * interval_s));
+ALTER TABLE hosts ADD COLUMN stuck INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX hosts_stuck_id ON hosts (stuck, id);
+CREATE TABLE dashboard_keys (id TEXT PRIMARY KEY, key BYTEA NOT NULL, created_at BIGINT NOT NULL);
+`,
+  },
+  {
     // Clone detection (src/fleet cloneConflict): the boot before the stored report's, and the
     // conflict a host is in (why, or null). What several servers on one database share: the
     // rate-limit windows, and the hash of the repository every host was last assessed against.
-    // Versions 3 and 4 are the rollouts' and the dashboard's.
+    // (The index on when a host falls silent is version 4's.)
     version: 5,
     sql: (dialect) => `
 ALTER TABLE hosts ADD COLUMN previous_boot_id TEXT;
@@ -205,7 +236,6 @@ CREATE TABLE repository_state (
   hash TEXT NOT NULL,
   evaluated_at BIGINT NOT NULL
 );
-CREATE INDEX hosts_silent_at ON hosts ((last_seen + 2000 * interval_s));
 ${dialect === 'sqlite' ? HOST_COUNTS : ''}`,
   },
 ];

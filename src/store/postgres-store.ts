@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import {
   cloneConflict,
   encodeCursor,
   type FleetPlan,
   type HostFilter,
+  isStuck,
   type Report,
   type SummaryHost,
 } from '../fleet/index.js';
@@ -24,6 +25,7 @@ import type {
   SaveResult,
   TokenInfo,
 } from './fleet-store.js';
+import { hostListQuery, pageOf } from './host-list.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
 import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
@@ -348,7 +350,7 @@ class PostgresStore extends RolloutSql implements FleetStore {
       // The conditional update decides: a later seq of the host wins, an earlier or equal one is stale.
       const updated = await c.query(
         `UPDATE hosts SET seq = $2, boot_id = $3, build_id = $4, release = $5, status = $6, reboot = $7,
-           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12,
+           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12, stuck = $13,
            previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> $3 THEN boot_id ELSE previous_boot_id END
            WHERE id = $1 AND (seq IS NULL OR seq < $2)`,
         [
@@ -364,6 +366,7 @@ class PostgresStore extends RolloutSql implements FleetStore {
           report.interval,
           text,
           JSON.stringify(plan),
+          isStuck(report.status) ? 1 : 0,
         ],
       );
       if (updated.rowCount === 0) return 'stale';
@@ -463,35 +466,22 @@ class PostgresStore extends RolloutSql implements FleetStore {
   }
 
   async listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    /** a clause whose `?` marks become `$n`, in order */
-    const add = (clause: string, ...values: unknown[]) => {
-      where.push(
-        clause.replace(/\?/g, () => {
-          params.push(values.shift());
-          return `$${params.length}`;
-        }),
-      );
-    };
-    if (filter.status !== undefined) add('status = ?', filter.status);
-    if (filter.reboot !== undefined) add('reboot = ?', filter.reboot);
-    if (filter.buildId !== undefined) add('build_id = ?', filter.buildId);
-    if (filter.release !== undefined) add('release = ?', filter.release);
-    for (const label of filter.labels)
-      add('EXISTS (SELECT 1 FROM host_labels l WHERE l.host_id = hosts.id AND l.label = ?)', label);
-    if (filter.silent)
-      add('last_seen IS NOT NULL AND last_seen < ?::bigint - 2000::bigint * interval_s', now);
-    if (filter.checkinAgeMs !== undefined) add('last_seen >= ?::bigint', now - filter.checkinAgeMs);
-    if (filter.after !== undefined) add('id > ?', filter.after);
-    params.push(filter.limit + 1);
-    const sql = `SELECT ${HOST_COLUMNS} FROM hosts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id LIMIT $${params.length}`;
-    const rows = (await this.pool.query<HostColumns>(sql, params)).rows;
-    const page = rows.slice(0, filter.limit);
-    return {
-      hosts: page.map(rowOf),
-      nextAfter: rows.length > filter.limit ? encodeCursor(page[page.length - 1]!.id) : null,
-    };
+    const query = hostListQuery('postgres', HOST_COLUMNS, filter, now);
+    let n = 0;
+    const sql = query.sql.replace(/\?/g, () => `$${++n}`);
+    const rows = (await this.pool.query<HostColumns>(sql, query.params)).rows;
+    const { page, nextAfter } = pageOf(rows, filter.limit);
+    return { hosts: page.map(rowOf), nextAfter };
+  }
+
+  async sessionKey(): Promise<Buffer> {
+    await this.pool.query(
+      'INSERT INTO dashboard_keys (id, key, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+      ['session', randomBytes(32), Date.now()],
+    );
+    return (
+      await this.pool.query<{ key: Buffer }>('SELECT key FROM dashboard_keys WHERE id = $1', ['session'])
+    ).rows[0]!.key;
   }
 
   async summaryHosts(now?: number): Promise<SummaryHost[]> {

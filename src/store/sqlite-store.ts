@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
   cloneConflict,
   encodeCursor,
   type FleetPlan,
   type HostFilter,
+  isStuck,
   type Report,
   type SummaryHost,
 } from '../fleet/index.js';
@@ -24,6 +25,7 @@ import type {
   SaveResult,
   TokenInfo,
 } from './fleet-store.js';
+import { hostListQuery, pageOf } from './host-list.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
 import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
@@ -347,7 +349,7 @@ class SqliteStore extends RolloutSql implements FleetStore {
     if (regroup) this.sql(UNCOUNT).run(hostId);
     this.sql(
       `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
-           last_seen = ?, interval_s = ?, report = ?, plan = ?,
+           last_seen = ?, interval_s = ?, report = ?, plan = ?, stuck = ?,
            previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> ? THEN boot_id ELSE previous_boot_id END
            WHERE id = ?`,
     ).run(
@@ -362,6 +364,7 @@ class SqliteStore extends RolloutSql implements FleetStore {
       report.interval,
       text,
       JSON.stringify(plan),
+      isStuck(report.status) ? 1 : 0,
       report.bootId,
       hostId,
     );
@@ -408,28 +411,18 @@ class SqliteStore extends RolloutSql implements FleetStore {
   }
 
   async listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: string, ...values: unknown[]) => {
-      where.push(clause);
-      params.push(...values);
-    };
-    if (filter.status !== undefined) add('status = ?', filter.status);
-    if (filter.reboot !== undefined) add('reboot = ?', filter.reboot);
-    if (filter.buildId !== undefined) add('build_id = ?', filter.buildId);
-    if (filter.release !== undefined) add('release = ?', filter.release);
-    for (const label of filter.labels)
-      add('EXISTS (SELECT 1 FROM host_labels l WHERE l.host_id = hosts.id AND l.label = ?)', label);
-    if (filter.silent) add('last_seen IS NOT NULL AND last_seen < ? - 2000 * interval_s', now);
-    if (filter.checkinAgeMs !== undefined) add('last_seen >= ?', now - filter.checkinAgeMs);
-    if (filter.after !== undefined) add('id > ?', filter.after);
-    const sql = `SELECT ${HOST_COLUMNS} FROM hosts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id LIMIT ?`;
-    const rows = this.sql(sql).all(...params, filter.limit + 1) as HostColumns[];
-    const page = rows.slice(0, filter.limit);
-    return {
-      hosts: page.map(rowOf),
-      nextAfter: rows.length > filter.limit ? encodeCursor(page[page.length - 1]!.id) : null,
-    };
+    const { sql, params } = hostListQuery('sqlite', HOST_COLUMNS, filter, now);
+    const { page, nextAfter } = pageOf(this.sql(sql).all(...params) as HostColumns[], filter.limit);
+    return { hosts: page.map(rowOf), nextAfter };
+  }
+
+  async sessionKey(): Promise<Buffer> {
+    this.sql('INSERT OR IGNORE INTO dashboard_keys (id, key, created_at) VALUES (?, ?, ?)').run(
+      'session',
+      randomBytes(32),
+      Date.now(),
+    );
+    return (this.sql('SELECT key FROM dashboard_keys WHERE id = ?').get('session') as { key: Buffer }).key;
   }
 
   async summaryHosts(now?: number): Promise<SummaryHost[]> {

@@ -29,12 +29,17 @@ describe.skipIf(!built)('klpm serve --demo (needs npm run build)', () => {
       });
       const shown = JSON.parse(first) as {
         listening: string;
+        dashboard: string;
         adminToken: string;
         viewerToken: string;
         hosts: number;
         rollout: string;
       };
       expect(shown.listening).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // the dashboard's URL, which asks for a token first
+      expect(shown.dashboard).toBe(`${shown.listening}/`);
+      const front = await fetch(shown.dashboard, { redirect: 'manual' });
+      expect([front.status, front.headers.get('location')]).toEqual([303, '/login?next=%2F']);
       const get = (path: string, token: string) =>
         fetch(`${shown.listening}${path}`, { headers: { authorization: `Bearer ${token}` } });
       const summary = (await (await get('/v1/summary', shown.viewerToken)).json()) as {

@@ -418,6 +418,81 @@ for (const engine of [sqlite, postgres]) {
       expect(new Set(byGroup)).toEqual(new Set(byHost));
     });
 
+    it('searches hostnames and ids by prefix, and pages every order by keyset', async () => {
+      const store = await open();
+      const secret = await store.createEnrollSecret({ labels: [] });
+      const names = ['Web-10', 'web-2', 'web_3', 'db-1', 'web%x', 'cache-1'];
+      const byName = new Map<string, string>();
+      for (const [n, hostname] of names.entries()) {
+        const host = await store.enroll({ secret, machineId: machine(n), hostname, now: 0 });
+        if (host.kind !== 'enrolled') throw new Error('not enrolled');
+        byName.set(hostname, host.id);
+        // cache-1 never reports: its last check-in is null and sorts first
+        if (hostname !== 'cache-1')
+          await store.saveReport(host.id, {
+            report: report({ interval: 60 }),
+            evaluation: EVAL('supported'),
+            plan: PLAN,
+            receivedAt: 1000 * (n + 1),
+          });
+      }
+      const search = async (text: string) =>
+        (await store.listHosts({ labels: [], limit: 100, search: text }, 0)).hosts
+          .map((h) => h.hostname)
+          .sort();
+      expect(await search('web')).toEqual(['Web-10', 'web%x', 'web-2', 'web_3']);
+      expect(await search('WEB-')).toEqual(['Web-10', 'web-2']);
+      // LIKE's wildcards are the user's letters, not patterns
+      expect(await search('web_')).toEqual(['web_3']);
+      expect(await search('web%')).toEqual(['web%x']);
+      // not a substring: a prefix only (and no id has a hyphen third)
+      expect(await search('eb-2')).toEqual([]);
+      const dbId = byName.get('db-1')!;
+      expect(await search(dbId.slice(0, 8).toUpperCase())).toContain('db-1');
+      // each order, both directions, in pages of 2, is the whole list in that order
+      const walk = async (by: 'id' | 'hostname' | 'lastSeen', desc: boolean) => {
+        const seen: string[] = [];
+        let afterKey: { value: string | number; id: string } | undefined;
+        let after: string | undefined;
+        for (let page = 0; page < 10; page++) {
+          const answer = await store.listHosts(
+            {
+              labels: [],
+              limit: 2,
+              order: { by, desc },
+              ...(afterKey ? { afterKey } : {}),
+              ...(after ? { after } : {}),
+            },
+            0,
+          );
+          seen.push(...answer.hosts.map((h) => h.hostname));
+          if (answer.nextAfter === null) break;
+          const last = answer.hosts[answer.hosts.length - 1]!;
+          after = last.id;
+          afterKey = {
+            value:
+              by === 'hostname' ? last.hostname : last.lastSeen === null ? -1 : Date.parse(last.lastSeen),
+            id: last.id,
+          };
+        }
+        return seen;
+      };
+      const bytewise = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(await walk('hostname', false)).toEqual(bytewise);
+      expect(await walk('hostname', true)).toEqual([...bytewise].reverse());
+      expect(await walk('lastSeen', false)).toEqual(['cache-1', 'Web-10', 'web-2', 'web_3', 'db-1', 'web%x']);
+      expect(await walk('lastSeen', true)).toEqual(['web%x', 'db-1', 'web_3', 'web-2', 'Web-10', 'cache-1']);
+      const byId = [...byName].sort(([, a], [, b]) => (a < b ? -1 : 1)).map(([n]) => n);
+      expect(await walk('id', true)).toEqual([...byId].reverse());
+    });
+
+    it('keeps one session key, the same on every open of the database', async () => {
+      const store = await open();
+      const key = await store.sessionKey();
+      expect(key.length).toBe(32);
+      expect((await store.sessionKey()).equals(key)).toBe(true);
+    });
+
     it('lists tokens and secrets by id and terms only; revoking one stops it at once', async () => {
       const store = await open();
       const admin = await store.createToken('admin');

@@ -126,7 +126,7 @@ export const serveCommand: CommandFactory = (ctx) =>
       const shown = demo === undefined ? {} : await seedDemo(store, server.url, opts.repo);
       ctx.stdout(
         opts.json
-          ? `${JSON.stringify({ listening: server.url, ...shown })}\n`
+          ? `${JSON.stringify({ listening: server.url, ...(demo === undefined ? {} : { dashboard: `${server.url}/` }), ...shown })}\n`
           : `klpm: serving on ${server.url}\n${demo === undefined ? '' : demoText(server.url, shown)}`,
       );
       await new Promise<void>((resolve) => {
@@ -279,6 +279,7 @@ function demoText(
 ): string {
   return [
     `a demo fleet of ${shown.hosts} hosts reports to it (a temporary database, removed on exit)`,
+    `dashboard:    ${url}/ (sign in with either token)`,
     `admin token:  ${shown.adminToken}`,
     `viewer token: ${shown.viewerToken}`,
     `try: curl -H 'Authorization: Bearer ${shown.viewerToken}' ${url}/v1/summary`,
