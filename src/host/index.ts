@@ -9,5 +9,5 @@ export { readLines } from './lines.js';
 export * from './livepatch/index.js';
 export { acquireLock, type Lock, LockBusyError } from './lock.js';
 export * from './modules/index.js';
-export { statePath, statePaths, type WritingCommand, writesOf } from './paths.js';
+export { cachePath, statePath, statePaths, type WritingCommand, writesOf } from './paths.js';
 export type { ReadProblem } from './read-problem.js';

@@ -37,6 +37,7 @@ export { orderWarnings } from './order-warnings.js';
 export {
   COMPONENTS,
   type Component,
+  type FileDisagreement,
   GUIDANCES,
   type Guidance,
   type Livepatch,

@@ -56,6 +56,7 @@ export const commands: ReadonlyArray<CommandEntry> = [
   { name: 'rollback', load: async () => (await import('./rollback.js')).rollbackCommand },
   { name: 'unload', load: async () => (await import('./unload.js')).unloadCommand },
   { name: 'check', load: async () => (await import('./check.js')).checkCommand },
+  { name: 'inspect', load: async () => (await import('./inspect.js')).inspectCommand },
   {
     name: 'fleet',
     load: groupCommand('fleet', 'evaluate many hosts at once, offline or over a fleet server', fleetCommands),
