@@ -32,6 +32,15 @@ export {
 } from './fleet.js';
 export { fleetHostReader } from './fleet-host-fast.js';
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
+export {
+  addLivepatchToIndex,
+  defaultUpdateId,
+  type ModuleMapEntry,
+  moduleMapSchema,
+  type NewLivepatch,
+  parseModuleMap,
+  type UpdateRef,
+} from './index-edit.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
 export { orderWarnings } from './order-warnings.js';
 export {

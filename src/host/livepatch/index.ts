@@ -21,6 +21,13 @@ export {
   readLivepatchModuleFile,
   withManifestsFromFiles,
 } from './patch-module.js';
+export {
+  addModuleToIndex,
+  buildIndexFromDirectory,
+  MODULE_MAP,
+  type RepoAddOptions,
+  type RepoAddResult,
+} from './repo-edit.js';
 export { loadRepository, readRepositoryFor, readStatusRepository } from './repo-files.js';
 export { type LivepatchStatus, readLivepatchStatus, readUnfinishedRun, statusDocument } from './status.js';
 export { SysfsControl, toKernelOpError } from './sysfs-control.js';
