@@ -7,7 +7,20 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(import.meta.dirname, '../src');
 /** Pure folders: data in, data out. */
-const PURE = ['klp', 'livepatch-module', 'repo', 'kabi', 'plan', 'elf', 'initrd', 'input', 'document', 'version', 'kmp', 'fleet'];
+const PURE = [
+  'klp',
+  'livepatch-module',
+  'repo',
+  'kabi',
+  'plan',
+  'elf',
+  'initrd',
+  'input',
+  'document',
+  'version',
+  'kmp',
+  'fleet',
+];
 /** Shell folders: the only code that touches files, processes, sockets and the clock. */
 const SHELL = ['host', 'cli', 'server', 'store', 'agent'];
 /** Node modules a pure module may use: none that reach files, processes, sockets or the clock. */

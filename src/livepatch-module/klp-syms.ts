@@ -33,6 +33,6 @@ export function readKlpRelaSections(image: ModuleImage): KlpRelaSection[] {
     .flatMap((s) => {
       const rest = s.name.slice(RELA_PREFIX.length);
       const dot = rest.indexOf('.');
-      return dot <= 0 ? [] : [{ object: rest.slice(0, dot), section: rest.slice(dot) }];
+      return dot <= 0 ? [] : [{ object: rest.slice(0, dot), section: rest.slice(dot + 1) }];
     });
 }
