@@ -30,7 +30,7 @@ export const repoAddCommand: CommandFactory = (ctx) =>
     .requiredOption('--base <version>', 'version-release of that build')
     .requiredOption('--to <version>', 'version-release the host reports once the livepatch is applied')
     .addOption(
-      new Option('--component <component>', 'what the livepatch patches')
+      new Option('--component <name>', 'what the livepatch patches')
         .choices(['kernel', 'xen'])
         .default('kernel'),
     )

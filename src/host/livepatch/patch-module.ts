@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../input/index.js';
 import { type PatchManifest, patchManifestSchema } from '../../klp/index.js';
@@ -84,7 +84,8 @@ export async function withManifestsFromFiles(
         fromFile = await manifestOfFile(lp.file, cacheDir);
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
-        if (lp.manifest === undefined)
+        // a missing file is not news here: loading it is refused when the file is verified
+        if (lp.manifest === undefined && existsSync(lp.file))
           warnings.push(`update ${update.id}: no manifest, and none read from the file: ${error.message}`);
         livepatches.push(lp);
         continue;
