@@ -14,7 +14,8 @@ static int klpm_lp_state_pre_patch(struct klp_object *obj)
 {
 	struct klp_state *state = klp_get_state(&klpm_lp_state_patch, KLPM_LP_STATE_ID);
 
-	pr_info("pre_patch_callback: state %d version %u\n", KLPM_LP_STATE_ID, state ? state->version : 0);
+	KLPM_LP_LOG("pre_patch_callback", obj);
+	pr_info("state %d version %u\n", KLPM_LP_STATE_ID, state ? state->version : 0);
 	return state ? 0 : -22;
 }
 
