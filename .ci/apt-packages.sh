@@ -3,7 +3,8 @@
 # second engine, started by .ci/postgres.sh). One apt-get update, and only
 # when something is missing.
 set -euo pipefail
-packages=(kmod rpm qemu-system-x86 busybox-static cpio dwarves xz-utils gcc make strace zstd lz4 bzip2 postgresql)
+packages=(kmod rpm qemu-system-x86 busybox-static cpio dwarves xz-utils gcc make strace zstd lz4 bzip2 postgresql
+  gcc-aarch64-linux-gnu gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
