@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as oracles and real parts (postgresql: the fleet store's
-# second engine, started by .ci/postgres.sh). One apt-get update, and only
+# second engine, started by .ci/postgres.sh; the cross compilers: the livepatch reader on arm64, ppc64le
+# and s390x objects, test/livepatch-module/). One apt-get update, and only
 # when something is missing.
 set -euo pipefail
 packages=(kmod rpm qemu-system-x86 busybox-static cpio dwarves xz-utils gcc make strace zstd lz4 bzip2 postgresql

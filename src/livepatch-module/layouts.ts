@@ -91,16 +91,17 @@ export const LAYOUTS: ReadonlyArray<StructLayout> = [
 ];
 
 /**
- * The replace-set series (Yafang Shao, "livepatch: Convert the replace attribute from a boolean to a
- * u32", live-patching list, May 2026; https://www.mail-archive.com/live-patching@vger.kernel.org/msg00511.html):
- * `bool replace` becomes `u32 replace_set` in the same place. Unmerged: no vermagic names it, so it is
- * only used when asked for (`layout: 'replace-set'`).
+ * The replace-set series (Yafang Shao, "[PATCH v2 2/4] livepatch: Support scoped atomic replace using
+ * replace_set", <20260529034542.68766-3-laoar.shao@gmail.com>, live-patching list, May 2026; reviewed in
+ * https://www.mail-archive.com/live-patching@vger.kernel.org/msg00511.html; docs/research/live-patching-list.md
+ * R1): `bool replace` becomes `unsigned int replace_set` in the same place. Unmerged: no vermagic names
+ * it, so it is only used when asked for (`layout: 'replace-set'`).
  */
 export const REPLACE_SET_LAYOUT: StructLayout = {
   id: 'replace-set',
   since: '5.5',
   until: undefined,
-  source: 'live-patching list, msg00511 (unmerged)',
+  source: '[PATCH v2 2/4] <20260529034542.68766-3-laoar.shao@gmail.com> (unmerged)',
   patch: { mod: 0, objs: 8, states: 16, replace: undefined, replaceSet: 24 },
   object: OBJECT_5_1,
   func: FUNC_5_1,
