@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/input/index.js';
-import { parseScenario } from '../../src/klp/index.js';
 import { type LivepatchModule, readLivepatchModule } from '../../src/livepatch-module/index.js';
 import { type Arch, livepatchObjects } from '../support/livepatch-objects.js';
 
