@@ -82,7 +82,8 @@ export const LAYOUTS: ReadonlyArray<StructLayout> = [
     id: 'states-5.5',
     since: '5.5',
     until: undefined,
-    source: '73727f4dac9f ("livepatch: Basic API to track system state changes")',
+    source:
+      '73727f4dafa2 ("livepatch: Basic API to track system state changes"; the version field came in the same 5.5 series)',
     patch: { mod: 0, objs: 8, states: 16, replace: 24, replaceSet: undefined },
     object: OBJECT_5_1,
     func: FUNC_5_1,
