@@ -30,6 +30,7 @@ import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness
 
 const R1 = `--repo ${GUEST_WORK}/repo-v1`;
 const R2 = `--repo ${GUEST_WORK}/repo-v2`;
+const R2_FILES = `--repo ${GUEST_WORK}/repo-v2-files`;
 const RB = `--repo ${GUEST_WORK}/repo-bad`;
 const RE = `--repo ${GUEST_WORK}/repo-eol`;
 const RV = `--repo ${GUEST_WORK}/repo-vermagic`;
@@ -85,9 +86,17 @@ const SCENARIOS: Readonly<Record<string, KlpmScenario>> = {
     },
   },
   'upgrade-v2': {
-    script: `klpm apply1 apply ${R1} --yes --json\nklpm apply2 apply ${R2} --yes --json`,
+    script: [
+      `klpm apply1 apply ${R1} --yes --json`,
+      `klpm plan2 apply ${R2_FILES} --dry-run --json`,
+      `klpm apply2 apply ${R2} --yes --json`,
+    ].join('\n'),
     predicted: { apply1: 'apply1', apply2: 'apply2' },
     check: (o) => {
+      // an index without manifests predicts what the committed manifests predict (and the kernel did)
+      const logs = (label: string) =>
+        (o.json(label).plans as Array<{ predictedLog: string[] }>).map((p) => p.predictedLog);
+      expect(logs('plan2')).toEqual(logs('apply2'));
       expect(o.json('apply2')).toMatchObject({
         outcome: 'done',
         exitCode: 0,

@@ -9,6 +9,7 @@ const SRC = resolve(import.meta.dirname, '../src');
 /** Pure folders: data in, data out. */
 const PURE = [
   'klp',
+  'livepatch-module',
   'repo',
   'kabi',
   'plan',

@@ -26,10 +26,15 @@ type Patch = keyof typeof VERSIONS;
  * kernel release (its sha256 indexed as shipped).
  */
 export const REPOSITORIES: Readonly<
-  Record<string, { patches: Patch[]; tampered?: Patch; otherBuild?: Patch; otherVermagic?: Patch }>
+  Record<
+    string,
+    { patches: Patch[]; tampered?: Patch; otherBuild?: Patch; otherVermagic?: Patch; noManifests?: boolean }
+  >
 > = {
   'repo-v1': { patches: ['klpm_e2e_v1'] },
   'repo-v2': { patches: ['klpm_e2e_v1', 'klpm_e2e_v2'] },
+  // an older index: files and sha256 but no manifests, which klpm reads from the files
+  'repo-v2-files': { patches: ['klpm_e2e_v1', 'klpm_e2e_v2'], noManifests: true },
   'repo-bad': { patches: ['klpm_e2e_v1', 'klpm_e2e_v2'], tampered: 'klpm_e2e_v2' },
   'repo-eol': { patches: ['klpm_e2e_v1', 'klpm_e2e_v2'], otherBuild: 'klpm_e2e_v2' },
   'repo-vermagic': { patches: ['klpm_e2e_v1'], otherVermagic: 'klpm_e2e_v1' },
@@ -65,7 +70,9 @@ function manifests(): Record<Patch, unknown> {
 export function prepareRepositories(workDir: string): void {
   cpSync(join(E2E_DIR, 'guest', 'klpm.sh'), join(workDir, 'klpm.sh'));
   const manifest = manifests();
-  for (const [repo, { patches, tampered, otherBuild, otherVermagic }] of Object.entries(REPOSITORIES)) {
+  for (const [repo, { patches, tampered, otherBuild, otherVermagic, noManifests }] of Object.entries(
+    REPOSITORIES,
+  )) {
     const dir = join(workDir, repo);
     mkdirSync(dir);
     const livepatches = patches.map((patch, i) => {
@@ -84,7 +91,7 @@ export function prepareRepositories(workDir: string): void {
             to: VERSIONS[patch],
             file: `${patch}.ko`,
             sha256: createHash('sha256').update(bytes).digest('hex'),
-            manifest: manifest[patch],
+            ...(noManifests ? {} : { manifest: manifest[patch] }),
           },
         ],
       };

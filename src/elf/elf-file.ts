@@ -8,6 +8,10 @@ export interface ElfSection {
   readonly offset: number;
   readonly size: number;
   readonly link: number;
+  /** sh_info: for a relocation section, the index of the section it applies to */
+  readonly info: number;
+  /** sh_flags (SHF_WRITE 1, SHF_ALLOC 2, SHF_EXECINSTR 4), low 32 bits */
+  readonly flags: number;
   readonly entsize: number;
 }
 
@@ -93,17 +97,21 @@ export function parseElf(bytes: Uint8Array, source: string): ElfFile {
       ? {
           nameOffset: view.getUint32(at, littleEndian),
           type: view.getUint32(at + 4, littleEndian),
+          flags: view.getUint32(littleEndian ? at + 8 : at + 12, littleEndian),
           offset: u64(view, at + 24, littleEndian, source),
           size: u64(view, at + 32, littleEndian, source),
           link: view.getUint32(at + 40, littleEndian),
+          info: view.getUint32(at + 44, littleEndian),
           entsize: u64(view, at + 56, littleEndian, source),
         }
       : {
           nameOffset: view.getUint32(at, littleEndian),
           type: view.getUint32(at + 4, littleEndian),
+          flags: view.getUint32(at + 8, littleEndian),
           offset: view.getUint32(at + 16, littleEndian),
           size: view.getUint32(at + 20, littleEndian),
           link: view.getUint32(at + 24, littleEndian),
+          info: view.getUint32(at + 28, littleEndian),
           entsize: view.getUint32(at + 36, littleEndian),
         };
     if (s.type !== SHT_NOBITS && s.offset + s.size > bytes.length)
@@ -131,6 +139,8 @@ export function parseElf(bytes: Uint8Array, source: string): ElfFile {
     offset: s.offset,
     size: s.type === SHT_NOBITS ? 0 : s.size,
     link: s.link,
+    info: s.info,
+    flags: s.flags,
     entsize: s.entsize,
   }));
   return { source, bytes, view, is64, littleEndian, machine, sections, namesIndex: shstrndx };

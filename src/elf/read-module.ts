@@ -101,7 +101,8 @@ export function moduleRanges(elf: ElfFile): Array<{ offset: number; length: numb
   return ranges;
 }
 
-function hasSignature(elf: ElfFile): boolean {
+/** The file ends with the marker scripts/sign-file.c appends after a module signature. */
+export function hasSignature(elf: ElfFile): boolean {
   const { bytes } = elf;
   if (bytes.length < SIGNATURE_MARKER.length) return false;
   const start = bytes.length - SIGNATURE_MARKER.length;

@@ -10,5 +10,5 @@ export { type LintFiles, lintFiles } from './lint-files.js';
 export * from './livepatch/index.js';
 export { acquireLock, type Lock, LockBusyError } from './lock.js';
 export * from './modules/index.js';
-export { statePath, statePaths, type WritingCommand, writesOf } from './paths.js';
+export { cachePath, statePath, statePaths, type WritingCommand, writesOf } from './paths.js';
 export type { ReadProblem } from './read-problem.js';

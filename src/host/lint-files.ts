@@ -21,7 +21,7 @@ export interface LintFiles {
 /** A `.ko` or a manifest file (JSON or YAML), by its first bytes. */
 async function readLintInput(file: string): Promise<LintInput> {
   const bytes = await readFileBytes(file);
-  if (isModuleFile(bytes)) return livepatchModuleInput(bytes, file);
+  if (isModuleFile(bytes)) return livepatchModuleInput(file);
   return { file, manifest: parseManifestFile(bytes.toString('utf8'), file) };
 }
 

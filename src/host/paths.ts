@@ -21,6 +21,16 @@ export const statePaths = {
   fleetDb: '/var/lib/klpm/fleet.db',
 } as const;
 
+/**
+ * klpm's caches (rebuildable, never state): `$KLPM_CACHE`, else `$HOME/.cache/klpm`; undefined when
+ * neither is set. `modules`: what module files were read to (kmp check); `manifests`: the manifests
+ * read from livepatch module files, keyed by the file's sha256.
+ */
+export function cachePath(env: NodeJS.ProcessEnv, place: 'modules' | 'manifests'): string | undefined {
+  const base = env.KLPM_CACHE || (env.HOME === undefined ? undefined : join(env.HOME, '.cache', 'klpm'));
+  return base === undefined ? undefined : join(base, place);
+}
+
 /** The path of one of klpm's places on the machine under `root`. */
 export function statePath(root: string, place: keyof typeof statePaths): string {
   return join(root, statePaths[place]);

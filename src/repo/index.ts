@@ -36,11 +36,21 @@ export {
 export { fleetHostReader } from './fleet-host-fast.js';
 export { type FleetLine, fleetLineReader } from './fleet-lines.js';
 export { mergeGuidance, type PrunedGuidance, readGuidance } from './guidance.js';
+export {
+  addLivepatchToIndex,
+  defaultUpdateId,
+  type ModuleMapEntry,
+  moduleMapSchema,
+  type NewLivepatch,
+  parseModuleMap,
+  type UpdateRef,
+} from './index-edit.js';
 export { parseRepositoryIndex, repositoryIndexJsonSchema, repositoryIndexSchema } from './json-index.js';
 export { orderWarnings } from './order-warnings.js';
 export {
   COMPONENTS,
   type Component,
+  type FileDisagreement,
   GUIDANCES,
   type Guidance,
   type Livepatch,

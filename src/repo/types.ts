@@ -65,6 +65,17 @@ export interface Repository {
   readonly updates: ReadonlyArray<Update>;
   /** what was skipped while reading (a bad `<livepatch>`), each naming the update */
   readonly warnings: ReadonlyArray<string>;
+  /** entries whose manifest disagrees with the module file it names (filled by the shell that read the files) */
+  readonly fileDisagreements?: ReadonlyArray<FileDisagreement>;
+}
+
+/** A repository manifest that is not what its module file holds: the file is what the kernel runs. */
+export interface FileDisagreement {
+  readonly update: string;
+  readonly baseBuildId: string;
+  readonly file: string;
+  /** one line per difference (manifestDifference in src/livepatch-module) */
+  readonly differences: ReadonlyArray<string>;
 }
 
 export type { VersionRelease };

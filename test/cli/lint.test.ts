@@ -120,11 +120,12 @@ describe('klpm lint', () => {
     expect(noVersion.stderr).toContain('bare.json: has no version');
   });
 
-  it('a .ko waits for the livepatch-module reader: exit 2, saying so', async () => {
+  it('a .ko that is not a readable livepatch module: exit 2, naming the file', async () => {
     const ko = file('lp.ko', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]));
     const run = await runCli(['lint', ko]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`klpm: ${ko}: reading .ko needs the livepatch-module reader\n`);
+    expect(run.stderr.startsWith(`klpm: ${ko}`)).toBe(true);
+    expect(run.stderr.split('\n').length).toBe(2);
   });
 
   it('symbols: a func missing from System.map is an error', async () => {

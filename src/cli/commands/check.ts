@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { ReadProblem } from '../../host/index.js';
-import { loadRepository, readRunningBuildId } from '../../host/livepatch/index.js';
+import { disagreementText, loadRepository, readRunningBuildId } from '../../host/livepatch/index.js';
 import { answersForHost, type Component, indexRepository } from '../../repo/index.js';
 import { checkDocument, renderCheck } from '../check-output.js';
-import type { CommandFactory } from '../context.js';
+import { type CommandFactory, ExitCode } from '../context.js';
 import { readBuildIdFlag, readCount, readTime, readVersionReleaseFlag } from '../flags.js';
 import { shown } from '../shown.js';
 
@@ -21,7 +21,7 @@ interface CheckOptions {
 }
 
 /** klpm check: which livepatch a host should apply, or that its build is end of life. */
-export const checkCommand: CommandFactory = (ctx) =>
+export const checkCommand: CommandFactory = (ctx, setExit) =>
   new Command('check')
     .description('which livepatch this host should apply, or whether its kernel/xen build is end of life')
     .requiredOption('--repo <path>', 'repository root, repomd.xml, updateinfo.xml[.gz] or klpm index (.json)')
@@ -62,9 +62,14 @@ export const checkCommand: CommandFactory = (ctx) =>
         { component: opts.component, buildId, applied, replaceSet },
         time,
       );
+      // a manifest that is not what its file holds is a finding: the file is what the kernel runs
+      const disagreements = repository.fileDisagreements ?? [];
+      for (const d of disagreements)
+        ctx.stderr(`klpm: ${repository.source}: finding: ${disagreementText(d)}\n`);
+      if (disagreements.length > 0) setExit(ExitCode.findings);
       ctx.stdout(
         opts.json
-          ? `${JSON.stringify({ ...checkDocument(answers), problems }, null, 2)}\n`
+          ? `${JSON.stringify({ ...checkDocument(answers), problems, ...(disagreements.length > 0 ? { fileDisagreements: disagreements } : {}) }, null, 2)}\n`
           : renderCheck(answers, opts.all) +
               problems.map((p) => `could not read ${shown(p.path)}: ${shown(p.problem)}\n`).join(''),
       );

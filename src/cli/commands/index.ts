@@ -73,6 +73,12 @@ const serveCommands: ReadonlyArray<CommandEntry> = [
   },
 ];
 
+/** `klpm repo`: klpm's JSON index made from livepatch module files (docs/repository.md). */
+const repoCommands: ReadonlyArray<CommandEntry> = [
+  { name: 'add', load: async () => (await import('./repo-add.js')).repoAddCommand },
+  { name: 'build', load: async () => (await import('./repo-build.js')).repoBuildCommand },
+];
+
 /** `klpm agent`: the host side of the fleet. */
 const agentCommands: ReadonlyArray<CommandEntry> = [
   { name: 'once', load: async () => (await import('./agent-once.js')).agentOnceCommand },
@@ -88,6 +94,11 @@ export const commands: ReadonlyArray<CommandEntry> = [
   { name: 'unload', load: async () => (await import('./unload.js')).unloadCommand },
   { name: 'check', load: async () => (await import('./check.js')).checkCommand },
   { name: 'lint', load: async () => (await import('./lint.js')).lintCommand },
+  { name: 'inspect', load: async () => (await import('./inspect.js')).inspectCommand },
+  {
+    name: 'repo',
+    load: groupCommand('repo', "klpm's JSON index made from livepatch module files", repoCommands),
+  },
   {
     name: 'fleet',
     load: groupCommand('fleet', 'evaluate many hosts at once, offline or over a fleet server', fleetCommands),

@@ -14,6 +14,20 @@ export { type Journal, type JournalRun, openJournal, type RunState, type StepPha
 export { type BlockingTask, type KernelControl, KernelOpError, type PatchStatus } from './kernel-control.js';
 export { type LiveKernel, SysfsKernel } from './live-kernel.js';
 export { PatchFileError, verifyPatchFile } from './patch-file.js';
+export {
+  disagreementText,
+  fileSha256,
+  manifestOfFile,
+  readLivepatchModuleFile,
+  withManifestsFromFiles,
+} from './patch-module.js';
+export {
+  addModuleToIndex,
+  buildIndexFromDirectory,
+  MODULE_MAP,
+  type RepoAddOptions,
+  type RepoAddResult,
+} from './repo-edit.js';
 export { loadRepository, readRepositoryFor, readStatusRepository } from './repo-files.js';
 export { type LivepatchStatus, readLivepatchStatus, readUnfinishedRun, statusDocument } from './status.js';
 export { SysfsControl, toKernelOpError } from './sysfs-control.js';

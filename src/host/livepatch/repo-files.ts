@@ -13,13 +13,16 @@ import { mustStayInside } from '../containment.js';
 import { readFileBytes } from '../files.js';
 import { statePath } from '../paths.js';
 import { problemOf, type ReadProblem } from '../read-problem.js';
+import { withManifestsFromFiles } from './patch-module.js';
 
 /**
  * Loads a repository from what `--repo` names: a yum repository root (holding repodata/), a
  * directory holding klpm's index.json (when it has no repodata/), its repomd.xml, an updateinfo.xml or .xml.gz, or klpm's JSON
  * index (*.json). A livepatch's relative `file` is made absolute: relative to the directory of the
  * JSON index, or to the yum repository's root, and must stay inside it (as written and after
- * symlinks); so must the updateinfo a repomd.xml points to.
+ * symlinks); so must the updateinfo a repomd.xml points to. An entry with a file and no manifest gets
+ * the manifest read from the file; one whose manifest disagrees with its file is listed in
+ * `fileDisagreements` (withManifestsFromFiles).
  */
 export async function loadRepository(path: string): Promise<Repository> {
   const info = await stat(path).catch(() => undefined);
@@ -78,12 +81,12 @@ async function withAbsoluteFiles(repository: Repository, base: string): Promise<
           },
     ),
   );
-  return {
+  return withManifestsFromFiles({
     ...repository,
     directory: base,
     warnings: [...repository.warnings, ...orderWarnings(repository)],
     updates,
-  };
+  });
 }
 
 const exists = (path: string) =>

@@ -13,6 +13,7 @@ import { problemOf, type ReadProblem } from '../read-problem.js';
 import { readRunningBuildId } from './build-id.js';
 import { type JournalRun, readUnfinishedRunAt } from './journal.js';
 import type { BlockingTask } from './kernel-control.js';
+import { disagreementText } from './patch-module.js';
 import { SysfsControl } from './sysfs-control.js';
 import { readLivepatchView } from './sysfs-view.js';
 
@@ -64,6 +65,8 @@ export async function readLivepatchStatus(
   const blocking = view.patches.some((p) => p.transition) ? await blockingTasks(root, problems) : [];
   const { run, problem } = readUnfinishedRun(root);
   if (problem !== undefined) problems.push(problem);
+  for (const d of repository?.repository.fileDisagreements ?? [])
+    problems.push({ path: d.file, problem: disagreementText(d) });
   const interrupted: LivepatchStatus['interrupted'] = run && {
     id: run.id,
     startedAt: run.startedAt,

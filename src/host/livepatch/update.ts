@@ -22,6 +22,7 @@ import { type ExecuteOptions, type ExecutionResult, executePlan } from './execut
 import { type Journal, openJournal } from './journal.js';
 import type { LiveKernel } from './live-kernel.js';
 import { PatchFileError, verifyPatchFile } from './patch-file.js';
+import { disagreementText } from './patch-module.js';
 import { readUnfinishedRun } from './status.js';
 
 export interface UpdateReport {
@@ -123,6 +124,16 @@ async function update(
     rest: Pick<UpdateReport, 'plans' | 'result' | 'outcome' | 'reason'>,
     resumed: UpdateReport['resumed'] = null,
   ): UpdateResult => ({ kind: 'report', report: { kernel: kernelFacts, resumed, pending: null, ...rest } });
+
+  // the file is what the kernel runs: a plan from a manifest that says otherwise predicts the wrong thing
+  const disagreeing = (options.repository?.fileDisagreements ?? []).filter((d) => d.baseBuildId === buildId);
+  if (disagreeing.length > 0)
+    return report({
+      plans: [],
+      result: null,
+      outcome: 'refused',
+      reason: disagreeing.map(disagreementText).join('\n'),
+    });
 
   let planned = plan(view0);
   if (planned.kind !== 'planned') return planned;

@@ -4,6 +4,7 @@ export { checkModuleFiles } from './module-check.js';
 export {
   eachModuleFile,
   listModuleFiles,
+  readModuleBytes,
   readModuleFile,
   readModuleFiles,
   readModuleImportsFile,

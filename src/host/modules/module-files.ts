@@ -151,6 +151,16 @@ function merged(
  * `.ko.xz` is decoded here by xz-decompress (a C decoder compiled to WebAssembly, a stream API);
  * gzip and zstd are decoded in memory by src/elf.
  */
+/** A module file's ELF bytes, decompressed (gz, zst, xz) when it is compressed. */
+export async function readModuleBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await uncompress(await readFile(path), path);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw cannotRead(error, path);
+  }
+}
+
 async function uncompress(bytes: Uint8Array, path: string): Promise<Uint8Array> {
   if (compressionOf(bytes) !== 'xz') return decompressModule(bytes, path);
   // loaded only when needed: most runs decode xz with the native xz (xz-batch.ts)
