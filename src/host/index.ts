@@ -7,7 +7,7 @@ export { cannotRead, listNames, readFileBytes, readFileText, readOptionalText } 
 export * from './kmp/index.js';
 export { readLines } from './lines.js';
 export * from './livepatch/index.js';
-export { acquireLock, type Lock, LockBusyError } from './lock.js';
+export { acquireLock, acquireLockWaiting, type Lock, LockBusyError } from './lock.js';
 export * from './modules/index.js';
 export { statePath, statePaths, type WritingCommand, writesOf } from './paths.js';
 export type { ReadProblem } from './read-problem.js';

@@ -1,4 +1,5 @@
-import { closeSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError } from '../input/index.js';
 import { errnoWords } from './read-problem.js';
 
@@ -73,4 +74,22 @@ function lockOwner(path: string): number {
   if (text === '') return Number.NaN;
   if (!/^\d+\n?$/.test(text)) throw notOurs('holds no process id');
   return Number.parseInt(text, 10);
+}
+
+/**
+ * Takes the lock, waiting up to `seconds` for another klpm to let go (0: do not wait). Package
+ * transactions run hooks concurrently only when two package managers run at once; waiting makes
+ * them queue instead of failing. The directory holding the lock is created.
+ */
+export async function acquireLockWaiting(path: string, seconds: number): Promise<Lock> {
+  mkdirSync(dirname(path), { recursive: true });
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      return acquireLock(path);
+    } catch (error) {
+      if (!(error instanceof LockBusyError) || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

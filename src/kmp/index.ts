@@ -15,3 +15,13 @@ export {
   parseKernel,
   parseKmpBuild,
 } from './schema.js';
+export {
+  debScripts,
+  metaName,
+  type PackageFormat,
+  type PackageIdentity,
+  PackageNameError,
+  type PackedBuild,
+  packageIdentity,
+  rpmScriptlets,
+} from './package-format.js';

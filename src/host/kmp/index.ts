@@ -16,3 +16,5 @@ export {
   kmpRemoveKernel,
 } from './operations.js';
 export { readLinks, readState } from './state.js';
+export { type InstalledHook, installKernelHooks, kernelHooks } from './hooks.js';
+export { kmpPack, type PackedPackage, type PackOptions } from './pack.js';
