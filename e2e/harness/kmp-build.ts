@@ -1,6 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CACHE } from './system-copy.js';
@@ -22,7 +31,8 @@ export function buildAcme(headers: string, release: string, version: string): st
     copyFileSync(SOURCE, join(work, 'acme_net.c'));
     writeFileSync(join(work, 'Kbuild'), `obj-m := acme_net.o\nccflags-y := -DACME_VERSION='"${version}"'\n`);
     const make = spawnSync('make', ['-s', '-C', headers, `M=${work}`, 'modules'], { encoding: 'utf8' });
-    if (make.status !== 0) throw new Error(`building acme_net ${version} for ${release} failed:\n${make.stdout}${make.stderr}`);
+    if (make.status !== 0)
+      throw new Error(`building acme_net ${version} for ${release} failed:\n${make.stdout}${make.stderr}`);
     mkdirSync(`${dir}.tmp`, { recursive: true });
     copyFileSync(join(work, 'acme_net.ko'), join(`${dir}.tmp`, 'acme_net.ko'));
     rmSync(dir, { recursive: true, force: true });

@@ -43,18 +43,31 @@ function mountScript(lower: string, upper: string, work: string, merged: string,
     `mount -t overlay overlay -o ${q(`lowerdir=${lower},upperdir=${upper},workdir=${work}`)} ${q(merged)}`,
     `mount --bind /proc ${q(`${merged}/proc`)}`,
     `mount --bind /dev ${q(`${merged}/dev`)}`,
+    `mount -t sysfs sysfs ${q(`${merged}/sys`)}`,
     `mount -t tmpfs tmpfs ${q(`${merged}/run`)}`,
     `exec chroot ${q(merged)} /bin/sh -c ${q(inner)}`,
   ].join('\n');
 }
 
-function runIn(lower: string, upper: string, work: string, merged: string, script: string, env: Record<string, string>, timeout = 600_000): RunResult {
-  const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', mountScript(lower, upper, work, merged, script)], {
-    encoding: 'utf8',
-    timeout,
-    maxBuffer: 256 * 1024 * 1024,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', DEBIAN_FRONTEND: 'noninteractive', ...env },
-  });
+function runIn(
+  lower: string,
+  upper: string,
+  work: string,
+  merged: string,
+  script: string,
+  env: Record<string, string>,
+  timeout = 600_000,
+): RunResult {
+  const result = spawnSync(
+    'unshare',
+    ['-m', '--propagation', 'private', 'sh', '-c', mountScript(lower, upper, work, merged, script)],
+    {
+      encoding: 'utf8',
+      timeout,
+      maxBuffer: 256 * 1024 * 1024,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', DEBIAN_FRONTEND: 'noninteractive', ...env },
+    },
+  );
   return {
     status: result.status,
     stdout: result.stdout,
@@ -81,9 +94,15 @@ export function baseLayer(): string {
   mkdirSync(join(base, 'upper', 'usr', 'sbin'), { recursive: true });
   writeFileSync(join(base, 'upper', 'usr', 'sbin', 'policy-rc.d'), '#!/bin/sh\nexit 101\n');
   chmodSync(join(base, 'upper', 'usr', 'sbin', 'policy-rc.d'), 0o755);
-  const install =
-    `apt-get install -y -q --no-install-recommends -o Debug::NoLocking=1 ${BASE_PACKAGES.join(' ')}`;
-  const result = runIn('/', join(base, 'upper'), join(base, 'work'), join(base, 'merged'), `${install} --no-download || (apt-get update -q && ${install})`, {});
+  const install = `apt-get install -y -q --no-install-recommends -o Debug::NoLocking=1 ${BASE_PACKAGES.join(' ')}`;
+  const result = runIn(
+    '/',
+    join(base, 'upper'),
+    join(base, 'work'),
+    join(base, 'merged'),
+    `${install} --no-download || (apt-get update -q && ${install})`,
+    {},
+  );
   if (result.status !== 0) throw new Error(`preparing the base layer failed:\n${result.output.slice(-4000)}`);
   writeFileSync(join(base, 'ready'), `${new Date().toISOString()}\n`);
   return join(base, 'upper');
@@ -107,7 +126,11 @@ export class SystemCopy {
     const copied = spawnSync('cp', ['-a', base, this.upper]);
     if (copied.status !== 0) throw new Error(`copying the base layer failed: ${copied.stderr}`);
     // klpm at the documented absolute path, running this checkout's build
-    this.write('/usr/bin/klpm', `#!/bin/sh\nexec ${process.execPath} ${join(REPO, 'bin', 'klpm.js')} "$@"\n`, 0o755);
+    this.write(
+      '/usr/bin/klpm',
+      `#!/bin/sh\nexec ${process.execPath} ${join(REPO, 'bin', 'klpm.js')} "$@"\n`,
+      0o755,
+    );
   }
 
   /** Writes a file into the copy (its upper layer). */
@@ -126,7 +149,8 @@ export class SystemCopy {
   /** Like run, but throws with the output when the script fails. */
   ok(script: string, env: Record<string, string> = {}): RunResult {
     const result = this.run(script, env);
-    if (result.status !== 0) throw new Error(`in the copy, exit ${result.status}: ${script}\n${result.output.slice(-6000)}`);
+    if (result.status !== 0)
+      throw new Error(`in the copy, exit ${result.status}: ${script}\n${result.output.slice(-6000)}`);
     return result;
   }
 

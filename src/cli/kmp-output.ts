@@ -79,7 +79,7 @@ export function outcomeJson(outcome: KmpOutcome) {
     })),
     depmodFailures: outcome.depmodFailures,
     depmodOwed: outcome.depmodOwed,
-    notBootable: notBootable(outcome),
+    notBootable: outcome.blocked.length === 0 ? notBootable(outcome) : [],
     problems: outcome.problems,
     ...(outcome.kernelRead === undefined ? {} : { kernelRead: outcome.kernelRead }),
   };
@@ -163,7 +163,8 @@ export function renderOutcome(outcome: KmpOutcome, all?: boolean): string {
       ).join(', ')}; nothing changed (add a compatible build first)`,
     );
   else out.push('', outcome.applied ? 'applied' : 'dry run: nothing changed');
-  out.push(...notBootableLines(outcome, all));
+  // a refused change is a resolution that did not happen: what it would leave unbootable is the refusal
+  if (outcome.blocked.length === 0) out.push(...notBootableLines(outcome, all));
   out.push(
     ...capped(
       outcome.depmodFailures.map(

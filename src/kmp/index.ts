@@ -5,16 +5,6 @@
  */
 
 export { describedModule, kernelFromDescription, servedBefore } from './describe.js';
-export { type Relevant, readRegistered, registeredText, relevantTo } from './registration.js';
-export {
-  flavorOf,
-  type KernelDescription,
-  type KmpBuildDescription,
-  kernelSchema,
-  kmpBuildSchema,
-  parseKernel,
-  parseKmpBuild,
-} from './schema.js';
 export {
   debScripts,
   metaName,
@@ -25,3 +15,13 @@ export {
   packageIdentity,
   rpmScriptlets,
 } from './package-format.js';
+export { type Relevant, readRegistered, registeredText, relevantTo } from './registration.js';
+export {
+  flavorOf,
+  type KernelDescription,
+  type KmpBuildDescription,
+  kernelSchema,
+  kmpBuildSchema,
+  parseKernel,
+  parseKmpBuild,
+} from './schema.js';

@@ -126,7 +126,10 @@ const wait = '--wait "${KLPM_WAIT:-300}"';
  * removes it, and klpm's refusal (a kernel would lose a boot-critical module) fails the prerm, so
  * dpkg keeps the package. An upgrade's prerm does nothing: the new version's postinst relinks.
  */
-export function debScripts(build: PackedBuild, identity: PackageIdentity): { postinst: string; prerm: string } {
+export function debScripts(
+  build: PackedBuild,
+  identity: PackageIdentity,
+): { postinst: string; prerm: string } {
   const head = `#!/bin/sh\n# made by klpm kmp pack: ${build.package} ${build.version} built for ${build.kernel}\nset -e\n`;
   return {
     postinst: `${head}case "$1" in\nconfigure)\n  ${klpm} kmp add ${q(identity.storeDir)} ${wait}\n  ;;\nesac\nexit 0\n`,

@@ -63,5 +63,10 @@ export const kmpAddKernelCommand: CommandFactory = (ctx, setExit) =>
             initrdModules: flags.initrdModules,
             initrd: flags.initrd,
           };
-    report(ctx, setExit, flags, await kmpAddKernel(kmpOptions(ctx, flags, 'change'), kernel, source, flags.allowGap === true));
+    report(
+      ctx,
+      setExit,
+      flags,
+      await kmpAddKernel(kmpOptions(ctx, flags, 'change'), kernel, source, flags.allowGap === true),
+    );
   });

@@ -14,9 +14,17 @@ export const kmpRemoveCommand: CommandFactory = (ctx, setExit) =>
       )
       .argument('<package>', 'package name')
       .argument('[version]', 'only this version')
-      .option('--built-for <kernel>', 'only the build made for this kernel (what a package for one kernel removes)'),
+      .option(
+        '--built-for <kernel>',
+        'only the build made for this kernel (what a package for one kernel removes)',
+      ),
     { depmod: true },
   ).action(async (pkg: string, version: string | undefined, flags: KmpFlags & { builtFor?: string }) => {
     if (flags.builtFor !== undefined) readNameArgument(flags.builtFor, '--built-for', nameProblem);
-    report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version, flags.builtFor));
+    report(
+      ctx,
+      setExit,
+      flags,
+      await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version, flags.builtFor),
+    );
   });

@@ -30,7 +30,7 @@ export async function installKernelHooks(root: string, source: string): Promise<
   for (const hook of kernelHooks) {
     const from = join(source, hook.from);
     const text = await readFile(from).catch(() => {
-      throw new InputError('hook missing from klpm\'s packaging directory (give --from)', from);
+      throw new InputError("hook missing from klpm's packaging directory (give --from)", from);
     });
     const target = await mustStayInside(root, join(root, hook.to), '--root', hook.to);
     const old = await readFile(target).catch(() => undefined);

@@ -116,7 +116,11 @@ async function add(options: KmpOptions, dir: string): Promise<KmpOutcome> {
     'package, version, kernel',
   );
   // a package manager unpacks the build into the store itself and then calls `kmp add` on it
-  const stored = await storedAs(dir, target, description.modules.map((m) => m.file));
+  const stored = await storedAs(
+    dir,
+    target,
+    description.modules.map((m) => m.file),
+  );
   if (stored === 'differs')
     throw new InputError(
       `${build.package} ${build.version} built for ${build.builtFor} is already in the store with other contents (${target}); remove it first or give the build a new version`,
@@ -336,7 +340,11 @@ function sameBuild(a: KmpBuild, b: KmpBuild): boolean {
  * Whether the build at `dir` is already in the store at `target`: `absent`, the `same` (kmp.json and
  * every module file byte for byte; `dir` being the store directory itself is the same), or it `differs`.
  */
-async function storedAs(dir: string, target: string, files: ReadonlyArray<string>): Promise<'absent' | 'same' | 'differs'> {
+async function storedAs(
+  dir: string,
+  target: string,
+  files: ReadonlyArray<string>,
+): Promise<'absent' | 'same' | 'differs'> {
   const here = await realpath(target).catch(() => undefined);
   if (here === undefined) return 'absent';
   if (here === (await realpath(dir))) return 'same';

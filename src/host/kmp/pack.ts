@@ -54,7 +54,10 @@ export async function kmpPack(dirs: ReadonlyArray<string>, options: PackOptions)
     builds.push({ dir, build, files: description.modules.map((m) => m.file), identity });
   }
   if (options.meta && new Set(builds.map((b) => b.build.package)).size !== 1)
-    throw new InputError('--meta packs the builds of one package: give build directories of one package only', 'BUILD-DIR');
+    throw new InputError(
+      '--meta packs the builds of one package: give build directories of one package only',
+      'BUILD-DIR',
+    );
   const out = resolve(options.out);
   await mkdir(out, { recursive: true });
   const arch = options.arch ?? archOf(options.format);
@@ -79,8 +82,19 @@ export async function kmpPack(dirs: ReadonlyArray<string>, options: PackOptions)
       const first = builds[0]!;
       packed.push(
         options.format === 'deb'
-          ? await metaDeb(first.build, builds.map((b) => b.identity), join(work, 'meta'), out, options)
-          : await metaRpm(first.build, builds.map((b) => b.identity), join(work, 'meta'), out),
+          ? await metaDeb(
+              first.build,
+              builds.map((b) => b.identity),
+              join(work, 'meta'),
+              out,
+              options,
+            )
+          : await metaRpm(
+              first.build,
+              builds.map((b) => b.identity),
+              join(work, 'meta'),
+              out,
+            ),
       );
     }
     return packed;
@@ -101,7 +115,10 @@ function located<T>(make: () => T, source: string): T {
 function run(command: string, args: ReadonlyArray<string>): string {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.error)
-    throw new InputError(`cannot run ${command}: ${result.error.message} (install it to pack this format)`, command);
+    throw new InputError(
+      `cannot run ${command}: ${result.error.message} (install it to pack this format)`,
+      command,
+    );
   if (result.status !== 0)
     throw new InputError(
       `${command} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ')}`,
@@ -180,7 +197,7 @@ async function buildRpm(
       `Version: ${identity.version}`,
       `Release: ${identity.release}`,
       `Summary: ${description(build)}`,
-      'License: see the modules\' MODULE_LICENSE',
+      "License: see the modules' MODULE_LICENSE",
       `BuildArch: ${arch}`,
       'AutoReqProv: no',
       '%description',
@@ -238,7 +255,7 @@ async function metaRpm(
       `Version: ${first.version}`,
       `Release: ${first.release}`,
       `Summary: ${build.package} kernel module packages for every kernel built for`,
-      'License: see the modules\' MODULE_LICENSE',
+      "License: see the modules' MODULE_LICENSE",
       'BuildArch: noarch',
       ...parts.map((p) => `Requires: ${p.name} = ${p.version}-${p.release}`),
       '%description',
