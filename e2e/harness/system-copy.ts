@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,6 +144,45 @@ export class SystemCopy {
   /** Runs a shell script as root inside the copy. */
   run(script: string, env: Record<string, string> = {}, timeout?: number): RunResult {
     return runIn('/', this.upper, this.work, this.merged, script, env, timeout);
+  }
+
+  /**
+   * run, without blocking this thread: for the long transactions (a kernel package builds its
+   * initramfs), so the test runner's worker stays responsive.
+   */
+  runAsync(script: string, env: Record<string, string> = {}): Promise<RunResult> {
+    const child = spawn(
+      'unshare',
+      [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        mountScript('/', this.upper, this.work, this.merged, script),
+      ],
+      {
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', DEBIAN_FRONTEND: 'noninteractive', ...env },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    return new Promise((done) =>
+      child.on('close', (status) => done({ status, stdout, stderr, output: `${stdout}\n${stderr}` })),
+    );
+  }
+
+  async okAsync(script: string, env: Record<string, string> = {}): Promise<RunResult> {
+    const result = await this.runAsync(script, env);
+    if (result.status !== 0)
+      throw new Error(`in the copy, exit ${result.status}: ${script}\n${result.output.slice(-6000)}`);
+    return result;
   }
 
   /** Like run, but throws with the output when the script fails. */

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import { type ModuleInfo, moduleNameFromPath } from '../../elf/index.js';
 import type { InstalledKernel, KmpBuild, KmpLink, ResolveFields } from '../../kabi/index.js';
 import { buildOfTarget, kmpStoreDir, weakUpdatesDir } from '../../kabi/index.js';
