@@ -189,6 +189,7 @@ describe.skipIf(why !== undefined)('KMP packages in real dpkg transactions', { t
     copy.ok(`dpkg -i ${deb.v12co}`);
     expect(
       copy
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's format, not a template
         .ok("dpkg-query -W -f='${Package} ${Version}\\n' 'acme-net-*kmp*'")
         .stdout.trim()
         .split('\n')

@@ -117,7 +117,9 @@ export function metaName(pkg: string, format: PackageFormat): string {
 const q = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /** How the scripts find klpm: an absolute path, overridable for tests and relocated installs. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, for sh to read
 const klpm = '"${KLPM:-/usr/bin/klpm}"';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, for sh to read
 const wait = '--wait "${KLPM_WAIT:-300}"';
 
 /**
