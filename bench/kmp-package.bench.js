@@ -142,12 +142,13 @@ try {
   spawnSync('dpkg-deb', ['--build', '--root-owner-group', tree, classicDeb]);
   // the kernels: Debian's trees, linked in and registered
   inCopy(
-    kernels
-      .map(
-        (k) =>
-          `ln -s ${q(k.modules)} /lib/modules/${k.release} && klpm kmp add-kernel ${k.release} --symvers ${q(k.symvers)} >/dev/null`,
-      )
-      .join(' && '),
+    'mkdir -p /lib/modules && ' +
+      kernels
+        .map(
+          (k) =>
+            `ln -s ${q(k.modules)} /lib/modules/${k.release} && klpm kmp add-kernel ${k.release} --symvers ${q(k.symvers)} >/dev/null`,
+        )
+        .join(' && '),
   );
   const time = (script) => {
     const t = process.hrtime.bigint();
