@@ -373,4 +373,27 @@ describe.skipIf(why !== undefined)('KMP packages in real rpm transactions', { ti
     expect(installed()).toBe(`acme-rpm-kmp-${K61}-1.0-1`);
     expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-rpm/1.0-1/${K61}/acme_rpm.ko`);
   });
+
+  it.skipIf(spawnSync('sh', ['-c', 'command -v kernel-install']).status !== 0)(
+    "systemd's kernel-install runs klpm's plugin: remove forgets the kernel and its links, add registers and links again",
+    () => {
+      // kernel-install's add finds the symvers where Debian's headers package puts them
+      copy.ok(`klpm kmp install-hooks && mkdir -p /usr/src && ln -sfn ${HEADERS(K61)} /usr/src/linux-headers-${K61}`);
+      const env = { KERNEL_INSTALL_LAYOUT: 'other' };
+      const removed = copy.ok(`kernel-install -v remove ${K61}`, env);
+      expect(removed.output).toContain(`/usr/lib/kernel/install.d/40-klpm.install remove ${K61}`);
+      expect(copy.run(`test -e /var/lib/klpm/kmp/kernels/${K61}.json`).status).not.toBe(0);
+      expect(copy.run(`test -L /lib/modules/${K61}/weak-updates/acme_rpm.ko`).status).not.toBe(0);
+      const added = copy.ok(
+        `kernel-install -v add ${K61} ${join(e2eCacheDir(), 'kernels', K61, 'vmlinuz')}`,
+        env,
+      );
+      // before depmod's plugin and the initrd's
+      expect(added.output.indexOf('40-klpm.install add')).toBeLessThan(
+        added.output.indexOf('50-depmod.install add'),
+      );
+      expect(copy.run(`test -e /var/lib/klpm/kmp/kernels/${K61}.json`).status).toBe(0);
+      expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-rpm/1.0-1/${K61}/acme_rpm.ko`);
+    },
+  );
 });
