@@ -6,6 +6,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -378,7 +379,9 @@ describe.skipIf(why !== undefined)('KMP packages in real rpm transactions', { ti
     "systemd's kernel-install runs klpm's plugin: remove forgets the kernel and its links, add registers and links again",
     () => {
       // kernel-install's add finds the symvers where Debian's headers package puts them
-      copy.ok(`klpm kmp install-hooks && mkdir -p /usr/src && ln -sfn ${HEADERS(K61)} /usr/src/linux-headers-${K61}`);
+      copy.ok(
+        `klpm kmp install-hooks && mkdir -p /usr/src && ln -sfn ${HEADERS(K61)} /usr/src/linux-headers-${K61}`,
+      );
       const env = { KERNEL_INSTALL_LAYOUT: 'other' };
       const removed = copy.ok(`kernel-install -v remove ${K61}`, env);
       expect(removed.output).toContain(`/usr/lib/kernel/install.d/40-klpm.install remove ${K61}`);
@@ -396,4 +399,44 @@ describe.skipIf(why !== undefined)('KMP packages in real rpm transactions', { ti
       expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-rpm/1.0-1/${K61}/acme_rpm.ko`);
     },
   );
+
+  it("rpm's file triggers: a kernel rpm installed registers its kernel and links the compatible KMP builds; erasing it unregisters", () => {
+    // klpm's trigger package, from the shipped snippet
+    const triggers = readFileSync(join(process.cwd(), 'packaging/kmp/rpm/kernel-triggers.spec'), 'utf8');
+    const hooks = rpmbuild(
+      out,
+      `Name: klpm-kernel-hooks\nVersion: 1\nRelease: 1\nSummary: klpm kernel triggers\nLicense: MIT\nBuildArch: noarch\n%description\ntriggers\n%files\n${triggers}`,
+      'klpm-kernel-hooks',
+    );
+    // a kernel rpm: no real one is reachable, so one of Debian's in-tree modules and Debian's
+    // Module.symvers of 6.1.0-57 under another release of the same flavor
+    const K = '6.1.0-99-amd64';
+    const tree = join(e2eCacheDir(), 'kernels', K61, 'root');
+    const kernel = rpmbuild(
+      out,
+      [
+        `Name: kernel-test\nVersion: 6.1.0\nRelease: 99\nSummary: test kernel\nLicense: GPL-2.0-only\nBuildArch: x86_64\nAutoReqProv: no`,
+        '%define __os_install_post %{nil}\n%define debug_package %{nil}\n%define _build_id_links none',
+        '%description\ntest kernel',
+        '%install',
+        `mkdir -p %{buildroot}/lib/modules/${K}/kernel/lib %{buildroot}/usr/src/linux-headers-${K}`,
+        `cp ${tree}/lib/modules/${K61}/kernel/lib/crc16.ko %{buildroot}/lib/modules/${K}/kernel/lib/`,
+        `cp ${HEADERS(K61)}/Module.symvers %{buildroot}/usr/src/linux-headers-${K}/`,
+        '%files',
+        `/lib/modules/${K}`,
+        `/usr/src/linux-headers-${K}`,
+        '',
+      ].join('\n'),
+      'kernel-test',
+    );
+    copy.ok(`rpm -i ${hooks}`);
+    const installed = copy.ok(`rpm -i --nodeps ${kernel}`);
+    expect(installed.output).toContain(`read kernel ${K} (amd64): 1 module`);
+    expect(copy.run(`test -e /var/lib/klpm/kmp/kernels/${K}.json`).status).toBe(0);
+    // the build made for 6.1.0-57 serves the new kernel too: same KABI
+    expect(link(K)).toBe(`/usr/lib/klpm/kmp/acme-rpm/1.0-1/${K61}/acme_rpm.ko`);
+    copy.ok('rpm -e kernel-test');
+    expect(copy.run(`test -e /var/lib/klpm/kmp/kernels/${K}.json`).status).not.toBe(0);
+    expect(copy.run(`test -e /lib/modules/${K}/weak-updates`).status).not.toBe(0);
+  });
 });
