@@ -4,6 +4,7 @@ import { crcHex, type RejectReason } from '../kabi/index.js';
 import { capped } from './cap.js';
 import { type CliContext, ExitCode } from './context.js';
 import { shown } from './shown.js';
+import { UsageError } from './usage-error.js';
 
 /** Flags every `klpm kmp` subcommand shares. */
 export interface KmpFlags {
@@ -13,6 +14,8 @@ export interface KmpFlags {
   readonly depmod: boolean;
   /** text lists every item, not the first 20 of each list */
   readonly all?: boolean;
+  /** seconds to wait for another klpm's lock (changing commands) */
+  readonly wait?: string;
 }
 
 /**
@@ -26,12 +29,30 @@ export function withKmpFlags(command: Command, { depmod }: { depmod: boolean }):
     .option('--all', 'list every kernel, build, reason and operation (text shows the first 20 of each list)');
   const option = new Option('--no-depmod', 'do not run depmod for kernels whose links changed');
   // accepted and hidden where it has nothing to skip, so scripts that pass it to every kmp command run on
-  return command.addOption(depmod ? option : option.hideHelp());
+  command.addOption(depmod ? option : option.hideHelp());
+  if (depmod)
+    command.option(
+      '--wait <seconds>',
+      "wait up to this many seconds for another klpm's lock instead of failing at once (exit 5)",
+    );
+  return command;
 }
 
 /** The host options of a command. */
 export function kmpOptions(_ctx: CliContext, flags: KmpFlags, mode: 'change' | 'dry-run'): KmpOptions {
-  return { root: flags.root, reader: elfModuleReader, dryRun: mode === 'dry-run', depmod: flags.depmod };
+  return {
+    root: flags.root,
+    reader: elfModuleReader,
+    dryRun: mode === 'dry-run',
+    depmod: flags.depmod,
+    wait: flags.wait === undefined ? 0 : waitSeconds(flags.wait),
+  };
+}
+
+function waitSeconds(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 86400)
+    throw new UsageError(`--wait takes whole seconds from 0 to 86400, not '${text}'`);
+  return Number(text);
 }
 
 /** Prints what happened and sets the exit code: 1 when a boot-critical gap blocked the change or depmod failed. */
@@ -58,6 +79,7 @@ export function outcomeJson(outcome: KmpOutcome) {
     })),
     depmodFailures: outcome.depmodFailures,
     depmodOwed: outcome.depmodOwed,
+    notBootable: outcome.blocked.length === 0 ? notBootable(outcome) : [],
     problems: outcome.problems,
     ...(outcome.kernelRead === undefined ? {} : { kernelRead: outcome.kernelRead }),
   };
@@ -141,6 +163,8 @@ export function renderOutcome(outcome: KmpOutcome, all?: boolean): string {
       ).join(', ')}; nothing changed (add a compatible build first)`,
     );
   else out.push('', outcome.applied ? 'applied' : 'dry run: nothing changed');
+  // a refused change is a resolution that did not happen: what it would leave unbootable is the refusal
+  if (outcome.blocked.length === 0) out.push(...notBootableLines(outcome, all));
   out.push(
     ...capped(
       outcome.depmodFailures.map(
@@ -159,6 +183,25 @@ export function renderOutcome(outcome: KmpOutcome, all?: boolean): string {
     ...problemLines(outcome, all),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** Kernels with a boot-critical gap (KR-NOT-BOOTABLE): they would boot without a module they need. */
+export function notBootable(outcome: KmpOutcome): string[] {
+  return outcome.resolution.kernels.filter((k) => k.gaps.length > 0).map((k) => k.kernel);
+}
+
+/** One loud line per kernel that is not bootable, naming what it lacks. */
+export function notBootableLines(outcome: KmpOutcome, all: boolean | undefined): string[] {
+  return capped(
+    outcome.resolution.kernels
+      .filter((k) => k.gaps.length > 0)
+      .map(
+        (k) =>
+          `WARNING: kernel ${shown(k.kernel)} is NOT BOOTABLE: no compatible build of boot-critical ${k.gaps.map((g) => shown(g.package)).join(', ')}; install one (klpm kmp status shows this until then)`,
+      ),
+    all,
+    'kernels not bootable',
+  );
 }
 
 /** A build as text shows it: `package version built for kernel`. */

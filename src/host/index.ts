@@ -8,7 +8,7 @@ export * from './kmp/index.js';
 export { readLineBatches, readLines } from './lines.js';
 export { type LintFiles, lintFiles } from './lint-files.js';
 export * from './livepatch/index.js';
-export { acquireLock, type Lock, LockBusyError } from './lock.js';
+export { acquireLock, acquireLockWaiting, type Lock, LockBusyError } from './lock.js';
 export * from './modules/index.js';
 export { cachePath, statePath, statePaths, type WritingCommand, writesOf } from './paths.js';
 export type { ReadProblem } from './read-problem.js';

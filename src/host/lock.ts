@@ -1,4 +1,14 @@
-import { closeSync, lstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError } from '../input/index.js';
 import { errnoWords } from './read-problem.js';
 
@@ -73,4 +83,46 @@ function lockOwner(path: string): number {
   if (text === '') return Number.NaN;
   if (!/^\d+\n?$/.test(text)) throw notOurs('holds no process id');
   return Number.parseInt(text, 10);
+}
+
+/**
+ * Takes the lock, waiting up to `seconds` for another klpm to let go (0: do not wait). Package
+ * transactions run hooks concurrently only when two package managers run at once; waiting makes
+ * them queue instead of failing. The directory holding the lock is created.
+ */
+export async function acquireLockWaiting(path: string, seconds: number): Promise<Lock> {
+  // the directories made for the lock go with it when still empty: a command refused at once
+  // leaves the root as it found it
+  let made: string | undefined;
+  try {
+    made = mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw new InputError(errnoWords(error), dirname(path));
+  }
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      const lock = acquireLock(path);
+      return {
+        release: () => {
+          lock.release();
+          if (made !== undefined) removeEmptyUpTo(dirname(path), made);
+        },
+      };
+    } catch (error) {
+      if (!(error instanceof LockBusyError) || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function removeEmptyUpTo(dir: string, top: string): void {
+  for (let d = dir; d.length >= top.length; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (klpm wrote state there) or already gone
+    }
+    if (d === top) return;
+  }
 }

@@ -46,6 +46,7 @@ export type WritingCommand =
   | 'kmp remove'
   | 'kmp add-kernel'
   | 'kmp remove-kernel'
+  | 'kmp install-hooks'
   | 'agent'
   | 'serve';
 
@@ -61,6 +62,7 @@ const livepatchWrites = [
 
 /** The store, the registrations, the link journal, weak-updates links and depmod's outputs. */
 const kmpWrites = [
+  statePaths.lock,
   '/usr/lib/klpm/kmp/*/*/*',
   '/usr/lib/klpm/kmp/*/*/*.klpm-new',
   `${statePaths.kmpKernels}/*.json`,
@@ -86,6 +88,15 @@ const WRITES: Readonly<Record<WritingCommand, ReadonlyArray<string>>> = {
   'kmp remove': kmpWrites,
   'kmp add-kernel': kmpWrites,
   'kmp remove-kernel': kmpWrites,
+  /** the kernel hooks (packaging/kmp), each through a temporary name */
+  'kmp install-hooks': [
+    '/etc/kernel/postinst.d/50-klpm',
+    '/etc/kernel/postinst.d/50-klpm.klpm-new',
+    '/etc/kernel/postrm.d/50-klpm',
+    '/etc/kernel/postrm.d/50-klpm.klpm-new',
+    '/usr/lib/kernel/install.d/40-klpm.install',
+    '/usr/lib/kernel/install.d/40-klpm.install.klpm-new',
+  ],
   /** the agent's state, fetched files and spool, its marker in the kernel log; and what apply writes */
   agent: [
     statePaths.agent,

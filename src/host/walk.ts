@@ -10,9 +10,12 @@ export const MAX_WALK_DEPTH = 40;
 /** The devices of /proc and /sys on this machine: a tree that reaches them is not a module tree. */
 const pseudoDevices = (() => {
   const devices = new Set<number>();
+  // in a chroot without /proc or /sys mounted, they are plain directories of the root's own file
+  // system: skipping that device would skip every module tree
+  const root = statSync('/', { throwIfNoEntry: false })?.dev;
   for (const dir of ['/proc', '/sys']) {
     const info = statSync(dir, { throwIfNoEntry: false });
-    if (info?.isDirectory()) devices.add(info.dev);
+    if (info?.isDirectory() && info.dev !== root) devices.add(info.dev);
   }
   return devices;
 })();

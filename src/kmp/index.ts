@@ -5,6 +5,16 @@
  */
 
 export { describedModule, kernelFromDescription, servedBefore } from './describe.js';
+export {
+  debScripts,
+  metaName,
+  type PackageFormat,
+  type PackageIdentity,
+  PackageNameError,
+  type PackedBuild,
+  packageIdentity,
+  rpmScriptlets,
+} from './package-format.js';
 export { type Relevant, readRegistered, registeredText, relevantTo } from './registration.js';
 export {
   flavorOf,

@@ -9,6 +9,11 @@ const kmpCommands: ReadonlyArray<CommandEntry> = [
   { name: 'add', load: async () => (await import('./kmp-add.js')).kmpAddCommand },
   { name: 'remove', load: async () => (await import('./kmp-remove.js')).kmpRemoveCommand },
   { name: 'add-kernel', load: async () => (await import('./kmp-add-kernel.js')).kmpAddKernelCommand },
+  { name: 'pack', load: async () => (await import('./kmp-pack.js')).kmpPackCommand },
+  {
+    name: 'install-hooks',
+    load: async () => (await import('./kmp-install-hooks.js')).kmpInstallHooksCommand,
+  },
   {
     name: 'remove-kernel',
     load: async () => (await import('./kmp-remove-kernel.js')).kmpRemoveKernelCommand,

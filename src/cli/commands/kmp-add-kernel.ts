@@ -12,6 +12,7 @@ interface AddKernelFlags extends KmpFlags {
   readonly initrdModules?: string;
   readonly initrd?: string;
   readonly describe?: string;
+  readonly allowGap?: boolean;
 }
 
 /** klpm kmp add-kernel K: what a package manager calls after installing a kernel. */
@@ -35,7 +36,11 @@ export const kmpAddKernelCommand: CommandFactory = (ctx, setExit) =>
         '--initrd-modules <file>',
         "the modules of the kernel's initrd, one name or path per line (lsinitramfs or lsinitrd output will do)",
       )
-      .option('--describe <file>', 'a JSON description of the kernel instead of its files (docs/kmp.md)'),
+      .option('--describe <file>', 'a JSON description of the kernel instead of its files (docs/kmp.md)')
+      .option(
+        '--allow-gap',
+        'register the kernel even when a boot-critical KMP has no compatible build for it; it is then marked NOT BOOTABLE (what the kernel hooks use)',
+      ),
     { depmod: true },
   ).action(async (kernel: string, flags: AddKernelFlags) => {
     readNameArgument(kernel, 'KERNEL', nameProblem);
@@ -58,5 +63,10 @@ export const kmpAddKernelCommand: CommandFactory = (ctx, setExit) =>
             initrdModules: flags.initrdModules,
             initrd: flags.initrd,
           };
-    report(ctx, setExit, flags, await kmpAddKernel(kmpOptions(ctx, flags, 'change'), kernel, source));
+    report(
+      ctx,
+      setExit,
+      flags,
+      await kmpAddKernel(kmpOptions(ctx, flags, 'change'), kernel, source, flags.allowGap === true),
+    );
   });

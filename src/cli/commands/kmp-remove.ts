@@ -13,11 +13,21 @@ export const kmpRemoveCommand: CommandFactory = (ctx, setExit) =>
         'remove a KMP (or one version of it), refused when a kernel would lose a boot-critical module',
       )
       .argument('<package>', 'package name')
-      .argument('[version]', 'only this version'),
+      .argument('[version]', 'only this version')
+      .option(
+        '--built-for <kernel>',
+        'only the build made for this kernel (what a package for one kernel removes)',
+      ),
     { depmod: true },
-  ).action(async (pkg: string, version: string | undefined, flags: KmpFlags) => {
-    // both name directories of the store (usr/lib/klpm/kmp/<package>/<version>): checked as names
+  ).action(async (pkg: string, version: string | undefined, flags: KmpFlags & { builtFor?: string }) => {
+    // both name directories of the store (usr/lib/klpm/kmp/<package>/<version>), and the kernel's: checked as names
     readNameArgument(pkg, 'PACKAGE', nameProblem);
     if (version !== undefined) readNameArgument(version, 'VERSION', nameProblem);
-    report(ctx, setExit, flags, await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version));
+    if (flags.builtFor !== undefined) readNameArgument(flags.builtFor, '--built-for', nameProblem);
+    report(
+      ctx,
+      setExit,
+      flags,
+      await kmpRemove(kmpOptions(ctx, flags, 'change'), pkg, version, flags.builtFor),
+    );
   });

@@ -2,7 +2,14 @@ import { Command } from 'commander';
 import { type KmpOutcome, kmpLink } from '../../host/kmp/index.js';
 import { cap, capped, moreLine } from '../cap.js';
 import { type CommandFactory, ExitCode } from '../context.js';
-import { type KmpFlags, kmpOptions, outcomeJson, problemLines, withKmpFlags } from '../kmp-output.js';
+import {
+  type KmpFlags,
+  kmpOptions,
+  notBootableLines,
+  outcomeJson,
+  problemLines,
+  withKmpFlags,
+} from '../kmp-output.js';
 
 /** klpm kmp status: kernels x KMPs, which build serves which kernel, and the gaps. */
 export const kmpStatusCommand: CommandFactory = (ctx, setExit) =>
@@ -64,6 +71,7 @@ export function renderTable(outcome: KmpOutcome, all?: boolean): string {
       all,
       'gaps',
     ),
+    ...notBootableLines(outcome, all),
     ...problemLines(outcome, all),
   );
   return `${lines.join('\n')}\n`;

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { LinkOperation } from '../../kabi/index.js';
 import { weakUpdatesDir } from '../../kabi/index.js';
 import { statePath } from '../paths.js';
 import { LinkJournal } from './journal.js';
-import { tempPrefix } from './state.js';
+import { linkText, tempPrefix } from './state.js';
 
 export interface LinkPlanOptions {
   /** run `depmod -b <root> -a <kernel>` after a kernel's links changed */
@@ -71,8 +71,7 @@ function apply(root: string, operation: LinkOperation, depmod: boolean): DepmodF
       mkdirSync(dir, { recursive: true });
       const temp = join(dir, tempPrefix + operation.name);
       rmSync(temp, { force: true });
-      // relative, so the link works both under --root and in the booted system
-      symlinkSync(relative(weakUpdatesDir(operation.kernel), operation.target), temp);
+      symlinkSync(linkText(root, operation.kernel, operation.target), temp);
       renameSync(temp, join(dir, operation.name));
       syncDir(dir);
       return undefined;

@@ -1,4 +1,4 @@
-import { cp, mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError } from '../../input/index.js';
 import type { BootCriticalGap, InstalledKernel, KmpBuild, KmpLink, Resolution } from '../../kabi/index.js';
@@ -20,6 +20,7 @@ import {
 } from '../../kmp/index.js';
 import { mustStayInside } from '../containment.js';
 import { readFileText } from '../files.js';
+import { acquireLockWaiting } from '../lock.js';
 import { statePath } from '../paths.js';
 import { placeProblems } from '../place-check.js';
 import { type ReadProblem, refuseOnProblems } from '../read-problem.js';
@@ -35,6 +36,8 @@ export interface KmpOptions {
   /** plan only, change nothing (as `dryRun` in updates) */
   readonly dryRun: boolean;
   readonly depmod: boolean;
+  /** seconds a change waits for another klpm's lock (0 or absent: fail at once, exit 5) */
+  readonly wait?: number;
 }
 
 /** What a kmp command decided and did. */
@@ -70,12 +73,35 @@ export interface KernelRead {
 
 /** `klpm kmp resolve` / `link` / `status`: brings weak-updates/ in line with the store and the kernels. */
 export async function kmpLink(options: KmpOptions): Promise<KmpOutcome> {
-  const state = await stateFor(options);
-  return change(options, state, state.kernels, state.builds, []);
+  return locked(options, async () => {
+    const state = await stateFor(options);
+    return change(options, state, state.kernels, state.builds, []);
+  });
+}
+
+/**
+ * A change holds klpm's lock from reading the state to the last link, so two package transactions
+ * calling klpm at once queue (`--wait`) instead of planning from the same links. A dry run does not.
+ */
+async function locked<T>(options: KmpOptions, work: () => Promise<T>): Promise<T> {
+  if (options.dryRun) return work();
+  const lock = await acquireLockWaiting(
+    await mustStayInside(options.root, statePath(options.root, 'lock'), '--root', 'lock'),
+    options.wait ?? 0,
+  );
+  try {
+    return await work();
+  } finally {
+    lock.release();
+  }
 }
 
 /** `klpm kmp add DIR`: puts a build into the store and links it where it fits. */
 export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutcome> {
+  return locked(options, () => add(options, dir));
+}
+
+async function add(options: KmpOptions, dir: string): Promise<KmpOutcome> {
   const source = join(dir, 'kmp.json');
   const description = parseKmpBuild(await readFileText(source), source);
   for (const m of description.modules) await mustExist(join(dir, m.file));
@@ -89,7 +115,19 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
     source,
     'package, version, kernel',
   );
+  // a package manager unpacks the build into the store itself and then calls `kmp add` on it
+  const stored = await storedAs(
+    dir,
+    target,
+    description.modules.map((m) => m.file),
+  );
+  if (stored === 'differs')
+    throw new InputError(
+      `${build.package} ${build.version} built for ${build.builtFor} is already in the store with other contents (${target}); remove it first or give the build a new version`,
+      source,
+    );
   return change(options, state, state.kernels, builds, [], async () => {
+    if (stored === 'same') return;
     const temp = `${target}.klpm-new`;
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp, { recursive: true });
@@ -100,14 +138,31 @@ export async function kmpAdd(options: KmpOptions, dir: string): Promise<KmpOutco
 }
 
 /** `klpm kmp remove PACKAGE [VERSION]`: unlinks a package (or one version) and drops it from the store. */
-export async function kmpRemove(options: KmpOptions, pkg: string, version?: string): Promise<KmpOutcome> {
+export async function kmpRemove(
+  options: KmpOptions,
+  pkg: string,
+  version?: string,
+  builtFor?: string,
+): Promise<KmpOutcome> {
+  return locked(options, () => remove(options, pkg, version, builtFor));
+}
+
+async function remove(
+  options: KmpOptions,
+  pkg: string,
+  version: string | undefined,
+  builtFor: string | undefined,
+): Promise<KmpOutcome> {
   const state = await stateFor(options);
   const gone = state.builds.filter(
-    (b) => b.package === pkg && (version === undefined || b.version === version),
+    (b) =>
+      b.package === pkg &&
+      (version === undefined || b.version === version) &&
+      (builtFor === undefined || b.builtFor === builtFor),
   );
   if (gone.length === 0)
     throw new InputError(
-      `no build of ${pkg}${version ? ` version ${version}` : ''} in the store: see klpm kmp status`,
+      `no build of ${pkg}${version ? ` version ${version}` : ''}${builtFor ? ` built for ${builtFor}` : ''} in the store: see klpm kmp status`,
       'PACKAGE',
     );
   const builds = state.builds.filter((b) => !gone.includes(b));
@@ -144,12 +199,24 @@ export async function kmpAddKernel(
   options: KmpOptions,
   release: string,
   source: KernelSource,
+  allowGap = false,
+): Promise<KmpOutcome> {
+  return locked(options, () => addKernel(options, release, source, allowGap));
+}
+
+async function addKernel(
+  options: KmpOptions,
+  release: string,
+  source: KernelSource,
+  allowGap: boolean,
 ): Promise<KmpOutcome> {
   const { kernel, read } = await kernelOf(options, release, source);
   const state = await stateFor(options);
   const kernels = [...state.kernels.filter((k) => k.release !== release), kernel];
   const file = await registrationFile(options.root, release);
-  const outcome = await change(options, state, kernels, state.builds, [release], async () => {
+  // --allow-gap: a kernel the package manager has installed is registered even with a gap; it is
+  // then not bootable (KR-NOT-BOOTABLE), and every status says so until a compatible build arrives
+  const outcome = await change(options, state, kernels, state.builds, allowGap ? [] : [release], async () => {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(`${file}.klpm-new`, registeredText(kernel));
     await rename(`${file}.klpm-new`, file);
@@ -200,6 +267,10 @@ async function kernelOf(
 
 /** `klpm kmp remove-kernel K`: drops a kernel's links and its registration. */
 export async function kmpRemoveKernel(options: KmpOptions, release: string): Promise<KmpOutcome> {
+  return locked(options, () => removeKernel(options, release));
+}
+
+async function removeKernel(options: KmpOptions, release: string): Promise<KmpOutcome> {
   const state = await stateFor(options);
   if (!state.kernels.some((k) => k.release === release))
     throw new InputError(`kernel ${release} is not registered: see klpm kmp status`, 'KERNEL');
@@ -263,6 +334,28 @@ async function change(
 
 function sameBuild(a: KmpBuild, b: KmpBuild): boolean {
   return a.package === b.package && a.version === b.version && a.builtFor === b.builtFor;
+}
+
+/**
+ * Whether the build at `dir` is already in the store at `target`: `absent`, the `same` (kmp.json and
+ * every module file byte for byte; `dir` being the store directory itself is the same), or it `differs`.
+ */
+async function storedAs(
+  dir: string,
+  target: string,
+  files: ReadonlyArray<string>,
+): Promise<'absent' | 'same' | 'differs'> {
+  const here = await realpath(target).catch(() => undefined);
+  if (here === undefined) return 'absent';
+  if (here === (await realpath(dir))) return 'same';
+  for (const file of ['kmp.json', ...files]) {
+    const [a, b] = await Promise.all([
+      readFile(join(dir, file)),
+      readFile(join(target, file)).catch(() => undefined),
+    ]);
+    if (b === undefined || !a.equals(b)) return 'differs';
+  }
+  return 'same';
 }
 
 async function mustExist(path: string): Promise<void> {

@@ -1,8 +1,9 @@
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import { type ModuleInfo, moduleNameFromPath } from '../../elf/index.js';
 import type { InstalledKernel, KmpBuild, KmpLink, ResolveFields } from '../../kabi/index.js';
-import { buildOfTarget, kmpStoreDir } from '../../kabi/index.js';
+import { buildOfTarget, kmpStoreDir, weakUpdatesDir } from '../../kabi/index.js';
 import {
   describedModule,
   flavorOf,
@@ -177,7 +178,7 @@ export async function readLinks(root: string, problems: ReadProblem[] = []): Pro
       const path = join(weak, name);
       try {
         if (!(await lstat(path)).isSymbolicLink()) continue;
-        const target = `/${relative(resolvePath(root), resolvePath(dirname(path), await readlink(path)))}`;
+        const target = await linkTarget(root, weak, await readlink(path));
         if (buildOfTarget(target)) links.push({ kernel, name, target });
       } catch (error) {
         problems.push(problemOf(error, path));
@@ -185,6 +186,31 @@ export async function readLinks(root: string, problems: ReadProblem[] = []): Pro
     }
   }
   return links;
+}
+
+/**
+ * Where a weak-updates link points, as a path from the root. The link text is resolved from the
+ * directory's real path, as the kernel resolves it: on a merged-/usr system /lib/modules is really
+ * /usr/lib/modules, and `../../../../usr/lib/klpm/...` from there lands elsewhere. A target inside
+ * the store's real path is named by the store's path.
+ */
+async function linkTarget(root: string, weak: string, text: string): Promise<string> {
+  const physical = resolvePath(await realpath(weak), text);
+  const store = await realpath(join(root, kmpStoreDir)).catch(() => undefined);
+  if (store !== undefined && physical.startsWith(`${store}/`))
+    return kmpStoreDir + physical.slice(store.length);
+  return `/${relative(await realpath(root), physical)}`;
+}
+
+/**
+ * The text of the link from kernel's weak-updates/ to `target` (a store path): relative, so it works
+ * both under --root and in the booted system, and computed between real paths, so it holds where
+ * /lib is a symlink to usr/lib (Debian since bookworm, Fedora, SUSE). Both directories exist.
+ */
+export function linkText(root: string, kernel: string, target: string): string {
+  const dir = realpathSync(join(root, weakUpdatesDir(kernel)));
+  const store = realpathSync(join(root, kmpStoreDir));
+  return relative(dir, store + target.slice(kmpStoreDir.length));
 }
 
 /** A kernel's directory, or a symlink that leads to none (a loop, a dangling link): skipped. */
