@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as oracles and real parts (postgresql: the fleet store's
-# second engine, started by .ci/postgres.sh). One apt-get update, and only
+# second engine, started by .ci/postgres.sh; mmdebstrap: the trixie build root of .ci/trixie.sh). One apt-get update, and only
 # when something is missing.
 set -euo pipefail
-packages=(kmod rpm qemu-system-x86 busybox-static cpio dwarves xz-utils gcc make strace zstd lz4 bzip2 postgresql)
+packages=(kmod rpm qemu-system-x86 busybox-static cpio dwarves xz-utils gcc make strace zstd lz4 bzip2 postgresql mmdebstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

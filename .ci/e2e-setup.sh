@@ -82,9 +82,14 @@ build_initramfs() { # kernel dir, release
   (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.cpio.gz"
 }
 
+# The key of a modules directory: the sources of e2e/modules and the guest's /init (e2e/harness/kernels.ts).
+module_hash() {
+  (cd "$repo/e2e" && LC_ALL=C; cat $(LC_ALL=C ls -d modules/*) guest/init.sh | sha256sum | cut -c1-16)
+}
+
 build_modules() { # kernel dir, release
   local dir=$1 release=$2 hash
-  hash=$(cd "$repo/e2e" && LC_ALL=C; cat $(LC_ALL=C ls -d modules/*) guest/init.sh | sha256sum | cut -c1-16)
+  hash=$(module_hash)
   if [ ! -d "$dir/modules-$hash" ]; then
     rm -rf "$dir"/modules-*
     build_initramfs "$dir" "$release"
@@ -106,8 +111,12 @@ pick() { # series, regex, fallbacks...
   prepare_kernel "$image"
 }
 
+# shellcheck source=.ci/trixie.sh
+source "$repo/.ci/trixie.sh"
+
 rm -f "$cache/kernels.list.tmp"
 pick 6.1 '^linux-image-6\.1\.0-[0-9]+-amd64$' "${fallback_61[@]}"
 pick 6.12 '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' "${fallback_612[@]}"
+pick_trixie
 mv "$cache/kernels.list.tmp" "$cache/kernels.list"
 echo "e2e kernels ready in $cache/kernels: $(tr '\n' ' ' <"$cache/kernels.list")"
