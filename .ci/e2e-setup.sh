@@ -2,7 +2,9 @@
 # Prepares the real-kernel e2e suite (e2e/): for one Debian 6.1 and one Debian 6.12 kernel it downloads
 # the image, headers and kbuild packages with `apt-get download`, unpacks them with `dpkg-deb -x` (nothing
 # is installed on this machine), builds a busybox initramfs that loads the 9p modules, and builds the
-# e2e test modules against the unpacked headers. Everything lives under $KLPM_CACHE/e2e and is reused:
+# e2e test modules against the unpacked headers. Debian's 7.3 (trixie-backports) comes the same way
+# through a private apt configuration, its modules built in a trixie build root (.ci/trixie.sh); the
+# KMP oracle's modules are built for each kernel (.ci/kmp-oracle.sh). Everything lives under $KLPM_CACHE/e2e and is reused:
 # a kernel is prepared once; modules are rebuilt only when e2e/modules/ changes (keyed by its hash).
 # The apt packages it needs (qemu-system-x86, busybox-static, kmod, cpio, dwarves) are in
 # .ci/apt-packages.sh.
@@ -113,10 +115,13 @@ pick() { # series, regex, fallbacks...
 
 # shellcheck source=.ci/trixie.sh
 source "$repo/.ci/trixie.sh"
+# shellcheck source=.ci/kmp-oracle.sh
+source "$repo/.ci/kmp-oracle.sh"
 
 rm -f "$cache/kernels.list.tmp"
 pick 6.1 '^linux-image-6\.1\.0-[0-9]+-amd64$' "${fallback_61[@]}"
 pick 6.12 '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' "${fallback_612[@]}"
 pick_trixie
 mv "$cache/kernels.list.tmp" "$cache/kernels.list"
+while read -r release; do prepare_oracle "$release"; done <"$cache/kernels.list"
 echo "e2e kernels ready in $cache/kernels: $(tr '\n' ' ' <"$cache/kernels.list")"

@@ -105,13 +105,15 @@ buildroot_modules() { # root, headers release, source dir, out dir
 }
 
 # The 7.3 kernel: downloaded, unpacked (merged /usr, with /lib -> usr/lib so depmod and modprobe -d
-# find it), initramfs with its 9p modules, e2e modules built in the build root.
+# find it), initramfs with its 9p modules, e2e modules built in the build root. The build root also
+# gets the headers the KMP oracle builds against (.ci/kmp-oracle.sh): another 7.x release and the -rt
+# flavor of this one.
 prepare_trixie_kernel() { # image package, other 7.x headers package
   local image=$1 other=$2
   local release=${image#linux-image-}
   local dir="$cache/kernels/$release"
-  local root
-  root=$(trixie_buildroot "linux-headers-$release" "$other")
+  local root packages=("linux-headers-$release" "$other" "linux-headers-${release%-amd64}-rt-amd64")
+  root=$(trixie_buildroot "${packages[@]}")
   if [ ! -f "$dir/ready" ]; then
     local p f parts=("linux-binary-$release" "linux-modules-$release" "linux-base-$release")
     (cd "$cache/debs" && trixie_apt apt-get download -q "${parts[@]}" 2>&1 |
@@ -126,9 +128,9 @@ prepare_trixie_kernel() { # image package, other 7.x headers package
     cp "$dir/root/usr/lib/modules/$release/vmlinuz" "$dir/vmlinuz"
     build_initramfs "$dir" "$release"
     echo "$image" >"$dir/package"
-    echo "$root" >"$dir/buildroot"
     touch "$dir/ready"
   fi
+  printf '%s\n' "${packages[@]}" >"$dir/buildroot-packages"
   local hash
   hash=$(module_hash)
   if [ ! -d "$dir/modules-$hash" ]; then
@@ -141,12 +143,10 @@ prepare_trixie_kernel() { # image package, other 7.x headers package
 
 pick_trixie() {
   local release image other
-  if release=$(cached_release 7.3); then
-    other=$(cat "$cache/buildroot-trixie/.klpm-ready" 2>/dev/null | grep -v "^linux-headers-$release\$" | head -n 1)
-    if [ -n "$other" ]; then
-      prepare_trixie_kernel "linux-image-$release" "$other"
-      return
-    fi
+  if release=$(cached_release 7.3) && [ -f "$cache/kernels/$release/buildroot-packages" ]; then
+    other=$(sed -n 2p "$cache/kernels/$release/buildroot-packages")
+    prepare_trixie_kernel "linux-image-$release" "$other"
+    return
   fi
   trixie_update
   image=$(trixie_newest linux-image-7.3 '^linux-image-7\.3\.[0-9]+\+deb13-amd64$' "${fallback_73[@]}")
