@@ -6,6 +6,7 @@ import type { LinkOperation } from '../../kabi/index.js';
 import { weakUpdatesDir } from '../../kabi/index.js';
 import { statePath } from '../paths.js';
 import { LinkJournal } from './journal.js';
+import { realDirUnder } from './module-dir.js';
 import { tempPrefix } from './state.js';
 
 export interface LinkPlanOptions {
@@ -71,8 +72,9 @@ function apply(root: string, operation: LinkOperation, depmod: boolean): DepmodF
       mkdirSync(dir, { recursive: true });
       const temp = join(dir, tempPrefix + operation.name);
       rmSync(temp, { force: true });
-      // relative, so the link works both under --root and in the booted system
-      symlinkSync(relative(weakUpdatesDir(operation.kernel), operation.target), temp);
+      // relative, so the link works both under --root and in the booted system; from where the
+      // directory really is, so it also works on merged /usr (realDirUnder)
+      symlinkSync(relative(realDirUnder(root, weakUpdatesDir(operation.kernel)), operation.target), temp);
       renameSync(temp, join(dir, operation.name));
       syncDir(dir);
       return undefined;

@@ -1,8 +1,8 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import { type ModuleInfo, moduleNameFromPath } from '../../elf/index.js';
 import type { InstalledKernel, KmpBuild, KmpLink, ResolveFields } from '../../kabi/index.js';
-import { buildOfTarget, kmpStoreDir } from '../../kabi/index.js';
+import { buildOfTarget, kmpStoreDir, weakUpdatesDir } from '../../kabi/index.js';
 import {
   describedModule,
   flavorOf,
@@ -15,6 +15,7 @@ import {
 import { readBoundedText } from '../files.js';
 import { statePath } from '../paths.js';
 import { problemOf, type ReadProblem } from '../read-problem.js';
+import { realDirUnder } from './module-dir.js';
 import type { ModuleReader } from './module-reader.js';
 
 /** Prefix of a link being created, before it is renamed into place. */
@@ -177,7 +178,9 @@ export async function readLinks(root: string, problems: ReadProblem[] = []): Pro
       const path = join(weak, name);
       try {
         if (!(await lstat(path)).isSymbolicLink()) continue;
-        const target = `/${relative(resolvePath(root), resolvePath(dirname(path), await readlink(path)))}`;
+        // `..` in the link is taken from where weak-updates really is (merged /usr: /usr/lib/modules)
+        const from = join(root, realDirUnder(root, weakUpdatesDir(kernel)));
+        const target = `/${relative(resolvePath(root), resolvePath(from, await readlink(path)))}`;
         if (buildOfTarget(target)) links.push({ kernel, name, target });
       } catch (error) {
         problems.push(problemOf(error, path));
