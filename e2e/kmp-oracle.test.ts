@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,7 +190,9 @@ describe.skipIf(skip !== undefined)('the module loader as the KMP oracle', () =>
             klpmReasons: out.get(c.name)?.reasons ?? [],
             depmod: depmod.get(c.name),
             loader: rcs.get(c.name) === '0',
-            loaderMessage: run.dmesg.split('\n').find((l) => l.includes(`${module}:`) && !l.includes('loaded')),
+            loaderMessage: run.dmesg
+              .split('\n')
+              .find((l) => l.includes(`${module}:`) && !l.includes('loaded')),
           });
         }
         verdicts.set(kernel.release, table);
@@ -204,7 +215,8 @@ describe.skipIf(skip !== undefined)('the module loader as the KMP oracle', () =>
       expect(table?.size).toBe(cases.length);
       for (const c of cases) {
         const v = table?.get(c.name);
-        if (v?.klpm) expect(v.loader, `${c.name}: linked by klpm, refused by the kernel: ${v.loaderMessage}`).toBe(true);
+        if (v?.klpm)
+          expect(v.loader, `${c.name}: linked by klpm, refused by the kernel: ${v.loaderMessage}`).toBe(true);
       }
     });
     it(`${kernel.release}: every module the kernel loads is linked by klpm, or docs/kmp.md names the stricter rule`, () => {

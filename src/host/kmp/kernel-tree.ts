@@ -65,7 +65,8 @@ export async function readKernelTree(
   const modulesDir = await findModuleDir(root, release);
   if (modulesDir === undefined)
     throw new InputError(
-      `kernel ${release} has no module directory (/lib/modules/${release} or /usr/lib/modules/${release}): install the kernel first, or check --root`,
+      // the same words as before /usr/lib/modules was read too: scripts may match them
+      `kernel ${release} has no module directory: install the kernel first, or check --root`,
       join(root, 'lib/modules', release),
     );
   const symversFile = options.symvers ?? (await findSymvers(root, release));

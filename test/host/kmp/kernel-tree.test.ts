@@ -217,7 +217,10 @@ describe('klpm kmp add-kernel on a merged-/usr kernel (Debian 7.x)', () => {
   it('takes /usr/lib/modules/K/symvers.gz when no other symvers is there', async () => {
     const r = root();
     put(join(r, 'usr/lib/modules', K7, 'kernel/lib/libfoo.ko'), plain('libfoo', ['foo_get'], ['printk']));
-    put(join(r, 'usr/lib/modules', K7, 'symvers.gz'), gzipSync('0x00000000\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n'));
+    put(
+      join(r, 'usr/lib/modules', K7, 'symvers.gz'),
+      gzipSync('0x00000000\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n'),
+    );
     const added = await kmp(['add-kernel', K7], r);
     expect(added.code).toBe(0);
     expect(JSON.parse(added.stdout).kernelRead.symvers).toBe(join(r, 'usr/lib/modules', K7, 'symvers.gz'));

@@ -49,7 +49,9 @@ function installKernel(r: string, release: string, modversions: boolean): void {
     put(join(dir, 'kernel', `${m}.ko`), elf(m, magic, modversions ? crcs : undefined));
   put(
     join(r, 'usr/src', `linux-headers-${release}`, 'Module.symvers'),
-    crcs.map(([s, crc]) => `0x${crc.toString(16).padStart(8, '0')}\t${s}\tvmlinux\tEXPORT_SYMBOL\t\n`).join(''),
+    crcs
+      .map(([s, crc]) => `0x${crc.toString(16).padStart(8, '0')}\t${s}\tvmlinux\tEXPORT_SYMBOL\t\n`)
+      .join(''),
   );
 }
 
@@ -71,7 +73,10 @@ async function linked(
   const added = await runCli(['kmp', 'add', dir, '--root', r, '--no-depmod', '--json']);
   expect(added.code, added.stderr).toBe(0);
   const out = JSON.parse(added.stdout) as {
-    kernels: Array<{ kernel: string; rejected: Array<{ package: string; reasons: Array<{ kind: string }> }> }>;
+    kernels: Array<{
+      kernel: string;
+      rejected: Array<{ package: string; reasons: Array<{ kind: string }> }>;
+    }>;
   };
   const rejected = out.kernels.find((k) => k.kernel === kernel)?.rejected.find((x) => x.package === pkg);
   return {
@@ -103,7 +108,13 @@ describe('the loader checks on kernels and modules made as files', () => {
       ['kmalloc_trace', 0x83acf7c5],
     ];
     expect(
-      await linked(r, K61, 'drift-kmp', '6.1.0-54-amd64', elf('drift_kmp', `6.1.0-54-amd64 ${FLAGS}`, drifted)),
+      await linked(
+        r,
+        K61,
+        'drift-kmp',
+        '6.1.0-54-amd64',
+        elf('drift_kmp', `6.1.0-54-amd64 ${FLAGS}`, drifted),
+      ),
     ).toEqual({ linked: false, reasons: ['crc'] });
     const rt = '6.1.0-57-rt-amd64';
     expect(
@@ -138,8 +149,9 @@ describe('the loader checks on kernels and modules made as files', () => {
       reasons: ['vermagic'],
     });
     const rt = '7.3.4+deb13-rt-amd64';
-    expect(
-      await linked(r, K73, 'rt-kmp', rt, elf('rt_kmp', `${rt} SMP preempt_rt mod_unload `)),
-    ).toEqual({ linked: false, reasons: ['vermagic'] });
+    expect(await linked(r, K73, 'rt-kmp', rt, elf('rt_kmp', `${rt} SMP preempt_rt mod_unload `))).toEqual({
+      linked: false,
+      reasons: ['vermagic'],
+    });
   });
 });
