@@ -1,11 +1,12 @@
 # Sourced by .ci/e2e-setup.sh: the module loader as the KMP oracle (e2e/kmp-oracle.test.ts). For each
 # e2e kernel, e2e/kmp-oracle/klpm_oracle.c is built against the headers of other ABIs of its series:
+#   all   own:        the kernel's own headers (the case that must link and load whatever the archive
+#                     holds today)
 #   6.1   crc-differ: the newest older ABI whose CRCs differ for a symbol the module uses
 #         crc-match:  the newest older ABI whose CRCs for those symbols are the kernel's
 #         rt:         the kernel's own ABI, -rt flavor (other vermagic flags: preempt_rt)
 #   6.12  other-abi:  the newest older 6.12 ABI; rt: the -rt flavor of the kernel's own ABI
-#   7.3   other-7x:   another 7.x release (no CRCs, as the kernel); rt: -rt flavor; own: the kernel's
-#         own headers (the case that must link and load)
+#   7.3   other-7x:   another 7.x release (no CRCs, as the kernel); rt: -rt flavor
 # Each case becomes its own module, klpm_oracle_<case>.ko, listed in cases.tsv (case, built-for
 # release, file). Cached under $KLPM_CACHE/e2e/oracle/<K>/<hash of the source>/; headers under
 # $KLPM_CACHE/e2e/oracle-headers/.
@@ -55,8 +56,9 @@ oracle_case() { # out dir, case, built-for release, host|<build root>
   cp "$repo/e2e/kmp-oracle/klpm_oracle.c" "$work/klpm_oracle_$name.c"
   echo "obj-m := klpm_oracle_$name.o" >"$work/Kbuild"
   if [ "$where" = host ]; then
-    local headers
-    headers=$(bookworm_headers "$release")
+    local headers="$cache/kernels/$release/root/usr/src/linux-headers-$release"
+    # the e2e kernel's own headers are unpacked already; other ABIs' are fetched
+    [ -d "$headers" ] || headers=$(bookworm_headers "$release")
     make -s -C "$headers" M="$work" modules >"$work/build.log" 2>&1 || {
       cat "$work/build.log" >&2
       return 1
@@ -91,6 +93,7 @@ prepare_oracle() { # e2e kernel release
         fi
         [ -n "$match" ] && [ -n "$differ" ] && break
       done
+      oracle_case "$out.tmp" own "$release" host
       [ -z "$differ" ] || oracle_case "$out.tmp" crc_differ "$differ" host
       [ -z "$match" ] || oracle_case "$out.tmp" crc_match "$match" host
       oracle_case "$out.tmp" rt "${release%-amd64}-rt-amd64" host
@@ -100,6 +103,7 @@ prepare_oracle() { # e2e kernel release
       v=${v%%+*}
       other=$(apt-cache pkgnames linux-headers-6.12. | grep -E '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
         sed -E 's/^linux-headers-6\.12\.([0-9]+)\+deb12-amd64$/\1/' | sort -nr | awk -v v="$v" '$1 < v' | head -n 1)
+      oracle_case "$out.tmp" own "$release" host
       [ -z "$other" ] || oracle_case "$out.tmp" other_abi "6.12.$other+deb12-amd64" host
       oracle_case "$out.tmp" rt "${release%-amd64}-rt-amd64" host
       ;;
