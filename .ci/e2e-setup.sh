@@ -3,7 +3,10 @@
 # the image, headers and kbuild packages with `apt-get download`, unpacks them with `dpkg-deb -x` (nothing
 # is installed on this machine), builds a busybox initramfs that loads the 9p modules, and builds the
 # e2e test modules against the unpacked headers. The initramfs carries virtio_net too, for the fleet
-# scenario's network (e2e/fleet-agent.test.ts). Everything lives under $KLPM_CACHE/e2e and is reused:
+# scenario's network (e2e/fleet-agent.test.ts). Debian's 7.3 (trixie-backports) comes the same way
+# through a private apt configuration, its modules built in a trixie build root (.ci/trixie.sh); the
+# KMP oracle's modules are built for each kernel (.ci/kmp-oracle.sh). Everything lives under
+# $KLPM_CACHE/e2e and is reused:
 # a kernel is prepared once; modules are rebuilt only when e2e/modules/ changes (keyed by its hash).
 # The apt packages it needs (qemu-system-x86, busybox-static, kmod, cpio, dwarves) are in
 # .ci/apt-packages.sh.
@@ -83,9 +86,14 @@ build_initramfs() { # kernel dir, release
   (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initramfs.cpio.gz"
 }
 
+# The key of a modules directory: the sources of e2e/modules and the guest's /init (e2e/harness/kernels.ts).
+module_hash() {
+  (cd "$repo/e2e" && LC_ALL=C; cat $(LC_ALL=C ls -d modules/*) guest/init.sh | sha256sum | cut -c1-16)
+}
+
 build_modules() { # kernel dir, release
   local dir=$1 release=$2 hash
-  hash=$(cd "$repo/e2e" && LC_ALL=C; cat $(LC_ALL=C ls -d modules/*) guest/init.sh | sha256sum | cut -c1-16)
+  hash=$(module_hash)
   if [ ! -d "$dir/modules-$hash" ]; then
     rm -rf "$dir"/modules-*
     build_initramfs "$dir" "$release"
@@ -107,8 +115,15 @@ pick() { # series, regex, fallbacks...
   prepare_kernel "$image"
 }
 
+# shellcheck source=.ci/trixie.sh
+source "$repo/.ci/trixie.sh"
+# shellcheck source=.ci/kmp-oracle.sh
+source "$repo/.ci/kmp-oracle.sh"
+
 rm -f "$cache/kernels.list.tmp"
 pick 6.1 '^linux-image-6\.1\.0-[0-9]+-amd64$' "${fallback_61[@]}"
 pick 6.12 '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' "${fallback_612[@]}"
+pick_trixie
 mv "$cache/kernels.list.tmp" "$cache/kernels.list"
+while read -r release; do prepare_oracle "$release"; done <"$cache/kernels.list"
 echo "e2e kernels ready in $cache/kernels: $(tr '\n' ' ' <"$cache/kernels.list")"

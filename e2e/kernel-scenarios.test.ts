@@ -10,7 +10,7 @@ import { simulatedLog } from './harness/simulator.js';
 import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness/sysfs-listing.js';
 
 /**
- * Every scenario in e2e/scenarios/ runs on Debian's real 6.1 and 6.12 kernels under qemu, and the
+ * Every scenario in e2e/scenarios/ runs on Debian's real 6.1, 6.12 and 7.3 kernels under qemu, and the
  * kernel's log must equal what `klpm simulate --log` predicts for the same file. The real logs are
  * also kept as fixtures (e2e/fixtures/<series>/<scenario>.log, with the livepatch sysfs tree after
  * the scenario as <scenario>.sysfs); the simulator is held to them even where qemu is absent.
@@ -109,8 +109,8 @@ describe.skipIf(skipReason !== undefined)('real kernels under qemu', () => {
 
 describe('real kernel logs kept as fixtures', () => {
   const series = existsSync(FIXTURES_DIR) ? readdirSync(FIXTURES_DIR).sort() : [];
-  it('has fixtures for 6.1 and 6.12', () => {
-    expect(series).toEqual(['6.1', '6.12']);
+  it('has fixtures for 6.1, 6.12 and 7.3', () => {
+    expect(series).toEqual(['6.1', '6.12', '7.3']);
   });
   for (const s of series) {
     for (const name of scenarios) {

@@ -17,7 +17,7 @@ import { simulatedLog } from './harness/simulator.js';
 import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness/sysfs-listing.js';
 
 /**
- * klpm itself on Debian's real 6.1 and 6.12 kernels under qemu: `klpm status`, `apply`, `rollback`
+ * klpm itself on Debian's real 6.1, 6.12 and 7.3 kernels under qemu: `klpm status`, `apply`, `rollback`
  * and `unload` run in the guest against a repository naming the guest kernel's build ID. For each
  * scenario:
  * - each command that planned and ran: the kernel log it caused equals the log klpm predicted for

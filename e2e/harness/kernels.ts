@@ -12,7 +12,7 @@ import { join } from 'node:path';
 export interface E2eKernel {
   /** `uname -r`, e.g. 6.1.0-56-amd64 */
   release: string;
-  /** 6.1 or 6.12: the fixtures directory name, stable across Debian ABI bumps */
+  /** 6.1, 6.12 or 7.3: the fixtures directory name, stable across Debian ABI bumps */
   series: string;
   vmlinuz: string;
   initramfs: string;
@@ -39,7 +39,7 @@ export function moduleSourceHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The kernel series a release belongs to: 6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12. */
+/** The kernel series a release belongs to: 6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12, 7.3.4+deb13-amd64 -> 7.3. */
 export function kernelSeries(release: string): string {
   const match = /^(\d+\.\d+)[.-]/.exec(release);
   return match?.[1] ?? release;

@@ -126,9 +126,15 @@ async function bootOnce(
   };
 }
 
-/** The prepared kernels when qemu and they are there; otherwise none, and the reason is printed. */
+/**
+ * The prepared kernels when qemu and they are there; otherwise none, and the reason is printed.
+ * KLPM_E2E_SERIES=7.3 (a comma list) keeps only those series, to record one kernel's fixtures.
+ */
 export function e2eKernels(what: string): { kernels: E2eKernel[]; skipReason: string | undefined } {
   const found = findE2eKernels();
+  const only = process.env.KLPM_E2E_SERIES?.split(',').filter(Boolean);
+  if (only !== undefined && only.length > 0 && 'kernels' in found)
+    found.kernels = found.kernels.filter((kernel) => only.includes(kernel.series));
   const skipReason = !hasQemu()
     ? 'qemu-system-x86_64 is not installed (apt-get install --no-install-recommends qemu-system-x86)'
     : 'reason' in found

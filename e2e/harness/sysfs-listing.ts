@@ -10,6 +10,7 @@ import { parseScenario, runScenario } from '../../src/klp/index.js';
 export const SERIES_ATTRIBUTES: Readonly<Record<string, ReadonlyArray<'replace' | 'stack_order'>>> = {
   '6.1': [],
   '6.12': ['replace'],
+  '7.3': ['replace', 'stack_order'],
 };
 
 /** Sorted, without blank lines. */

@@ -153,6 +153,21 @@ const sysfsChecks: ReadonlyArray<SysfsCheck> = [
     file: 'test_klp_atomic_replace/replace',
     value: 0,
   },
+  // 7.3's test-sysfs.sh "sysfs test stack_order value": 1, 2, 3 as loaded; 1 and 2 once the middle goes
+  ...(
+    [
+      [1, 'test_klp_livepatch', 1],
+      [2, 'test_klp_callbacks_demo', 2],
+      [3, 'test_klp_syscall', 3],
+      [5, 'test_klp_livepatch', 1],
+      [5, 'test_klp_syscall', 2],
+    ] as const
+  ).map(([after, patch, value]) => ({
+    scenario: 'test-sysfs-05-sysfs-test-stack-order-value',
+    after,
+    file: `${patch}/stack_order`,
+    value,
+  })),
 ];
 
 /** What `cat /sys/kernel/livepatch/<file>` prints in the simulated kernel, or undefined when absent. */
@@ -166,6 +181,7 @@ function readSysfs(sysfs: ReadonlyArray<SysfsPatchView>, file: string): number |
   const attribute = rest[0];
   if (attribute === 'enabled' || attribute === 'transition') return patch[attribute];
   if (attribute === 'replace') return patch.replace;
+  if (attribute === 'stack_order') return patch.stack_order;
   return undefined;
 }
 

@@ -9,6 +9,7 @@ import { flavorOf } from '../../kmp/index.js';
 import { readFileText } from '../files.js';
 import { initrdPlaces, readInitrdModules, readSymversFile } from '../modules/index.js';
 import { walkFiles } from '../walk.js';
+import { findModuleDir } from './module-dir.js';
 import type { ModuleReader } from './module-reader.js';
 
 /** What `klpm kmp add-kernel` may be told instead of finding it. */
@@ -35,13 +36,15 @@ export interface KernelTree {
 /**
  * Where distributions install a kernel's symvers, relative to the root, in the order tried: SUSE
  * and Red Hat ship `/boot/symvers-<K>.gz` with the kernel (RHEL 8 and later also
- * `/lib/modules/<K>/symvers.gz`); Debian ships `Module.symvers` in linux-headers-<K>, and Red Hat
- * in kernel-devel under /usr/src/kernels.
+ * `/lib/modules/<K>/symvers.gz`, on merged /usr `/usr/lib/modules/<K>/symvers.gz`); Debian ships
+ * `Module.symvers` in linux-headers-<K> (7.x too, with every CRC 0 as its kernels have no
+ * modversions), and Red Hat in kernel-devel under /usr/src/kernels.
  */
 export function symversPlaces(release: string): string[] {
   return [
     `/boot/symvers-${release}.gz`,
     `/lib/modules/${release}/symvers.gz`,
+    `/usr/lib/modules/${release}/symvers.gz`,
     `/usr/src/linux-headers-${release}/Module.symvers`,
     `/usr/src/kernels/${release}/Module.symvers`,
   ];
@@ -49,7 +52,7 @@ export function symversPlaces(release: string): string[] {
 
 /**
  * Reads an installed kernel under `root` as a package manager has just laid it down: every module
- * file in `/lib/modules/<K>/` except `weak-updates/` (`.ko` and compressed; symlinks are followed,
+ * file in `/lib/modules/<K>/` (or `/usr/lib/modules/<K>/`, `moduleDirPlaces`) except `weak-updates/` (`.ko` and compressed; symlinks are followed,
  * as depmod does), the symvers (given, or found in `symversPlaces`), the flavor and the initrd's
  * module names (from a list, or read from the initramfs image, given or found in `initrdPlaces`).
  */
@@ -59,11 +62,12 @@ export async function readKernelTree(
   reader: ModuleReader,
   options: KernelTreeOptions = {},
 ): Promise<KernelTree> {
-  const modulesDir = join(root, 'lib/modules', release);
-  if (!(await isDirectory(modulesDir)))
+  const modulesDir = await findModuleDir(root, release);
+  if (modulesDir === undefined)
     throw new InputError(
+      // the same words as before /usr/lib/modules was read too: scripts may match them
       `kernel ${release} has no module directory: install the kernel first, or check --root`,
-      modulesDir,
+      join(root, 'lib/modules', release),
     );
   const symversFile = options.symvers ?? (await findSymvers(root, release));
   const symvers = await readSymversFile(symversFile);
@@ -153,8 +157,4 @@ async function listKernelModules(modulesDir: string, release: string): Promise<s
     files.push(rel);
   }
   return files.sort();
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -184,6 +184,49 @@ describe('klpm kmp add-kernel from the installed files', () => {
   });
 });
 
+describe('klpm kmp add-kernel on a merged-/usr kernel (Debian 7.x)', () => {
+  const K7 = '7.3.4+deb13-amd64';
+  // Debian's 7.x packages put everything under /usr/lib/modules/<K>; its kernels have no modversions
+  const plain = (name: string, exports: string[], imports: string[]) =>
+    writeModule({
+      modinfo: [`name=${name}`, `vermagic=${K7} SMP preempt mod_unload `],
+      imports: imports.map((n) => ({ name: n })),
+      exports: exports.map((n) => ({ name: n, crc: 0 })),
+    });
+
+  it('reads /usr/lib/modules/K when there is no /lib/modules/K, and its vermagic without modversions', async () => {
+    const r = root();
+    const dir = join(r, 'usr/lib/modules', K7);
+    put(join(dir, 'kernel/lib/libfoo.ko'), plain('libfoo', ['foo_get'], ['printk']));
+    put(join(dir, 'kernel/drivers/user.ko'), plain('user', [], ['foo_get']));
+    put(join(dir, 'config'), '# CONFIG_MODVERSIONS is not set\n');
+    put(
+      join(r, 'usr/src', `linux-headers-${K7}`, 'Module.symvers'),
+      '0x00000000\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n',
+    );
+    const added = await kmp(['add-kernel', K7], r);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout).kernelRead).toMatchObject({ release: K7, flavor: 'amd64', modules: 2 });
+    const registered = JSON.parse(
+      readFileSync(join(r, 'var/lib/klpm/kmp/kernels', `${K7}.json`), 'utf8'),
+    ) as { vermagic?: string };
+    expect(registered.vermagic).toBe(`${K7} SMP preempt mod_unload `);
+  });
+
+  it('takes /usr/lib/modules/K/symvers.gz when no other symvers is there', async () => {
+    const r = root();
+    put(join(r, 'usr/lib/modules', K7, 'kernel/lib/libfoo.ko'), plain('libfoo', ['foo_get'], ['printk']));
+    put(
+      join(r, 'usr/lib/modules', K7, 'symvers.gz'),
+      gzipSync('0x00000000\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n'),
+    );
+    const added = await kmp(['add-kernel', K7], r);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout).kernelRead.symvers).toBe(join(r, 'usr/lib/modules', K7, 'symvers.gz'));
+  });
+});
+
 describe('klpm kmp add-kernel and the initramfs image', () => {
   // a KMP replacing libfoo, which the image holds: without a build for K it is a boot-critical gap
   async function addFooKmp(r: string) {
