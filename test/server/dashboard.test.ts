@@ -99,10 +99,10 @@ describe('the dashboard over HTTP', () => {
     for (const fields of refused) expect((await post(admin, '/rollouts/r1/pause', fields)).status).toBe(403);
     expect((await post(viewer, '/rollouts/r1/pause', { csrf: viewerCsrf })).status).toBe(403);
     expect((await post(viewer, '/rollouts/start', { csrf: viewerCsrf, rollout: '{}' })).status).toBe(403);
-    // the admin's own token passes the check; this server has no rollout routes
+    // the admin's own token passes the check and reaches the rollout route: there is no rollout r1
     const done = await post(admin, '/rollouts/r1/pause', { csrf: adminCsrf });
     expect(done.status).toBe(404);
-    expect(await done.text()).toContain('not available');
+    expect(await done.text()).toContain('The server refused to pause rollout r1: no rollout r1');
     // without a session a POST is 401, not a redirect
     expect((await fetch(`${fleet.url}/logout`, form({}))).status).toBe(401);
     const out = await post(viewer, '/logout', { csrf: viewerCsrf });
