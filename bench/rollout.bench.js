@@ -110,6 +110,7 @@ const server = await startFleetServer({
   tickMs: 0,
 });
 const admin = await store.createToken('admin');
+/** @returns {Promise<any>} */
 const call = async (method, path, token, body) => {
   const answer = await fetch(`${server.url}${path}`, {
     method,
@@ -126,6 +127,7 @@ const call = async (method, path, token, body) => {
 // the host whose report closes the canary wave enrolls as an agent does
 const secret = await store.createEnrollSecret({ labels: [] });
 const closer = await store.enroll({ secret, machineId: 'f'.repeat(32), hostname: 'closer', now: Date.now() });
+if (closer.kind !== 'enrolled') throw new Error(`the closing host was not enrolled: ${closer.reason}`);
 await call('POST', `/v1/hosts/${closer.id}/report`, closer.token, report(1, 'lp_1'));
 
 const startAt = performance.now();
