@@ -52,6 +52,15 @@ function baseRoot(): string {
       ],
     }),
     'hosts.jsonl': `${JSON.stringify({ id: 'h1', buildIds: { kernel: BUILD } })}\n`,
+    'lint/v2.json': JSON.stringify({
+      name: 'lp2',
+      version: '6.1.0-1.2',
+      replace: true,
+      objects: [{ name: 'vmlinux', funcs: ['cmdline_proc_show', 'meminfo_proc_show'] }],
+    }),
+    'lint/v1.yaml':
+      'name: lp1\nversion: 6.1.0-1.1\nreplace: true\nobjects:\n  - { name: vmlinux, funcs: [cmdline_proc_show] }\n',
+    'lint/System.map': 'ffffffff81000000 T cmdline_proc_show\nffffffff81000010 T meminfo_proc_show\n',
     'scenario.yaml':
       'kernel: { livepatch: replace-bool }\npatches:\n  - { name: p, objects: [{ name: vmlinux, funcs: [f] }] }\nsteps:\n  - load: p\n',
   };
@@ -76,6 +85,8 @@ function notes(buildId: string): Buffer {
 
 const base = baseRoot();
 const basePaths = Object.keys(snapshot(base));
+/** the KMP's module in the store, relative to the root */
+const STORE_MODULE = basePaths.find((path) => path.endsWith('.ko'))!;
 
 type Mutation = (path: string, next: () => number) => void;
 /** What a broken disk, a bad package or another tool can leave where klpm reads. */
@@ -152,6 +163,19 @@ function commands(root: string): Array<{ name: string; args: string[] }> {
     { name: 'unload', args: ['unload', 'lp1', '--dry-run', '--root', root] },
     { name: 'fleet check', args: ['fleet', 'check', '--repo', repo, '--hosts', join(root, 'hosts.jsonl')] },
     { name: 'simulate', args: ['simulate', join(root, 'scenario.yaml')] },
+    {
+      name: 'lint',
+      args: [
+        'lint',
+        join(root, 'lint/v2.json'),
+        '--previous',
+        join(root, 'lint/v1.yaml'),
+        '--symbols',
+        join(root, 'lint/System.map'),
+      ],
+    },
+    // a module of the store that is no livepatch: inspect refuses it, or whatever a mutation made of it
+    { name: 'inspect', args: ['inspect', join(root, STORE_MODULE), '--json'] },
     { name: 'kmp status', args: ['kmp', 'status', '--root', root, '--json'] },
     { name: 'kmp resolve', args: ['kmp', 'resolve', '--root', root] },
     { name: 'kmp link', args: ['kmp', 'link', '--root', root, '--no-depmod'] },

@@ -137,4 +137,28 @@ describe('klpm lint', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("error hygiene-symbol: func 'version_proc_show' is not in 'vmlinux'");
   });
+
+  it('text lists the first 20 findings and says how many more; --all lists them all', async () => {
+    const funcs = Array.from({ length: 25 }, (_, i) => `dropped_fn_${i}`);
+    const old = manifest('many-v1.json', {
+      name: 'lp_many_v1',
+      version: '2.0-1',
+      replace: true,
+      objects: [{ name: 'vmlinux', funcs: ['kept_fn', ...funcs] }],
+    });
+    const next = manifest('many-v2.json', {
+      name: 'lp_many_v2',
+      version: '2.0-2',
+      replace: true,
+      objects: [{ name: 'vmlinux', funcs: ['kept_fn'] }],
+    });
+    const findingLines = (out: string) => out.split('\n').filter((l) => /^(warning|error) /.test(l));
+    const short = await runCli(['lint', next, '--previous', old]);
+    expect(findingLines(short.stdout)).toHaveLength(20);
+    expect(short.stdout).toContain('… and 5 more findings (--all shows them)');
+    const all = await runCli(['lint', next, '--previous', old, '--all']);
+    expect(findingLines(all.stdout)).toHaveLength(25);
+    expect(all.stdout).not.toContain('more findings');
+    expect(short.code).toBe(all.code);
+  });
 });

@@ -3,6 +3,7 @@ import { lintFiles } from '../../host/index.js';
 import { DEBUG_MARK, debugOnlyIndexes, isDebugOnlyLine, type KernelKind } from '../../klp/index.js';
 import type { BuildRef, Finding, LintReport } from '../../lint/index.js';
 import type { PlanStep } from '../../plan/index.js';
+import { cap, moreLine } from '../cap.js';
 import { type CommandFactory, ExitCode } from '../context.js';
 import { shown } from '../shown.js';
 
@@ -14,6 +15,7 @@ interface LintFlags {
   symbols?: string;
   json?: boolean;
   strict?: boolean;
+  all?: boolean;
 }
 
 /** klpm lint NEW: release checks of a livepatch build against the builds it replaces and other sets (docs/lint.md). */
@@ -40,6 +42,7 @@ export const lintCommand: CommandFactory = (ctx, setExit) =>
     )
     .option('--json', 'print the findings and the predicted kernel log as JSON')
     .option('--strict', 'exit 1 on warnings too')
+    .option('--all', 'list every finding (text output lists the first 20)')
     .action(async (next: string, opts: LintFlags) => {
       const report = await lintFiles({
         next,
@@ -53,7 +56,7 @@ export const lintCommand: CommandFactory = (ctx, setExit) =>
       const warnings = report.findings.length - errors;
       const exitCode = errors > 0 || (opts.strict && warnings > 0) ? ExitCode.findings : ExitCode.ok;
       if (opts.json) ctx.stdout(`${JSON.stringify(toJson(report, exitCode), null, 2)}\n`);
-      else ctx.stdout(renderText(report, errors, warnings));
+      else ctx.stdout(renderText(report, errors, warnings, opts.all));
       setExit(exitCode);
     });
 
@@ -98,13 +101,15 @@ function renderFinding(f: Finding, shownLog: ReadonlyArray<string>): string[] {
   return out;
 }
 
-function renderText(report: LintReport, errors: number, warnings: number): string {
+function renderText(report: LintReport, errors: number, warnings: number, all: boolean | undefined): string {
   const { prediction } = report;
   const out = [
     `${build(report.next)} on a ${report.kernel} kernel${report.replaces ? `, replacing ${build(report.replaces)}` : ''}`,
     '',
   ];
-  for (const f of report.findings) out.push(...renderFinding(f, prediction.log));
+  const { shown: listed, hidden } = cap(report.findings, all);
+  for (const f of listed) out.push(...renderFinding(f, prediction.log));
+  if (hidden > 0) out.push(moreLine(hidden, 'findings'));
   if (report.findings.length > 0) out.push('');
   const loaded =
     prediction.loaded.length === 0 ? 'nothing loaded' : `${prediction.loaded.map(shown).join(', ')} loaded`;
