@@ -50,7 +50,7 @@ const cases: Array<[string, string[], string]> = [
   [
     'serve off loopback without --insecure',
     ['serve', '--db', db, '--repo', REPO, '--listen', '0.0.0.0:7470'],
-    '--listen 0.0.0.0:7470 is off loopback: without TLS tokens would cross the network in clear; pass --insecure to do it anyway',
+    '--listen 0.0.0.0:7470 is off loopback: without TLS tokens would cross the network in clear; give --tls-cert and --tls-key, or pass --insecure to do it anyway',
   ],
   [
     'serve --trusted-proxy not an address',
