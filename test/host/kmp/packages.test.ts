@@ -71,29 +71,41 @@ describe.skipIf(!has('dpkg-deb'))('klpm kmp pack --format deb (read back by dpkg
     expect(field('Depends', meta.file)).toBe('acme-net-kmp-6.1.0-57-amd64 (= 1.2-3)');
   });
 
-  it.skipIf(!has('lintian'))('lintian reports no error on the packages (build, coinstallable, meta)', async () => {
-    const run = await runCli([
-      'kmp',
-      'pack',
-      acme(),
-      '--format',
-      'deb',
-      '--out',
-      join(work, 'out'),
-      '--coinstallable',
-      '--meta',
-      '--json',
-    ]);
-    const plain = await runCli(['kmp', 'pack', acme(), '--format', 'deb', '--out', join(work, 'plain'), '--json']);
-    const files = [...JSON.parse(run.stdout).packages, ...JSON.parse(plain.stdout).packages].map(
-      (p: { file: string }) => p.file,
-    );
-    expect(files).toHaveLength(3);
-    // lintian exits non-zero on errors; its E: lines name each one
-    const lint = spawnSync('lintian', ['--tag-display-limit', '0', ...files], { encoding: 'utf8' });
-    expect(lint.stdout.split('\n').filter((l) => l.startsWith('E:'))).toEqual([]);
-    expect(lint.status).toBe(0);
-  });
+  it.skipIf(!has('lintian'))(
+    'lintian reports no error on the packages (build, coinstallable, meta)',
+    async () => {
+      const run = await runCli([
+        'kmp',
+        'pack',
+        acme(),
+        '--format',
+        'deb',
+        '--out',
+        join(work, 'out'),
+        '--coinstallable',
+        '--meta',
+        '--json',
+      ]);
+      const plain = await runCli([
+        'kmp',
+        'pack',
+        acme(),
+        '--format',
+        'deb',
+        '--out',
+        join(work, 'plain'),
+        '--json',
+      ]);
+      const files = [...JSON.parse(run.stdout).packages, ...JSON.parse(plain.stdout).packages].map(
+        (p: { file: string }) => p.file,
+      );
+      expect(files).toHaveLength(3);
+      // lintian exits non-zero on errors; its E: lines name each one
+      const lint = spawnSync('lintian', ['--tag-display-limit', '0', ...files], { encoding: 'utf8' });
+      expect(lint.stdout.split('\n').filter((l) => l.startsWith('E:'))).toEqual([]);
+      expect(lint.status).toBe(0);
+    },
+  );
 
   it('refuses a version dpkg cannot carry, naming kmp.json and the rule', async () => {
     const dir = acme('1.0^git1');
