@@ -126,4 +126,5 @@ pick 6.12 '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' "${fallback_612[@]}"
 pick_trixie
 mv "$cache/kernels.list.tmp" "$cache/kernels.list"
 while read -r release; do prepare_oracle "$release"; done <"$cache/kernels.list"
+prepare_kmp_package_kernels
 echo "e2e kernels ready in $cache/kernels: $(tr '\n' ' ' <"$cache/kernels.list")"

@@ -24,14 +24,42 @@ import { baseLayer, copyUnavailable, type RunResult, SystemCopy } from './harnes
  * first shows the problem with a classic package (its module in /lib/modules/K/updates, then depmod),
  * then klpm's package fixing it.
  *
- * Kernels: 6.1.0-57-amd64 and 6.12.118+deb12-amd64 from .ci/e2e-setup.sh's cache. Their KABIs differ
- * (6.12 has no module_layout and other CRCs), which is the KABI break of the boot-critical case.
+ * Kernels: three ABIs of Debian's 6.1 series, so every KABI question is one of a real series: N, the
+ * e2e kernel .ci/e2e-setup.sh picks (6.1.0-57-amd64), and two older ABIs the KMP oracle picks with
+ * apt-cache at setup time (.ci/kmp-oracle.sh, its cases.tsv): OLD_BREAK, the newest older ABI whose CRCs
+ * differ from N's for a symbol the module uses (6.1.0-54: module_layout), and OLD_MATCH, the newest
+ * whose CRCs match (6.1.0-56). Their headers are the oracle's, their image debs e2e-setup's.
  */
 
 const DEBS = join(e2eCacheDir(), 'debs');
 const K61 = '6.1.0-57-amd64';
-const K612 = '6.12.118+deb12-amd64';
-const HEADERS = (k: string) => join(e2eCacheDir(), 'kernels', k, 'root', 'usr', 'src', `linux-headers-${k}`);
+const HEADERS = (k: string) => {
+  const own = join(e2eCacheDir(), 'kernels', k, 'root', 'usr', 'src', `linux-headers-${k}`);
+  return existsSync(own) ? own : join(e2eCacheDir(), 'oracle-headers', k, 'usr', 'src', `linux-headers-${k}`);
+};
+
+/** The oracle's pick for N (cases.tsv: case, built-for release, file): crc_differ and crc_match. */
+function oraclePair(): { differ?: string; match?: string } {
+  const dir = join(e2eCacheDir(), 'oracle', K61);
+  if (!existsSync(dir)) return {};
+  for (const hash of readdirSync(dir)) {
+    const tsv = join(dir, hash, 'cases.tsv');
+    if (!existsSync(tsv)) continue;
+    const rows = readFileSync(tsv, 'utf8')
+      .split('\n')
+      .map((l) => l.split('\t'));
+    return {
+      differ: rows.find((r) => r[0] === 'crc_differ')?.[1],
+      match: rows.find((r) => r[0] === 'crc_match')?.[1],
+    };
+  }
+  return {};
+}
+const PAIR = oraclePair();
+/** the older ABI whose KABI the KMP built for N breaks (6.1.0-54-amd64 today) */
+const OLD_BREAK = PAIR.differ ?? '6.1.0-54-amd64';
+/** the older ABI N's build is KABI-compatible with (6.1.0-56-amd64 today) */
+const OLD_MATCH = PAIR.match ?? '6.1.0-56-amd64';
 
 function kernelDebs(k: string): string[] {
   const names = readdirSync(DEBS);
@@ -50,7 +78,9 @@ function missing(): string | undefined {
   if (why) return why;
   if (spawnSync('sh', ['-c', 'command -v make && command -v gcc && command -v rpmbuild']).status !== 0)
     return 'make, gcc or rpmbuild missing';
-  for (const k of [K61, K612]) {
+  if (!PAIR.differ || !PAIR.match)
+    return `the KMP oracle picked no older 6.1 ABI pair for ${K61} (.ci/kmp-oracle.sh): run .ci/e2e-setup.sh`;
+  for (const k of [K61, OLD_BREAK, OLD_MATCH]) {
     if (!existsSync(HEADERS(k))) return `no headers of ${k} under ${e2eCacheDir()}: run .ci/e2e-setup.sh`;
     try {
       kernelDebs(k);
@@ -64,22 +94,35 @@ function missing(): string | undefined {
 const why = missing();
 if (why) console.warn(`kmp-packages: skipped: ${why}`);
 
-/** A classic KMP deb: the module in /lib/modules/K/updates/, postinst runs depmod (DKMS-built debs, Debian's own *-modules-K). */
-function classicDeb(out: string, name: string, version: string, kernel: string, ko: string): string {
+/**
+ * A classic KMP deb: the module in /lib/modules/K/updates/ of each kernel given, postinst and postrm
+ * run depmod (DKMS-built debs, Debian's own *-modules-K).
+ */
+function classicDeb(
+  out: string,
+  name: string,
+  version: string,
+  kernels: string | string[],
+  ko: string,
+  module = 'acme_net',
+): string {
   const stage = mkdtempSync(join(tmpdir(), 'klpm-classic-'));
-  const dir = join(stage, 'lib', 'modules', kernel, 'updates');
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(ko, join(dir, 'acme_net.ko'));
+  const list = typeof kernels === 'string' ? [kernels] : kernels;
+  for (const kernel of list) {
+    const dir = join(stage, 'lib', 'modules', kernel, 'updates');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(ko, join(dir, `${module}.ko`));
+  }
   mkdirSync(join(stage, 'DEBIAN'));
   writeFileSync(
     join(stage, 'DEBIAN', 'control'),
-    `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: test <root@localhost>\nDescription: classic KMP\n classic\n`,
+    `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: test <test@klpm.invalid>\nDescription: classic KMP\n classic\n`,
   );
-  writeFileSync(
-    join(stage, 'DEBIAN', 'postinst'),
-    `#!/bin/sh\nset -e\n[ -d /lib/modules/${kernel}/kernel ] && depmod -a ${kernel} || true\n`,
-  );
-  chmodSync(join(stage, 'DEBIAN', 'postinst'), 0o755);
+  const depmod = list.map((k) => `[ -d /lib/modules/${k}/kernel ] && depmod -a ${k} || true\n`).join('');
+  for (const script of ['postinst', 'postrm']) {
+    writeFileSync(join(stage, 'DEBIAN', script), `#!/bin/sh\nset -e\n${depmod}`);
+    chmodSync(join(stage, 'DEBIAN', script), 0o755);
+  }
   const file = join(out, `${name}_${version}_classic.deb`);
   const r = spawnSync('dpkg-deb', ['--build', '--root-owner-group', stage, file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -88,6 +131,11 @@ function classicDeb(out: string, name: string, version: string, kernel: string, 
 
 // a kernel package's transaction builds an initramfs: minutes on a busy 2-core machine
 describe.skipIf(why !== undefined)('KMP packages in real dpkg transactions', { timeout: 900_000 }, () => {
+  // three real kernels of one series, each installed by one case: O (its KABI differs from N's), N,
+  // and M (older than N, KABI-compatible with it)
+  const KO = OLD_BREAK;
+  const KN = K61;
+  const KM = OLD_MATCH;
   let copy: SystemCopy;
   let out: string;
   const deb: Record<string, string> = {};
@@ -104,6 +152,14 @@ describe.skipIf(why !== undefined)('KMP packages in real dpkg transactions', { t
   };
   const link = (k: string, module = 'acme_net.ko') =>
     copy.run(`readlink -f /lib/modules/${k}/weak-updates/${module}`).stdout.trim();
+  const store = (pkg: string, version: string, builtFor: string, module = 'acme_net') =>
+    `/usr/lib/klpm/kmp/${pkg}/${version}/${builtFor}/${module}.ko`;
+  /** what the module loader would load for K: modinfo resolves the name through modules.dep */
+  const loads = (k: string, module: string, field: 'version' | 'filename') =>
+    copy.ok(`modinfo -k ${k} -F ${field} ${module}`).stdout.trim();
+  /** depmod's KABI check of K's whole tree against its Module.symvers: its warnings */
+  const kabiWarnings = (k: string) =>
+    copy.ok(`depmod -n -ae -E /usr/src/linux-headers-${k}/Module.symvers ${k} 2>&1 >/dev/null`).stdout;
   const status = (): {
     result: RunResult;
     json: {
@@ -123,14 +179,19 @@ describe.skipIf(why !== undefined)('KMP packages in real dpkg transactions', { t
     copy = new SystemCopy(baseLayer());
     out = mkdtempSync(join(tmpdir(), 'klpm-kmp-debs-'));
     const parent = mkdtempSync(join(tmpdir(), 'klpm-kmp-builds-'));
-    for (const v of ['1.0', '1.1', '1.2']) ko[`61-${v}`] = buildAcme(HEADERS(K61), K61, v);
-    ko['612-1.1'] = buildAcme(HEADERS(K612), K612, '1.1');
-    const b = (version: string, kernel: string, key: string, bootCritical = true) =>
-      buildDir(parent, { package: 'acme-net', version, kernel, bootCritical, ko: ko[key]! });
-    deb.v10 = pack(b('1.0-1', K61, '61-1.0'));
-    deb.v11 = pack(b('1.1-1', K61, '61-1.1'));
-    deb.v12co = pack(b('1.2-1', K61, '61-1.2'), '--coinstallable');
-    deb.v11for612 = pack(b('1.1-1', K612, '612-1.1'));
+    for (const v of ['1.0', '1.1', '1.2']) ko[`${KO}-${v}`] = buildAcme(HEADERS(KO), KO, v);
+    for (const v of ['1.1', '1.2']) ko[`${KN}-${v}`] = buildAcme(HEADERS(KN), KN, v);
+    ko[`blk-${KM}-1.0`] = buildAcme(HEADERS(KM), KM, '1.0', 'acme_blk');
+    ko[`blk-${KN}-1.1`] = buildAcme(HEADERS(KN), KN, '1.1', 'acme_blk');
+    const b = (version: string, kernel: string, key: string, pkg = 'acme-net', bootCritical = true) =>
+      buildDir(parent, { package: pkg, version, kernel, bootCritical, ko: ko[key]! });
+    deb.v10 = pack(b('1.0-1', KO, `${KO}-1.0`));
+    deb.v11 = pack(b('1.1-1', KO, `${KO}-1.1`));
+    deb.v12co = pack(b('1.2-1', KO, `${KO}-1.2`), '--coinstallable');
+    deb.v11forN = pack(b('1.1-1', KN, `${KN}-1.1`));
+    deb.v12forN = pack(b('1.2-1', KN, `${KN}-1.2`));
+    deb.blk10forM = pack(b('1.0-1', KM, `blk-${KM}-1.0`, 'acme-blk', false));
+    deb.blk11forN = pack(b('1.1-1', KN, `blk-${KN}-1.1`, 'acme-blk', false));
     copy.ok('klpm kmp install-hooks');
     // initramfs-tools puts the module into the initramfs: it is boot-critical there
     copy.ok('echo acme_net >> /etc/initramfs-tools/modules');
@@ -144,42 +205,40 @@ describe.skipIf(why !== undefined)('KMP packages in real dpkg transactions', { t
   it('a kernel installed after the KMP: its package links the compatible build through the hook, before the initramfs is built', async () => {
     // classic: a module packaged for another kernel's updates/ does nothing for the new kernel
     copy.ok(`dpkg -i ${deb.v10}`);
-    expect(link(K61)).toBe(''); // no kernel yet: stored, nothing linked
-    const install = await copy.okAsync(`dpkg -i --force-depends ${kernelDebs(K61).join(' ')}`);
+    expect(link(KO)).toBe(''); // no kernel yet: stored, nothing linked
+    const install = await copy.okAsync(`dpkg -i --force-depends ${kernelDebs(KO).join(' ')}`);
     // run-parts ran klpm's hook before initramfs-tools'
     expect(install.output.indexOf('/etc/kernel/postinst.d/50-klpm')).toBeGreaterThan(-1);
     expect(install.output.indexOf('/etc/kernel/postinst.d/50-klpm')).toBeLessThan(
       install.output.indexOf('/etc/kernel/postinst.d/initramfs-tools'),
     );
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.0-1/${K61}/acme_net.ko`);
+    expect(link(KO)).toBe(store('acme-net', '1.0-1', KO));
     // depmod saw it, and the initramfs built after the hook holds it
-    expect(copy.ok(`grep -c weak-updates/acme_net.ko /lib/modules/${K61}/modules.dep`).stdout.trim()).toBe(
+    expect(copy.ok(`grep -c weak-updates/acme_net.ko /lib/modules/${KO}/modules.dep`).stdout.trim()).toBe(
       '1',
     );
     expect(
       copy
-        .ok(`lsinitramfs /boot/initrd.img-${K61} | grep -c 'modules/${K61}/weak-updates/acme_net.ko'`)
+        .ok(`lsinitramfs /boot/initrd.img-${KO} | grep -c 'modules/${KO}/weak-updates/acme_net.ko'`)
         .stdout.trim(),
     ).toBe('1');
   });
 
   it('update, not only install: dpkg -i of the next version replaces the old build cleanly', () => {
     copy.ok(`dpkg -i ${deb.v11}`);
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.1-1/${K61}/acme_net.ko`);
+    expect(link(KO)).toBe(store('acme-net', '1.1-1', KO));
     expect(copy.run('test -e /usr/lib/klpm/kmp/acme-net/1.0-1').status).not.toBe(0);
-    expect(copy.ok(`dpkg-query -W -f='\${Version}' acme-net-kmp-${K61}`).stdout).toBe('1.1-1');
+    expect(copy.ok(`dpkg-query -W -f='\${Version}' acme-net-kmp-${KO}`).stdout).toBe('1.1-1');
   });
 
   it('coexistence: two versions for one kernel install together, the newer is linked; removing it falls back', () => {
     // classic: two packages of one module for one kernel both own /lib/modules/K/updates/acme_net.ko
-    const c1 = classicDeb(out, 'acme-net-classic-a', '1.1', K61, ko['61-1.1']!);
-    const c2 = classicDeb(out, 'acme-net-classic-b', '1.2', K61, ko['61-1.2']!);
+    const c1 = classicDeb(out, 'acme-net-classic-a', '1.1', KO, ko[`${KO}-1.1`]!);
+    const c2 = classicDeb(out, 'acme-net-classic-b', '1.2', KO, ko[`${KO}-1.2`]!);
     copy.ok(`dpkg -i ${c1}`);
     const clash = copy.run(`dpkg -i ${c2}`);
     expect(clash.status).not.toBe(0);
-    expect(clash.output).toMatch(
-      /trying to overwrite '\/lib\/modules\/6\.1\.0-57-amd64\/updates\/acme_net\.ko'/,
-    );
+    expect(clash.output).toContain(`trying to overwrite '/lib/modules/${KO}/updates/acme_net.ko'`);
     copy.ok('dpkg -r acme-net-classic-a');
     // klpm: --coinstallable puts the upstream version into the name
     copy.ok(`dpkg -i ${deb.v12co}`);
@@ -190,68 +249,124 @@ describe.skipIf(why !== undefined)('KMP packages in real dpkg transactions', { t
         .stdout.trim()
         .split('\n')
         .sort(),
-    ).toEqual([`acme-net-1.2-kmp-${K61} 1.2-1`, `acme-net-kmp-${K61} 1.1-1`]);
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.2-1/${K61}/acme_net.ko`);
-    copy.ok(`dpkg -r acme-net-1.2-kmp-${K61}`);
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.1-1/${K61}/acme_net.ko`);
+    ).toEqual([`acme-net-1.2-kmp-${KO} 1.2-1`, `acme-net-kmp-${KO} 1.1-1`]);
+    expect(link(KO)).toBe(store('acme-net', '1.2-1', KO));
+    copy.ok(`dpkg -r acme-net-1.2-kmp-${KO}`);
+    expect(link(KO)).toBe(store('acme-net', '1.1-1', KO));
   });
 
   it('removing the last build of a boot-critical KMP fails its prerm: dpkg keeps the package', () => {
-    const r = copy.run(`dpkg -r acme-net-kmp-${K61}`);
+    const r = copy.run(`dpkg -r acme-net-kmp-${KO}`);
     expect(r.status).not.toBe(0);
-    expect(r.output).toContain(`kernel ${K61} would lose boot-critical acme-net`);
-    expect(copy.ok(`dpkg-query -W -f='\${Status}' acme-net-kmp-${K61}`).stdout).toMatch(/ ok installed$/);
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.1-1/${K61}/acme_net.ko`);
+    expect(r.output).toContain(`kernel ${KO} would lose boot-critical acme-net`);
+    expect(copy.ok(`dpkg-query -W -f='\${Status}' acme-net-kmp-${KO}`).stdout).toMatch(/ ok installed$/);
+    expect(link(KO)).toBe(store('acme-net', '1.1-1', KO));
   });
 
-  it('KABI break with a boot-critical module: the new kernel is marked not bootable, the old one keeps its module', async () => {
+  it('KABI break with a boot-critical module, one series (O to N): N is marked not bootable, O keeps its module', async () => {
     // classic: one package name for "the" module; its next version is built for the new kernel, and
     // the upgrade takes the old kernel's module away
-    const old = classicDeb(out, 'acme-net-classic', '1.1', K61, ko['61-1.1']!);
-    const next = classicDeb(out, 'acme-net-classic', '1.2', K612, ko['612-1.1']!);
+    const old = classicDeb(out, 'acme-net-classic', '1.1', KO, ko[`${KO}-1.1`]!);
+    const next = classicDeb(out, 'acme-net-classic', '1.2', KN, ko[`${KN}-1.2`]!);
     copy.ok(`dpkg -i ${old}`);
-    expect(copy.run(`test -e /lib/modules/${K61}/updates/acme_net.ko`).status).toBe(0);
+    expect(copy.run(`test -e /lib/modules/${KO}/updates/acme_net.ko`).status).toBe(0);
     copy.ok(`dpkg -i ${next}`);
-    expect(copy.run(`test -e /lib/modules/${K61}/updates/acme_net.ko`).status).not.toBe(0);
+    expect(copy.run(`test -e /lib/modules/${KO}/updates/acme_net.ko`).status).not.toBe(0);
     copy.ok('dpkg -r acme-net-classic');
-    // klpm: installing the new kernel does not fail; klpm marks it and says so
-    const install = await copy.okAsync(`dpkg -i --force-depends ${kernelDebs(K612).join(' ')}`);
+    // klpm: installing the new kernel of the same series does not fail; klpm marks it and says so
+    const install = await copy.okAsync(`dpkg -i --force-depends ${kernelDebs(KN).join(' ')}`);
     expect(install.output).toContain(
-      `WARNING: kernel ${K612} is NOT BOOTABLE: no compatible build of boot-critical acme-net`,
+      `WARNING: kernel ${KN} is NOT BOOTABLE: no compatible build of boot-critical acme-net`,
     );
     const { result, json } = status();
     expect(result.status).toBe(1);
-    expect(json.notBootable).toEqual([K612]);
+    expect(json.notBootable).toEqual([KN]);
     expect(result.status === 1 && copy.run('klpm kmp status').stdout).toContain(
-      `kernel ${K612} is NOT BOOTABLE`,
+      `kernel ${KN} is NOT BOOTABLE`,
     );
     // the old kernel keeps its module and its initramfs
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.1-1/${K61}/acme_net.ko`);
+    expect(link(KO)).toBe(store('acme-net', '1.1-1', KO));
     expect(
       copy
-        .ok(`lsinitramfs /boot/initrd.img-${K61} | grep -c 'modules/${K61}/weak-updates/acme_net.ko'`)
+        .ok(`lsinitramfs /boot/initrd.img-${KO} | grep -c 'modules/${KO}/weak-updates/acme_net.ko'`)
         .stdout.trim(),
     ).toBe('1');
+    // the new kernel's initramfs has no acme_net to hold (the classic way it would hold none either)
+    expect(copy.run(`test -e /lib/modules/${KN}/weak-updates/acme_net.ko`).status).not.toBe(0);
     // a build for the new kernel makes it bootable
-    copy.ok(`dpkg -i ${deb.v11for612}`);
-    expect(link(K612)).toBe(`/usr/lib/klpm/kmp/acme-net/1.1-1/${K612}/acme_net.ko`);
+    copy.ok(`dpkg -i ${deb.v11forN}`);
+    expect(link(KN)).toBe(store('acme-net', '1.1-1', KN));
     expect(status().json.notBootable).toEqual([]);
+  });
+
+  it('forward-only KABI: a build for update kernel N is not linked into the older, incompatible O; O keeps its own build', () => {
+    // classic: "the" module of the series, N's build, dropped into every kernel's updates/ and depmod:
+    // O now resolves acme_net to a module its KABI refuses
+    const classic = classicDeb(out, 'acme-net-classic', '1.2', [KO, KN], ko[`${KN}-1.2`]!);
+    copy.ok(`dpkg -i ${classic}`);
+    expect(loads(KO, 'acme_net', 'filename')).toBe(`/lib/modules/${KO}/updates/acme_net.ko`);
+    expect(kabiWarnings(KO)).toMatch(/updates\/acme_net\.ko disagrees about version of symbol module_layout/);
+    copy.ok('dpkg -r acme-net-classic');
+    // klpm: N's newer build (1.2) goes to N only; O keeps its own 1.1
+    copy.ok(`dpkg -i ${deb.v12forN}`);
+    expect(link(KN)).toBe(store('acme-net', '1.2-1', KN));
+    expect(link(KO)).toBe(store('acme-net', '1.1-1', KO));
+    expect(loads(KO, 'acme_net', 'version')).toBe('1.1');
+    expect(loads(KN, 'acme_net', 'version')).toBe('1.2');
+    expect(kabiWarnings(KO)).not.toContain('acme_net');
+    const chosen = status().json.kernels.find((k) => k.kernel === KO)?.chosen;
+    expect(chosen).toEqual([expect.objectContaining({ package: 'acme-net', version: '1.1-1' })]);
+  });
+
+  it('shadowing: a KMP rebuilt for N is linked for every compatible kernel, M included, though M has its own older build', async () => {
+    // M: an older kernel of the series with N's KABI; its hook links N's acme-net build (compatible)
+    await copy.okAsync(`dpkg -i --force-depends ${kernelDebs(KM).join(' ')}`);
+    expect(link(KM)).toBe(store('acme-net', '1.2-1', KN));
+    expect(status().json.notBootable).toEqual([]);
+    // classic: 1.0 built for M in M's updates/, the rebuild 1.1 for N in N's; even a weak-modules
+    // style link of N's build into M's weak-updates/ loses to M's updates/ (depmod's search order)
+    copy.ok(`dpkg -i ${classicDeb(out, 'acme-blk-classic-m', '1.0', KM, ko[`blk-${KM}-1.0`]!, 'acme_blk')}`);
+    copy.ok(`dpkg -i ${classicDeb(out, 'acme-blk-classic-n', '1.1', KN, ko[`blk-${KN}-1.1`]!, 'acme_blk')}`);
+    copy.ok(
+      `ln -s /lib/modules/${KN}/updates/acme_blk.ko /lib/modules/${KM}/weak-updates/acme_blk.ko && depmod -a ${KM}`,
+    );
+    expect(loads(KM, 'acme_blk', 'version')).toBe('1.0');
+    expect(loads(KN, 'acme_blk', 'version')).toBe('1.1');
+    copy.ok(
+      `rm /lib/modules/${KM}/weak-updates/acme_blk.ko && dpkg -r acme-blk-classic-m acme-blk-classic-n`,
+    );
+    // klpm: M's own 1.0 first, then N's rebuild 1.1, which M gets too
+    copy.ok(`dpkg -i ${deb.blk10forM}`);
+    expect(link(KM, 'acme_blk.ko')).toBe(store('acme-blk', '1.0-1', KM, 'acme_blk'));
+    copy.ok(`dpkg -i ${deb.blk11forN}`);
+    expect(link(KM, 'acme_blk.ko')).toBe(store('acme-blk', '1.1-1', KN, 'acme_blk'));
+    expect(link(KN, 'acme_blk.ko')).toBe(store('acme-blk', '1.1-1', KN, 'acme_blk'));
+    expect(loads(KM, 'acme_blk', 'version')).toBe('1.1');
+    // M's own build is still installed, and O (another KABI) gets neither
+    expect(copy.ok(`dpkg-query -W -f='\${Status}' acme-blk-kmp-${KM}`).stdout).toBe('install ok installed');
+    // (test -e, not readlink -f: that prints the path of a missing link when its directory exists)
+    expect(copy.run(`test -e /lib/modules/${KO}/weak-updates/acme_blk.ko`).status).not.toBe(0);
   });
 
   it('kernel removal: removing the kernel package removes its links and its registration', async () => {
     // classic: the module of a removed kernel stays behind in its updates/
-    const classic = classicDeb(out, 'acme-net-classic', '1.2', K612, ko['612-1.1']!);
+    const classic = classicDeb(out, 'acme-net-classic', '1.2', KM, ko[`${KN}-1.2`]!);
     copy.ok(`dpkg -i ${classic}`);
-    await copy.okAsync(`dpkg -r linux-headers-${K612} linux-image-${K612}`);
-    expect(copy.run(`test -e /lib/modules/${K612}/updates/acme_net.ko`).status).toBe(0);
+    await copy.okAsync(`dpkg -r linux-headers-${KM} linux-image-${KM}`);
+    expect(copy.run(`test -e /lib/modules/${KM}/updates/acme_net.ko`).status).toBe(0);
     copy.ok('dpkg -r acme-net-classic');
     // klpm: the kernel's postrm ran klpm's hook
-    expect(copy.run(`test -e /var/lib/klpm/kmp/kernels/${K612}.json`).status).not.toBe(0);
-    expect(copy.run(`test -e /lib/modules/${K612}/weak-updates`).status).not.toBe(0);
-    expect(status().json.kernels.map((k) => k.kernel)).toEqual([K61]);
+    expect(copy.run(`test -e /var/lib/klpm/kmp/kernels/${KM}.json`).status).not.toBe(0);
+    expect(copy.run(`test -e /lib/modules/${KM}/weak-updates`).status).not.toBe(0);
+    expect(
+      status()
+        .json.kernels.map((k) => k.kernel)
+        .sort(),
+    ).toEqual([KO, KN].sort());
     // the KMP built for the removed kernel no longer serves anything: it goes without refusal
-    copy.ok(`dpkg -r acme-net-kmp-${K612}`);
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.1-1/${K61}/acme_net.ko`);
+    copy.ok(`dpkg -r acme-blk-kmp-${KM}`);
+    expect(link(KN, 'acme_blk.ko')).toBe(store('acme-blk', '1.1-1', KN, 'acme_blk'));
+    expect(link(KO)).toBe(store('acme-net', '1.1-1', KO));
   });
 
   it('a crash in the middle of a transaction: dpkg killed in the postinst; klpm kmp link and dpkg --configure -a finish it', () => {
@@ -264,19 +379,19 @@ describe.skipIf(why !== undefined)('KMP packages in real dpkg transactions', { t
     );
     const killed = copy.run(`dpkg -i ${deb.v12co}`, { KLPM: '/usr/local/bin/klpm-crash' });
     expect(killed.status).not.toBe(0);
-    expect(copy.ok(`dpkg-query -W -f='\${Status}' acme-net-1.2-kmp-${K61}`).stdout).toMatch(
+    expect(copy.ok(`dpkg-query -W -f='\${Status}' acme-net-1.2-kmp-${KO}`).stdout).toMatch(
       /half-configured|unpacked/,
     );
     // the kernel still reaches its boot-critical module: the old build's link was never touched
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.1-1/${K61}/acme_net.ko`);
-    expect(copy.run(`test -f /lib/modules/${K61}/weak-updates/acme_net.ko`).status).toBe(0);
+    expect(link(KO)).toBe(store('acme-net', '1.1-1', KO));
+    expect(copy.run(`test -f /lib/modules/${KO}/weak-updates/acme_net.ko`).status).toBe(0);
     // the unpacked build is in the store: klpm kmp link finishes what the postinst did not
     copy.ok('klpm kmp link');
-    expect(link(K61)).toBe(`/usr/lib/klpm/kmp/acme-net/1.2-1/${K61}/acme_net.ko`);
+    expect(link(KO)).toBe(store('acme-net', '1.2-1', KO));
     // and dpkg's own recovery runs the postinst again: adding the stored build is a no-op
     const configured = copy.ok('dpkg --configure -a');
     expect(configured.output).toContain('plan: nothing to change');
-    expect(copy.ok(`dpkg-query -W -f='\${Status}' acme-net-1.2-kmp-${K61}`).stdout).toBe(
+    expect(copy.ok(`dpkg-query -W -f='\${Status}' acme-net-1.2-kmp-${KO}`).stdout).toBe(
       'install ok installed',
     );
   });

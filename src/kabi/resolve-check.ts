@@ -67,8 +67,10 @@ export function kernelSymbols(kernel: InstalledKernel): KernelSymbols {
 }
 
 /**
- * A package's builds for a kernel, best first (KR-FLAVOR, KR-PREFER): builds of another flavor are never used; the kernel's
- * own build comes first, then the newest version (rpm order), then the newest kernel it was built for.
+ * A package's builds for a kernel, best first (KR-FLAVOR, KR-PREFER): builds of another flavor are never used; the newest
+ * version (rpm order) comes first, so a rebuild for an update kernel also serves the older kernels it is compatible
+ * with rather than being shadowed by their own older builds; among builds of one version the kernel's own, then the
+ * newest kernel it was built for.
  */
 export function candidatesFor(
   kernel: InstalledKernel,
@@ -81,8 +83,8 @@ export function candidatesFor(
       const ownA = a.builtFor === kernel.release ? 0 : 1;
       const ownB = b.builtFor === kernel.release ? 0 : 1;
       return (
-        ownA - ownB ||
         compareVersions(b.version, a.version) ||
+        ownA - ownB ||
         compareVersions(b.builtFor, a.builtFor) ||
         compareNames(a.version, b.version) ||
         compareNames(a.builtFor, b.builtFor)

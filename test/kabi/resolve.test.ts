@@ -24,18 +24,34 @@ function chosen(r: KernelResolution): string[] {
 }
 
 describe('resolveKmps', () => {
-  it("prefers the kernel's own build, then the newest compatible version in rpm order", () => {
+  it("prefers the newest compatible version in rpm order, even over the kernel's own older build (no shadowing)", () => {
     const builds = [
       build('acme', '1.9', K1, [mod('acme', [], ['printk:1'])]),
       build('acme', '1.10', K2, [mod('acme', [], ['printk:1'])]),
     ];
     const r = resolveKmps([k1, k2], builds);
-    // own build on K1 although 1.10 is newer; on K2 its own 1.10
-    expect(chosen(only(r.kernels, K1))).toEqual([`acme 1.9@${K1}`]);
+    // K2's rebuild 1.10 serves K1 too although K1 has its own 1.9 (1.10 > 1.9 for rpm, not for a string compare)
+    expect(chosen(only(r.kernels, K1))).toEqual([`acme 1.10@${K2}`]);
     expect(chosen(only(r.kernels, K2))).toEqual([`acme 1.10@${K2}`]);
-    // a third kernel without own build takes 1.10 (1.10 > 1.9 for rpm, not for a string compare)
-    const k3 = kernel('6.1.0-3-amd64', ['printk:1']);
-    expect(chosen(only(resolveKmps([k3], builds).kernels, '6.1.0-3-amd64'))).toEqual([`acme 1.10@${K2}`]);
+    // forward-only: a newer build K1 cannot take leaves K1 on its own older one
+    const breaking = [
+      build('acme', '1.9', K1, [mod('acme', [], ['printk:1'])]),
+      build('acme', '1.10', K2, [mod('acme', [], ['printk:1', 'kmalloc:3'])]),
+    ];
+    expect(chosen(only(resolveKmps([k1, k2], breaking).kernels, K1))).toEqual([`acme 1.9@${K1}`]);
+  });
+
+  it("among builds of one version, prefers the kernel's own, then the newest kernel built for", () => {
+    const K3 = '6.1.0-3-amd64';
+    const k3 = kernel(K3, ['printk:1']);
+    const builds = [
+      build('acme', '2', K1, [mod('acme', [], ['printk:1'])]),
+      build('acme', '2', K2, [mod('acme', [], ['printk:1'])]),
+    ];
+    const r = resolveKmps([k1, k2, k3], builds);
+    expect(chosen(only(r.kernels, K1))).toEqual([`acme 2@${K1}`]);
+    expect(chosen(only(r.kernels, K2))).toEqual([`acme 2@${K2}`]);
+    expect(chosen(only(r.kernels, K3))).toEqual([`acme 2@${K2}`]);
   });
 
   it('rejects a build whose import has another CRC in the kernel, saying wanted and found', () => {

@@ -32,7 +32,7 @@ export const kmpPackCommand: CommandFactory = (ctx) =>
     )
     .option('--meta', 'also build the <package>-kmp meta-package depending on the per-kernel packages')
     .option('--arch <arch>', 'package architecture (default: dpkg --print-architecture, rpm --eval %{_arch})')
-    .option('--maintainer <who>', 'deb Maintainer field', 'klpm kmp pack <root@localhost>')
+    .option('--maintainer <who>', 'deb Maintainer field', 'klpm kmp pack <kmp-pack@klpm.invalid>')
     .option('--json', 'print the packages written as JSON')
     .action(async (dirs: string[], flags: PackFlags) => {
       const packed = await kmpPack(dirs, {

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { InputError } from '../../input/index.js';
 import {
   debScripts,
@@ -40,7 +41,14 @@ export interface PackedPackage {
 
 /** `klpm kmp pack BUILD-DIR... --format deb|rpm`: one "KMP X for kernel Y" package per build. */
 export async function kmpPack(dirs: ReadonlyArray<string>, options: PackOptions): Promise<PackedPackage[]> {
-  const builds: Array<{ dir: string; build: PackedBuild; files: string[]; identity: PackageIdentity }> = [];
+  const builds: Array<{
+    dir: string;
+    build: PackedBuild;
+    files: string[];
+    identity: PackageIdentity;
+    /** kmp.json's mtime: the changelog's date, so packing the same build twice gives the same files */
+    date: Date;
+  }> = [];
   for (const dir of dirs) {
     const source = join(dir, 'kmp.json');
     const description = parseKmpBuild(await readFileText(source), source);
@@ -51,7 +59,8 @@ export async function kmpPack(dirs: ReadonlyArray<string>, options: PackOptions)
       bootCritical: description.bootCritical,
     };
     const identity = located(() => packageIdentity(build, options.format, options.coinstallable), source);
-    builds.push({ dir, build, files: description.modules.map((m) => m.file), identity });
+    const date = (await stat(source)).mtime;
+    builds.push({ dir, build, files: description.modules.map((m) => m.file), identity, date });
   }
   if (options.meta && new Set(builds.map((b) => b.build.package)).size !== 1)
     throw new InputError(
@@ -74,7 +83,7 @@ export async function kmpPack(dirs: ReadonlyArray<string>, options: PackOptions)
       }
       packed.push(
         options.format === 'deb'
-          ? await buildDeb(b.build, b.identity, stage, out, arch, options)
+          ? await buildDeb(b.build, b.identity, stage, out, arch, options, b.date)
           : await buildRpm(b.build, b.identity, join(work, `${i}`), out, arch),
       );
     }
@@ -88,6 +97,7 @@ export async function kmpPack(dirs: ReadonlyArray<string>, options: PackOptions)
               join(work, 'meta'),
               out,
               options,
+              first.date,
             )
           : await metaRpm(
               first.build,
@@ -137,6 +147,32 @@ function description(build: PackedBuild): string {
   return `${build.package} ${build.version} kernel module package for Linux ${build.kernel}`;
 }
 
+/**
+ * The two files Debian policy wants in every binary package (12.7 changelog.Debian.gz, 12.5
+ * copyright), which lintian reports as errors when missing. They go under the deb package's own
+ * /usr/share/doc/<name>/, unique per package name, so they conflict no more than the store directory.
+ */
+async function debDocs(
+  stage: string,
+  name: string,
+  version: string,
+  what: string,
+  maintainer: string,
+  date: Date,
+): Promise<void> {
+  const doc = join(stage, 'usr', 'share', 'doc', name);
+  await mkdir(doc, { recursive: true });
+  // deb-changelog(5): the trailer's date is RFC 5322's, with a numeric zone
+  const when = date.toUTCString().replace(/GMT$/, '+0000');
+  const changelog = `${name} (${version}) unstable; urgency=medium\n\n  * ${what}, packed by klpm kmp pack.\n\n -- ${maintainer}  ${when}\n`;
+  // gzip -9n: zlib's header carries no name and no time
+  await writeFile(join(doc, 'changelog.Debian.gz'), gzipSync(changelog, { level: 9 }));
+  await writeFile(
+    join(doc, 'copyright'),
+    `${what}, packed by klpm kmp pack.\n\nThe modules are their vendor's work, as built; their licence is each module's\nMODULE_LICENSE (modinfo -F license FILE).\n`,
+  );
+}
+
 async function buildDeb(
   build: PackedBuild,
   identity: PackageIdentity,
@@ -144,7 +180,16 @@ async function buildDeb(
   out: string,
   arch: string,
   options: PackOptions,
+  date: Date,
 ): Promise<PackedPackage> {
+  await debDocs(
+    stage,
+    identity.name,
+    identity.version,
+    `${build.package} ${build.version} built for Linux ${build.kernel}`,
+    options.maintainer,
+    date,
+  );
   const debian = join(stage, 'DEBIAN');
   await mkdir(debian, { recursive: true });
   const provides = options.coinstallable ? `Provides: ${packageIdentity(build, 'deb').name}\n` : '';
@@ -152,9 +197,10 @@ async function buildDeb(
     join(debian, 'control'),
     `Package: ${identity.name}\nVersion: ${identity.version}\nArchitecture: ${arch}\nMaintainer: ${options.maintainer}\n` +
       `Section: kernel\nPriority: optional\n${provides}Description: ${description(build)}\n` +
-      ` The modules of ${build.package} ${build.version} built for kernel ${build.kernel}, installed into\n` +
-      ` ${identity.storeDir}. Its scripts call klpm, which links them into\n` +
-      ' every installed kernel they are KABI-compatible with.\n',
+      ` The modules of ${build.package} ${build.version} built for kernel ${build.kernel},\n` +
+      ` installed into\n ${identity.storeDir}.\n` +
+      ' Its scripts call klpm, which links them into every installed kernel\n' +
+      ' they are KABI-compatible with.\n',
   );
   const scripts = debScripts(build, identity);
   for (const [name, text] of Object.entries(scripts)) {
@@ -223,9 +269,18 @@ async function metaDeb(
   work: string,
   out: string,
   options: PackOptions,
+  date: Date,
 ): Promise<PackedPackage> {
   const name = metaName(build.package, 'deb');
   await mkdir(join(work, 'DEBIAN'), { recursive: true });
+  await debDocs(
+    work,
+    name,
+    build.version,
+    `${build.package} ${build.version}, the packages built for each kernel`,
+    options.maintainer,
+    date,
+  );
   await writeFile(
     join(work, 'DEBIAN', 'control'),
     `Package: ${name}\nVersion: ${build.version}\nArchitecture: all\nMaintainer: ${options.maintainer}\n` +

@@ -46,11 +46,17 @@ describe.skipIf(!has('dpkg-deb'))('klpm kmp pack --format deb (read back by dpkg
       .split('\n')
       .filter(Boolean)
       .map((l) => l.split(/\s+/).pop());
+    // the store directory, and Debian policy's changelog and copyright under the package's own doc dir
+    const doc = '/usr/share/doc/acme-net-kmp-6.1.0-57-amd64/';
     for (const p of paths)
       expect(
         `/usr/lib/klpm/kmp/acme-net/1.2-3/${K}/`.startsWith(p!.slice(1)) ||
-          p!.startsWith(`./usr/lib/klpm/kmp/acme-net/1.2-3/${K}/`),
+          p!.startsWith(`./usr/lib/klpm/kmp/acme-net/1.2-3/${K}/`) ||
+          doc.startsWith(p!.slice(1)) ||
+          p!.startsWith(`.${doc}`),
       ).toBe(true);
+    expect(paths).toContain(`.${doc}changelog.Debian.gz`);
+    expect(paths).toContain(`.${doc}copyright`);
     expect(paths).toContain(`./usr/lib/klpm/kmp/acme-net/1.2-3/${K}/acme_net.ko`);
     const control = join(work, 'control');
     spawnSync('dpkg-deb', ['-e', pkg.file, control]);
@@ -64,6 +70,42 @@ describe.skipIf(!has('dpkg-deb'))('klpm kmp pack --format deb (read back by dpkg
     expect(field('Package', meta.file)).toBe('acme-net-kmp');
     expect(field('Depends', meta.file)).toBe('acme-net-kmp-6.1.0-57-amd64 (= 1.2-3)');
   });
+
+  it.skipIf(!has('lintian'))(
+    'lintian reports no error on the packages (build, coinstallable, meta)',
+    async () => {
+      const run = await runCli([
+        'kmp',
+        'pack',
+        acme(),
+        '--format',
+        'deb',
+        '--out',
+        join(work, 'out'),
+        '--coinstallable',
+        '--meta',
+        '--json',
+      ]);
+      const plain = await runCli([
+        'kmp',
+        'pack',
+        acme(),
+        '--format',
+        'deb',
+        '--out',
+        join(work, 'plain'),
+        '--json',
+      ]);
+      const files = [...JSON.parse(run.stdout).packages, ...JSON.parse(plain.stdout).packages].map(
+        (p: { file: string }) => p.file,
+      );
+      expect(files).toHaveLength(3);
+      // lintian exits non-zero on errors; its E: lines name each one
+      const lint = spawnSync('lintian', ['--tag-display-limit', '0', ...files], { encoding: 'utf8' });
+      expect(lint.stdout.split('\n').filter((l) => l.startsWith('E:'))).toEqual([]);
+      expect(lint.status).toBe(0);
+    },
+  );
 
   it('refuses a version dpkg cannot carry, naming kmp.json and the rule', async () => {
     const dir = acme('1.0^git1');
