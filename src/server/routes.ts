@@ -11,6 +11,7 @@ import {
   isSha256,
   parseHostQuery,
   type Report,
+  reportFingerprint,
   reportSchema,
   summarize,
 } from '../fleet/index.js';
@@ -177,8 +178,15 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     body: reportSchema,
     handle: async (deps, { hostId, body, now }) => {
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
-      const { evaluation, plan } = await deps.rollouts.assess(hostId, body, time);
-      const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
+      const fingerprint = reportFingerprint(body);
+      const { evaluation, plan } = await deps.rollouts.assess(hostId, body, time, fingerprint);
+      const saved = await deps.store.saveReport(hostId, {
+        report: body,
+        evaluation,
+        plan,
+        receivedAt: now,
+        fingerprint,
+      });
       deps.metrics.report(saved);
       if (saved === 'conflict')
         throw new HttpError(

@@ -103,7 +103,10 @@ export async function startFleetServer(
     options.repoPath,
     options.store,
     () => ({ now: now(), expiryWindowDays }),
-    (hostId, report, time) => rollouts!.assess(hostId, report, time),
+    {
+      assess: (hostId, report, time) => rollouts!.assess(hostId, report, time),
+      plan: () => rollouts!.reevaluation(),
+    },
   );
   rollouts = new RolloutService(
     options.store,

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './host-plan.js';
+import { viewOfStatus } from './host-status.js';
+import type { StatusDocument } from './report.js';
+
+/**
+ * What `assessReport` reads of a report, as one sha256: the build ID (lower case, as
+ * `evaluateReport`, `planForHost` and `offeredRepository` compare it) and the plan's view of the
+ * host (`viewOfStatus`: release, kind, attributes, modules, patches). Everything else a report
+ * carries (boot id, seq, blocking tasks, problems, the KMP document) leaves the assessment alone, so
+ * hosts with one fingerprint get one status and one plan from a repository at one time: the server
+ * assesses one report per fingerprint when the repository changes (docs/fleet.md, "Re-evaluation").
+ */
+export function reportFingerprint(report: {
+  readonly status: StatusDocument;
+  readonly buildId: string | null;
+}): string {
+  return createHash('sha256')
+    .update(
+      canonicalJson({ buildId: report.buildId?.toLowerCase() ?? null, view: viewOfStatus(report.status) }),
+    )
+    .digest('hex');
+}
