@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './host-plan.js';
 import { viewOfStatus } from './host-status.js';
 import type { StatusDocument } from './report.js';
 
@@ -10,14 +9,16 @@ import type { StatusDocument } from './report.js';
  * carries (boot id, seq, blocking tasks, problems, the KMP document) leaves the assessment alone, so
  * hosts with one fingerprint get one status and one plan from a repository at one time: the server
  * assesses one report per fingerprint when the repository changes (docs/fleet.md, "Re-evaluation").
+ * The text hashed is plain JSON, not canonical: JSON is injective, so one text is one input, and
+ * the keys come in one order (viewOfStatus's, and the report schema's, which zod parses into); an
+ * input written in another key order would get a fingerprint of its own, assessed alone, never a
+ * wrong answer. It is made once per report, so its cost is the ingest's.
  */
 export function reportFingerprint(report: {
   readonly status: StatusDocument;
   readonly buildId: string | null;
 }): string {
   return createHash('sha256')
-    .update(
-      canonicalJson({ buildId: report.buildId?.toLowerCase() ?? null, view: viewOfStatus(report.status) }),
-    )
+    .update(JSON.stringify([report.buildId?.toLowerCase() ?? null, viewOfStatus(report.status)]))
     .digest('hex');
 }

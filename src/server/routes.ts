@@ -18,7 +18,7 @@ import {
 import { InputError } from '../input/index.js';
 import type { EvaluationTime } from '../repo/index.js';
 import type { FleetStore, Principal } from '../store/index.js';
-import { HttpError } from './http-io.js';
+import { HttpError, SharedJson } from './http-io.js';
 import type { FleetMetrics } from './metrics.js';
 import type { LoadedRepository, RefreshResult } from './repository-state.js';
 import { rolloutRoutes } from './rollout-routes.js';
@@ -197,7 +197,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
         );
       if (saved === 'stored') await deps.rollouts.onReport(hostId, body, plan, now);
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
-      return ok(plan);
+      return ok(new SharedJson(plan));
     },
   }),
   route({

@@ -564,29 +564,40 @@ class SqliteStore extends RolloutSql implements FleetStore {
     const count = this.sql(
       'SELECT COUNT(*) AS n FROM hosts WHERE fingerprint = ? AND id NOT IN (SELECT value FROM json_each(?))',
     );
-    // a row whose answer is the group's already is left alone: a repository change that moves a
-    // few builds writes the hosts of those builds only
+    // The answers go in a table of this connection; one UPDATE then writes them all in one pass over
+    // the hosts in their stored order (`+fingerprint` keeps it off the index: by index, each
+    // group's rows would be visited apart, every page of the table once per group). A row whose
+    // answer is its group's already is left alone, so a change that moves a few builds writes the
+    // hosts of those builds only.
+    this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS reevaluation_answers (
+      fingerprint TEXT PRIMARY KEY, status TEXT NOT NULL, reboot TEXT NOT NULL, expires TEXT, plan_key TEXT NOT NULL)`);
+    const answer = this.sql(
+      'INSERT INTO temp.reevaluation_answers (fingerprint, status, reboot, expires, plan_key) VALUES (?, ?, ?, ?, ?)',
+    );
     const update = this.sql(
-      `UPDATE hosts SET status = @status, reboot = @reboot, expires = @expires, plan = NULL, plan_key = @key
-         WHERE fingerprint = @fingerprint AND id NOT IN (SELECT value FROM json_each(@skip))
-           AND NOT (status = @status AND reboot = @reboot AND expires IS @expires AND plan_key IS @key
-             AND plan IS NULL)`,
+      `UPDATE hosts SET (status, reboot, expires, plan, plan_key) = (SELECT a.status, a.reboot, a.expires, NULL, a.plan_key
+           FROM temp.reevaluation_answers a WHERE a.fingerprint = hosts.fingerprint)
+         WHERE +fingerprint IN (SELECT fingerprint FROM temp.reevaluation_answers)
+           AND id NOT IN (SELECT value FROM json_each(?))
+           AND NOT EXISTS (SELECT 1 FROM temp.reevaluation_answers a WHERE a.fingerprint = hosts.fingerprint
+             AND a.status = hosts.status AND a.reboot = hosts.reboot AND a.expires IS hosts.expires
+             AND a.plan_key IS hosts.plan_key AND hosts.plan IS NULL)`,
     );
     return this.db.transaction(() => {
+      this.db.exec('DELETE FROM temp.reevaluation_answers');
       let hosts = 0;
-      let rewritten = 0;
       for (const g of groups) {
-        const key = this.sharePlan(planTextOf(g.plan));
+        answer.run(
+          g.fingerprint,
+          g.evaluation.status,
+          g.evaluation.reboot,
+          g.evaluation.expires,
+          this.sharePlan(planTextOf(g.plan)),
+        );
         hosts += (count.get(g.fingerprint, skip) as { n: number }).n;
-        rewritten += update.run({
-          status: g.evaluation.status,
-          reboot: g.evaluation.reboot,
-          expires: g.evaluation.expires,
-          key,
-          fingerprint: g.fingerprint,
-          skip,
-        }).changes;
       }
+      const rewritten = groups.length === 0 ? 0 : update.run(skip).changes;
+      this.db.exec('DELETE FROM temp.reevaluation_answers');
       // the summary's counts, counted afresh over hosts_summary once rows moved between groups
       if (rewritten > 0) this.db.exec(RECOUNT);
       return { hosts, rewritten };
