@@ -8,7 +8,6 @@ import { indexRepository, parseRepositoryIndex } from '../../src/repo/index.js';
 import { type RunningServer, startFleetServer } from '../../src/server/index.js';
 import { type FleetStore, openPostgresStore, openSqliteStore } from '../../src/store/index.js';
 import {
-  BUILD,
   OLD_BUILD,
   reportBody,
   repositoryJson,
@@ -72,6 +71,7 @@ function reevaluationSuite(engine: () => Engine): void {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the API answers untyped JSON
     return { status: res.status, body: (await res.json()) as any };
   };
 
