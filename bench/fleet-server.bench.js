@@ -20,6 +20,7 @@
 //   KLPM_BENCH_INGEST_S=15        seconds of each load run [60]
 //   KLPM_BENCH_STORED=100000      hosts stored (at least the enrolled ones) for the reads and the re-evaluation [1,000,000]
 //   KLPM_BENCH_CONCURRENCY=16     requests in flight
+//   KLPM_BENCH_CPU_PROF=DIR       CPU profiles of the servers (node --cpu-prof), for finding the ingest's cost
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -83,7 +84,14 @@ function fakeMachine(root, i) {
 async function startServer(db, repoPath, validateOnly = false) {
   const child = spawn(
     process.execPath,
-    [join(here, 'serve.js'), JSON.stringify({ db, repo: repoPath, validateOnly })],
+    [
+      // KLPM_BENCH_CPU_PROF=DIR: each server writes a CPU profile (node --cpu-prof) there
+      ...(process.env.KLPM_BENCH_CPU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.KLPM_BENCH_CPU_PROF]
+        : []),
+      join(here, 'serve.js'),
+      JSON.stringify({ db, repo: repoPath, validateOnly }),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
