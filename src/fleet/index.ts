@@ -15,6 +15,7 @@ export {
 } from './demo.js';
 export { isSilent, parseDuration } from './duration.js';
 export { comparedLog, type HostEventBody, hostEventSchema, logMatches } from './event.js';
+export { reportFingerprint } from './fingerprint.js';
 export {
   assessReport,
   canonicalJson,

@@ -59,8 +59,28 @@ export function parseJson(body: Buffer): unknown {
   throw new HttpError(400, 'the body is not JSON', '');
 }
 
+/**
+ * A value whose JSON text is made once and kept with it: the plan hosts alike are answered with is
+ * one value (the server remembers assessments), so it is not turned into text again per report.
+ */
+export class SharedJson {
+  private static readonly texts = new WeakMap<object, string>();
+  constructor(readonly value: object) {}
+  get text(): string {
+    let text = SharedJson.texts.get(this.value);
+    if (text === undefined) {
+      text = JSON.stringify(this.value);
+      SharedJson.texts.set(this.value, text);
+    }
+    return text;
+  }
+  toJSON(): unknown {
+    return this.value;
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
+  const text = value instanceof SharedJson ? value.text : JSON.stringify(value);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),

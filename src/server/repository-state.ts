@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assessReport, canonicalJson, type Report, repositoryFiles } from '../fleet/index.js';
+import {
+  assessReport,
+  canonicalJson,
+  type Report,
+  reportFingerprint,
+  repositoryFiles,
+} from '../fleet/index.js';
 import { loadRepository } from '../host/index.js';
 import { type EvaluationTime, indexRepository, type RepositoryIndex } from '../repo/index.js';
 import type { FleetStore } from '../store/index.js';
@@ -15,30 +21,49 @@ export interface LoadedRepository {
   readonly loadedAt: number;
   /** sha256 of its canonical JSON: the repository's identity, kept in a shared database */
   readonly hash: string;
-  /** `assessReport` against this repository, shared between hosts alike in status and build ID */
-  readonly assess: (report: Report, time: EvaluationTime) => Assessed;
+  /**
+   * `assessReport` against this repository, shared between hosts with one fingerprint (src/fleet
+   * reportFingerprint; pass it when it is made already)
+   */
+  readonly assess: (report: Report, time: EvaluationTime, fingerprint?: string) => Assessed;
 }
 
-type Assessed = ReturnType<typeof assessReport>;
+export type Assessed = ReturnType<typeof assessReport>;
 
-/** How a refresh assesses a host: by default the repository's own `assess`; the server gates plans by rollouts. */
+/** How a refresh assesses a host alone: by default the repository's own `assess`. */
 export type HostAssessor = (hostId: string, report: Report, time: EvaluationTime) => Promise<Assessed>;
+
+/**
+ * How a refresh assesses the fleet where rollouts and pins gate plans (the rollout service): the
+ * hosts a gate may single out, each assessed alone with `assess`, and the answer by report for
+ * every other host, which is the same for every host with one fingerprint.
+ */
+export interface Reassessor {
+  readonly assess: HostAssessor;
+  readonly plan: () => Promise<{
+    readonly alone: ReadonlyArray<string>;
+    readonly others: (report: Report, time: EvaluationTime) => Assessed;
+  }>;
+}
 
 const DAY_MS = 86_400_000;
 /** How many distinct assessments a repository keeps (a few MB). */
 const SHARED_ASSESSMENTS = 2000;
 
 /**
- * `assessReport`, remembered. It reads only the status document and the build ID of a report, and
- * the time only as the UTC day (src/repo compares coverage dates, which are midnights, with
- * now + a whole number of days), so hosts alike in those on one day get the same answer. A
- * fractional window is assessed afresh every time.
+ * `assessReport`, remembered. It reads only what the report's fingerprint covers (the build ID and
+ * the plan's view of the status document), and the time only as the UTC day (src/repo compares
+ * coverage dates, which are midnights, with now + a whole number of days), so hosts alike in
+ * those on one day get the same answer, the same value. A fractional window is assessed afresh
+ * every time.
  */
-function sharedAssessments(index: RepositoryIndex): (report: Report, time: EvaluationTime) => Assessed {
+function sharedAssessments(
+  index: RepositoryIndex,
+): (report: Report, time: EvaluationTime, fingerprint?: string) => Assessed {
   const remembered = new Map<string, Assessed>();
-  return (report, time) => {
+  return (report, time, fingerprint) => {
     if (!Number.isInteger(time.expiryWindowDays)) return assessReport(report, index, time);
-    const key = `${Math.floor(time.now / DAY_MS)}|${time.expiryWindowDays}|${report.buildId}|${JSON.stringify(report.status)}`;
+    const key = `${Math.floor(time.now / DAY_MS)}|${time.expiryWindowDays}|${fingerprint ?? reportFingerprint(report)}`;
     let assessed = remembered.get(key);
     if (assessed === undefined) {
       assessed = assessReport(report, index, time);
@@ -90,7 +115,7 @@ export class RepositoryState {
     private readonly time: () => EvaluationTime,
     loaded: LoadedRepository,
     signature: string,
-    private readonly assessor: HostAssessor | undefined,
+    private readonly reassessor: Reassessor | undefined,
   ) {
     this.loaded = loaded;
     this.signature = signature;
@@ -100,10 +125,10 @@ export class RepositoryState {
     path: string,
     store: FleetStore,
     time: () => EvaluationTime,
-    assessor?: HostAssessor,
+    reassessor?: Reassessor,
   ): Promise<RepositoryState> {
     const signature = await signatureOf(path);
-    const state = new RepositoryState(path, store, time, await read(path, time().now), signature, assessor);
+    const state = new RepositoryState(path, store, time, await read(path, time().now), signature, reassessor);
     // the repository may have changed while no server ran: the first poll checks the database's hash
     if (store.claimReevaluation !== undefined) state.unevaluated = state.loaded.hash;
     return state;
@@ -159,24 +184,50 @@ export class RepositoryState {
     return { changed: true, hosts, livepatches: next.livepatches, reevaluated: true };
   }
 
+  /**
+   * Assesses one report per fingerprint and writes each answer to its hosts set-based
+   * (FleetStore.saveGroupAssessments); the hosts a rollout or pin may gate, and rows stored before
+   * fingerprints (migration 6), are assessed one by one as before.
+   */
   private async assessAll(next: LoadedRepository): Promise<number> {
-    let hosts = 0;
-    let after: string | null = null;
-    for (;;) {
-      const page = await this.store.reportPage(after, PAGE);
-      if (page.length === 0) break;
-      const time = this.time();
+    const time = this.time();
+    const { alone, others } =
+      this.reassessor === undefined
+        ? { alone: [], others: (report: Report, t: EvaluationTime) => next.assess(report, t) }
+        : await this.reassessor.plan();
+    const groups = await this.store.fingerprintGroups();
+    const { hosts: grouped } = await this.store.saveGroupAssessments(
+      groups.map((g) => ({ fingerprint: g.fingerprint, ...others(g.report, time) })),
+      alone,
+    );
+    let hosts = grouped;
+    const one = async (hostId: string, report: Report) => ({
+      hostId,
+      seq: report.seq,
+      fingerprint: reportFingerprint(report),
+      ...(this.reassessor === undefined
+        ? next.assess(report, time)
+        : await this.reassessor.assess(hostId, report, time)),
+    });
+    const done = new Set<string>();
+    for (let i = 0; i < alone.length; i += PAGE) {
+      const page = await this.store.hostReports(alone.slice(i, i + PAGE));
       const assessed = [];
-      for (const { hostId, report } of page)
-        assessed.push({
-          hostId,
-          seq: report.seq,
-          ...(this.assessor === undefined
-            ? next.assess(report, time)
-            : await this.assessor(hostId, report, time)),
-        });
+      for (const { hostId, report } of page) {
+        assessed.push(await one(hostId, report));
+        done.add(hostId);
+      }
       await this.store.saveAssessments(assessed);
       hosts += page.length;
+    }
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.store.unfingerprintedPage(after, PAGE);
+      if (page.length === 0) break;
+      const assessed = [];
+      for (const { hostId, report } of page) if (!done.has(hostId)) assessed.push(await one(hostId, report));
+      await this.store.saveAssessments(assessed);
+      hosts += assessed.length;
       after = page[page.length - 1]!.hostId;
     }
     return hosts;

@@ -28,7 +28,7 @@ import {
 import type { EvaluationTime } from '../repo/index.js';
 import type { FleetStore } from '../store/index.js';
 import { HttpError } from './http-io.js';
-import type { LoadedRepository } from './repository-state.js';
+import type { Assessed, LoadedRepository } from './repository-state.js';
 import { eventId, type Webhooks } from './webhooks.js';
 
 /** How many hosts a new rollout reads per page when it places them. */
@@ -65,9 +65,10 @@ export class RolloutService {
     hostId: string,
     report: Report,
     time: EvaluationTime,
+    fingerprint?: string,
   ): Promise<{ evaluation: HostEvaluation; plan: FleetPlan }> {
     const loaded = this.repository();
-    const plain = loaded.assess(report, time);
+    const plain = loaded.assess(report, time, fingerprint);
     if (this.rollouts.length === 0 && this.pins.length === 0) return plain;
     const facts = await this.store.hostRollouts(hostId);
     if (facts === undefined) return plain;
@@ -91,6 +92,44 @@ export class RolloutService {
     return {
       evaluation: plain.evaluation,
       plan: gatedPlan(report.status, report.buildId, loaded.index, time, gates),
+    };
+  }
+
+  /**
+   * How a re-evaluation assesses the fleet (src/server/repository-state.ts): the hosts a gate may
+   * single out (a member or an out-of-scope host of a rollout that is not done, a pinned host) are
+   * assessed alone with `assess`; every other host has no membership and no pin, so its gates are
+   * those of a host outside every rollout, the same for all of them (gatesFor), and its answer
+   * depends on its report only. Such a host is not placed in a rollout here (its next report
+   * places it, as `assess` does).
+   */
+  async reevaluation(): Promise<{
+    alone: string[];
+    others: (report: Report, time: EvaluationTime) => Assessed;
+  }> {
+    await this.reload();
+    const loaded = this.repository();
+    const alone = new Set<string>();
+    for (const rollout of this.rollouts) {
+      if (rollout.state === 'done') continue;
+      for (const host of await this.store.rolloutHosts(rollout.id)) alone.add(host.hostId);
+      for (const id of rollout.outOfScope) alone.add(id);
+    }
+    for (const pin of this.pins)
+      if ('host' in pin.target) alone.add(pin.target.host);
+      else for (const id of await this.store.labelledHosts(pin.target.label)) alone.add(id);
+    // no host id is empty: this host is in no rollout's out-of-scope list and has no pin
+    const gates = gatesFor({ id: '', labels: [] }, this.rollouts, [], []);
+    return {
+      alone: [...alone],
+      others: (report, time) => {
+        const plain = loaded.assess(report, time);
+        if (gates.length === 0) return plain;
+        return {
+          evaluation: plain.evaluation,
+          plan: gatedPlan(report.status, report.buildId, loaded.index, time, gates),
+        };
+      },
     };
   }
 

@@ -11,13 +11,14 @@ import {
   isSha256,
   parseHostQuery,
   type Report,
+  reportFingerprint,
   reportSchema,
   summarize,
 } from '../fleet/index.js';
 import { InputError } from '../input/index.js';
 import type { EvaluationTime } from '../repo/index.js';
 import type { FleetStore, Principal } from '../store/index.js';
-import { HttpError } from './http-io.js';
+import { HttpError, SharedJson } from './http-io.js';
 import type { FleetMetrics } from './metrics.js';
 import type { LoadedRepository, RefreshResult } from './repository-state.js';
 import { rolloutRoutes } from './rollout-routes.js';
@@ -177,8 +178,15 @@ export const routes: ReadonlyArray<Route<unknown>> = [
     body: reportSchema,
     handle: async (deps, { hostId, body, now }) => {
       const time: EvaluationTime = { now, expiryWindowDays: deps.expiryWindowDays };
-      const { evaluation, plan } = await deps.rollouts.assess(hostId, body, time);
-      const saved = await deps.store.saveReport(hostId, { report: body, evaluation, plan, receivedAt: now });
+      const fingerprint = reportFingerprint(body);
+      const { evaluation, plan } = await deps.rollouts.assess(hostId, body, time, fingerprint);
+      const saved = await deps.store.saveReport(hostId, {
+        report: body,
+        evaluation,
+        plan,
+        receivedAt: now,
+        fingerprint,
+      });
       deps.metrics.report(saved);
       if (saved === 'conflict')
         throw new HttpError(
@@ -189,7 +197,7 @@ export const routes: ReadonlyArray<Route<unknown>> = [
         );
       if (saved === 'stored') await deps.rollouts.onReport(hostId, body, plan, now);
       if (saved === 'stale') return ok((await deps.store.hostPlan(hostId)) ?? plan);
-      return ok(plan);
+      return ok(new SharedJson(plan));
     },
   }),
   route({

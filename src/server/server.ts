@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { FleetStore, Principal } from '../store/index.js';
 import { type CallRoute, dashboardHandler } from './dashboard/index.js';
-import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, sendJson } from './http-io.js';
+import { BODY_LIMIT, bearerToken, HttpError, parseJson, readBody, SharedJson, sendJson } from './http-io.js';
 import { FleetMetrics, UNMATCHED } from './metrics.js';
 import { API_VERSION, openApiDocument } from './openapi.js';
 import {
@@ -103,7 +103,10 @@ export async function startFleetServer(
     options.repoPath,
     options.store,
     () => ({ now: now(), expiryWindowDays }),
-    (hostId, report, time) => rollouts!.assess(hostId, report, time),
+    {
+      assess: (hostId, report, time) => rollouts!.assess(hostId, report, time),
+      plan: () => rollouts!.reevaluation(),
+    },
   );
   rollouts = new RolloutService(
     options.store,
@@ -268,7 +271,11 @@ export function fleetHandler(
     const valid = match.route.body === undefined ? undefined : validate(match.route.body, body);
     const call = { hostId, param, body: valid, query: new URLSearchParams(), now: now(), principal };
     const result = await match.route.handle(deps, call);
-    return 'body' in result ? { status: result.status, body: result.body } : undefined;
+    if (!('body' in result)) return undefined;
+    return {
+      status: result.status,
+      body: result.body instanceof SharedJson ? result.body.value : result.body,
+    };
   };
   const dashboard = dashboardHandler({ store: options.store, now, callRoute });
   return (req: IncomingMessage, res: ServerResponse): void => {

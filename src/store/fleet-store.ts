@@ -71,6 +71,8 @@ export interface ReportRecord {
   readonly evaluation: HostEvaluation;
   readonly plan: FleetPlan;
   readonly receivedAt: number;
+  /** the report's `reportFingerprint` (src/fleet), when the caller has it; the store makes it otherwise */
+  readonly fingerprint?: string | undefined;
 }
 
 /** A host's new status and plan after the repository changed. */
@@ -80,6 +82,22 @@ export interface Assessment {
   readonly seq: number;
   readonly evaluation: HostEvaluation;
   readonly plan: FleetPlan;
+  /** the assessed report's fingerprint, written with the answer (a row stored before migration 6 has none) */
+  readonly fingerprint?: string | undefined;
+}
+
+/** The answer for every host whose report has `fingerprint` (src/fleet reportFingerprint). */
+export interface GroupAssessment {
+  readonly fingerprint: string;
+  readonly evaluation: HostEvaluation;
+  readonly plan: FleetPlan;
+}
+
+/** One report of each fingerprint stored: what a re-evaluation assesses for the group. */
+export interface FingerprintGroup {
+  readonly fingerprint: string;
+  readonly hostId: string;
+  readonly report: Report;
 }
 
 /** An API token as an admin lists it: never its secret. Times are ISO. */
@@ -143,6 +161,30 @@ export interface FleetStore extends RolloutStore {
   reportPage(after: string | null, limit: number): Promise<Array<{ hostId: string; report: Report }>>;
   /** stores new statuses and plans (after the repository changed), in one transaction */
   saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void>;
+  /**
+   * like `reportPage`, only the reported hosts whose row has no fingerprint (stored before
+   * migration 6), which a re-evaluation assesses one by one
+   */
+  unfingerprintedPage(
+    after: string | null,
+    limit: number,
+  ): Promise<Array<{ hostId: string; report: Report }>>;
+  /** the latest reports of the named hosts that have reported */
+  hostReports(ids: ReadonlyArray<string>): Promise<Array<{ hostId: string; report: Report }>>;
+  /** one stored report of each distinct fingerprint */
+  fingerprintGroups(): Promise<FingerprintGroup[]>;
+  /**
+   * writes each group's answer to every host with its fingerprint except the hosts in `except`
+   * (set-based: SQLite in one transaction that also keeps the summary's counts, PostgreSQL in
+   * batches); `hosts` is how many hosts the groups hold (less `except`), `rewritten` how many rows
+   * changed (a host whose status and plan stay is not written)
+   */
+  saveGroupAssessments(
+    groups: ReadonlyArray<GroupAssessment>,
+    except: ReadonlyArray<string>,
+  ): Promise<{ hosts: number; rewritten: number }>;
+  /** the hosts carrying `label` (a label pin's hosts) */
+  labelledHosts(label: string): Promise<string[]>;
   /** every API token, oldest first */
   listTokens(): Promise<TokenInfo[]>;
   /** deletes an API token: it stops working at once; false when there is none with that id */

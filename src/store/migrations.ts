@@ -238,6 +238,24 @@ CREATE TABLE repository_state (
 );
 ${dialect === 'sqlite' ? HOST_COUNTS : ''}`,
   },
+  {
+    // Re-evaluation by fingerprint (src/fleet reportFingerprint): hosts whose reports assess alike
+    // share one fingerprint, so a repository change assesses one report per fingerprint and writes
+    // each answer with one UPDATE over the index. Plans are kept once per distinct text
+    // (shared_plans, keyed by its sha256) and a host names its plan by key, so that UPDATE writes a
+    // key and not kilobytes per host. A row stored before this migration keeps its plan in `plan`
+    // and no fingerprint: it is assessed alone at the next re-evaluation, which writes both.
+    version: 6,
+    sql: () => `
+ALTER TABLE hosts ADD COLUMN fingerprint TEXT;
+ALTER TABLE hosts ADD COLUMN plan_key TEXT;
+CREATE INDEX hosts_fingerprint ON hosts (fingerprint, id);
+CREATE TABLE shared_plans (
+  key TEXT PRIMARY KEY,
+  plan TEXT NOT NULL
+);
+`,
+  },
 ];
 
 /**

@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import {
   cloneConflict,
-  encodeCursor,
   type FleetPlan,
   type HostFilter,
   isStuck,
   type Report,
+  reportFingerprint,
   type SummaryHost,
 } from '../fleet/index.js';
 import { InputError } from '../input/index.js';
@@ -16,7 +16,9 @@ import type {
   EnrollResult,
   EnrollSecretInfo,
   EnrollTerms,
+  FingerprintGroup,
   FleetStore,
+  GroupAssessment,
   HostDetail,
   HostRow,
   Principal,
@@ -27,6 +29,8 @@ import type {
 } from './fleet-store.js';
 import { hostListQuery, pageOf } from './host-list.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+import { PLAN_COLUMN, type PlanText, planTextOf } from './plan-text.js';
+import { DISTINCT_FINGERPRINTS } from './reevaluation-sql.js';
 import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
   HOST_COLUMNS,
@@ -181,7 +185,13 @@ function postgresRunner(pool: Pool): ConstructorParameters<typeof RolloutSql> {
   return [over(pool), transaction, lock];
 }
 
+/** How many hosts one statement of a group re-evaluation writes (each batch commits alone). */
+const GROUP_BATCH = 5000;
+
 class PostgresStore extends RolloutSql implements FleetStore {
+  /** the plan keys known to be in shared_plans (nothing deletes from it) */
+  private readonly sharedPlans = new Set<string>();
+
   constructor(private readonly pool: Pool) {
     super(...postgresRunner(pool));
   }
@@ -314,6 +324,8 @@ class PostgresStore extends RolloutSql implements FleetStore {
     const { report, evaluation, plan, receivedAt } = record;
     const buildId = report.buildId?.toLowerCase() ?? null;
     const text = JSON.stringify(report);
+    const planKey = await this.sharePlan(planTextOf(plan));
+    const fingerprint = record.fingerprint ?? reportFingerprint(report);
     return this.transaction(async (c): Promise<SaveResult> => {
       // The row lock orders this save after any other save of the host (on any server), and the
       // previous boot is read under it.
@@ -350,8 +362,8 @@ class PostgresStore extends RolloutSql implements FleetStore {
       // The conditional update decides: a later seq of the host wins, an earlier or equal one is stale.
       const updated = await c.query(
         `UPDATE hosts SET seq = $2, boot_id = $3, build_id = $4, release = $5, status = $6, reboot = $7,
-           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = $12, stuck = $13,
-           previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> $3 THEN boot_id ELSE previous_boot_id END
+           expires = $8, last_seen = $9, interval_s = $10, report = $11, plan = NULL, plan_key = $12, stuck = $13,
+           fingerprint = $14, previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> $3 THEN boot_id ELSE previous_boot_id END
            WHERE id = $1 AND (seq IS NULL OR seq < $2)`,
         [
           hostId,
@@ -365,8 +377,9 @@ class PostgresStore extends RolloutSql implements FleetStore {
           receivedAt,
           report.interval,
           text,
-          JSON.stringify(plan),
+          planKey,
           isStuck(report.status) ? 1 : 0,
+          fingerprint,
         ],
       );
       if (updated.rowCount === 0) return 'stale';
@@ -414,26 +427,132 @@ class PostgresStore extends RolloutSql implements FleetStore {
   }
 
   async saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void> {
+    const keys: string[] = [];
+    for (const a of assessments) keys.push(await this.sharePlan(planTextOf(a.plan)));
     await this.transaction(async (c) => {
       // the seq condition keeps a newer answer of a host that reported during the re-evaluation
-      for (const a of assessments)
+      for (const [i, a] of assessments.entries())
         await c.query(
-          'UPDATE hosts SET status = $1, reboot = $2, expires = $3, plan = $4 WHERE id = $5 AND seq = $6',
+          `UPDATE hosts SET status = $1, reboot = $2, expires = $3, plan = NULL, plan_key = $4,
+             fingerprint = COALESCE($7, fingerprint) WHERE id = $5 AND seq = $6`,
           [
             a.evaluation.status,
             a.evaluation.reboot,
             a.evaluation.expires,
-            JSON.stringify(a.plan),
+            keys[i],
             a.hostId,
             a.seq,
+            a.fingerprint ?? null,
           ],
         );
     });
   }
 
+  async unfingerprintedPage(
+    after: string | null,
+    limit: number,
+  ): Promise<Array<{ hostId: string; report: Report }>> {
+    const rows = (
+      await this.pool.query<{ id: string; report: string }>(
+        'SELECT id, report FROM hosts WHERE fingerprint IS NULL AND report IS NOT NULL AND id > $1 ORDER BY id LIMIT $2',
+        [after ?? '', limit],
+      )
+    ).rows;
+    return rows.map((r) => ({ hostId: r.id, report: JSON.parse(r.report) as Report }));
+  }
+
+  async hostReports(ids: ReadonlyArray<string>): Promise<Array<{ hostId: string; report: Report }>> {
+    const rows = (
+      await this.pool.query<{ id: string; report: string }>(
+        'SELECT id, report FROM hosts WHERE id = ANY($1::text[]) AND report IS NOT NULL ORDER BY id',
+        [[...ids]],
+      )
+    ).rows;
+    return rows.map((r) => ({ hostId: r.id, report: JSON.parse(r.report) as Report }));
+  }
+
+  async fingerprintGroups(): Promise<FingerprintGroup[]> {
+    const fingerprints = (await this.pool.query<{ fp: string }>(DISTINCT_FINGERPRINTS)).rows;
+    const groups: FingerprintGroup[] = [];
+    for (const { fp } of fingerprints) {
+      const row = (
+        await this.pool.query<{ id: string; report: string }>(
+          'SELECT id, report FROM hosts WHERE fingerprint = $1 ORDER BY id LIMIT 1',
+          [fp],
+        )
+      ).rows[0];
+      if (row !== undefined)
+        groups.push({ fingerprint: fp, hostId: row.id, report: JSON.parse(row.report) as Report });
+    }
+    return groups;
+  }
+
+  async saveGroupAssessments(
+    groups: ReadonlyArray<GroupAssessment>,
+    except: ReadonlyArray<string>,
+  ): Promise<{ hosts: number; rewritten: number }> {
+    const skip = [...except];
+    let hosts = 0;
+    let rewritten = 0;
+    for (const g of groups) {
+      const key = await this.sharePlan(planTextOf(g.plan));
+      hosts += Number(
+        (
+          await this.pool.query<{ n: number }>(
+            'SELECT COUNT(*) AS n FROM hosts WHERE fingerprint = $1 AND NOT (id = ANY($2::text[]))',
+            [g.fingerprint, skip],
+          )
+        ).rows[0]!.n,
+      );
+      // in batches, each its own transaction, so no statement holds a million row locks (a host
+      // reporting meanwhile waits for one batch at most); a row whose answer is the group's
+      // already is not written, which is also what ends the loop
+      for (;;) {
+        const written =
+          (
+            await this.pool.query(
+              `UPDATE hosts SET status = $1, reboot = $2, expires = $3, plan = NULL, plan_key = $4
+                 WHERE id IN (SELECT id FROM hosts WHERE fingerprint = $5 AND NOT (id = ANY($6::text[]))
+                   AND NOT (status = $1 AND reboot = $2 AND expires IS NOT DISTINCT FROM $3::text
+                     AND plan_key IS NOT DISTINCT FROM $4::text AND plan IS NULL)
+                   LIMIT ${GROUP_BATCH})`,
+              [g.evaluation.status, g.evaluation.reboot, g.evaluation.expires, key, g.fingerprint, skip],
+            )
+          ).rowCount ?? 0;
+        rewritten += written;
+        if (written < GROUP_BATCH) break;
+      }
+    }
+    return { hosts, rewritten };
+  }
+
+  async labelledHosts(label: string): Promise<string[]> {
+    return (
+      await this.pool.query<{ host_id: string }>(
+        'SELECT host_id FROM host_labels WHERE label = $1 ORDER BY host_id',
+        [label],
+      )
+    ).rows.map((r) => r.host_id);
+  }
+
+  /** the plan's key, its text stored in shared_plans first when it is not there */
+  private async sharePlan(plan: PlanText): Promise<string> {
+    if (!this.sharedPlans.has(plan.key)) {
+      await this.pool.query(
+        'INSERT INTO shared_plans (key, plan) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
+        [plan.key, plan.text],
+      );
+      if (this.sharedPlans.size >= 10_000) this.sharedPlans.clear();
+      this.sharedPlans.add(plan.key);
+    }
+    return plan.key;
+  }
+
   async hostPlan(hostId: string): Promise<FleetPlan | null | undefined> {
     const row = (
-      await this.pool.query<{ plan: string | null }>('SELECT plan FROM hosts WHERE id = $1', [hostId])
+      await this.pool.query<{ plan: string | null }>(`SELECT ${PLAN_COLUMN} FROM hosts WHERE id = $1`, [
+        hostId,
+      ])
     ).rows[0];
     if (row === undefined) return undefined;
     return row.plan === null ? null : (JSON.parse(row.plan) as FleetPlan);
@@ -442,7 +561,7 @@ class PostgresStore extends RolloutSql implements FleetStore {
   async host(hostId: string): Promise<HostDetail | undefined> {
     const row = (
       await this.pool.query<HostColumns & { report: string | null; plan: string | null }>(
-        `SELECT ${HOST_COLUMNS}, report, plan FROM hosts WHERE id = $1`,
+        `SELECT ${HOST_COLUMNS}, report, ${PLAN_COLUMN} FROM hosts WHERE id = $1`,
         [hostId],
       )
     ).rows[0];

@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
   cloneConflict,
-  encodeCursor,
   type FleetPlan,
   type HostFilter,
   isStuck,
   type Report,
+  reportFingerprint,
   type SummaryHost,
 } from '../fleet/index.js';
 import { InputError } from '../input/index.js';
@@ -16,7 +16,9 @@ import type {
   EnrollResult,
   EnrollSecretInfo,
   EnrollTerms,
+  FingerprintGroup,
   FleetStore,
+  GroupAssessment,
   HostDetail,
   HostRow,
   Principal,
@@ -27,6 +29,8 @@ import type {
 } from './fleet-store.js';
 import { hostListQuery, pageOf } from './host-list.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
+import { PLAN_COLUMN, type PlanText, planTextOf } from './plan-text.js';
+import { DISTINCT_FINGERPRINTS } from './reevaluation-sql.js';
 import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
   HOST_COLUMNS,
@@ -97,6 +101,15 @@ const COUNT = `INSERT INTO host_counts (build_id, release, status, reboot, expir
     COALESCE(interval_s, -1), 1 FROM hosts WHERE id = ? AND last_seen IS NOT NULL
   ON CONFLICT (build_id, release, status, reboot, expires, interval_s) DO UPDATE SET hosts = hosts + 1`;
 
+/** host_counts counted afresh, as migration 5 counts an existing database. */
+const RECOUNT = `DELETE FROM host_counts;
+INSERT INTO host_counts (build_id, release, status, reboot, expires, interval_s, hosts)
+  SELECT COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+         COALESCE(interval_s, -1), COUNT(*)
+    FROM hosts WHERE last_seen IS NOT NULL
+    GROUP BY COALESCE(build_id, ''), COALESCE(release, ''), status, reboot, COALESCE(expires, ''),
+             COALESCE(interval_s, -1);`;
+
 interface QueuedReport {
   readonly hostId: string;
   readonly record: ReportRecord;
@@ -141,6 +154,8 @@ class SqliteStore extends RolloutSql implements FleetStore {
   private readonly statements = new Map<string, Database.Statement>();
   /** the reports waiting for the next group commit */
   private queue: QueuedReport[] = [];
+  /** the plan keys known to be in shared_plans (nothing deletes from it) */
+  private readonly sharedPlans = new Set<string>();
 
   constructor(private readonly db: Database.Database) {
     super(...sqliteRunner(db));
@@ -349,7 +364,7 @@ class SqliteStore extends RolloutSql implements FleetStore {
     if (regroup) this.sql(UNCOUNT).run(hostId);
     this.sql(
       `UPDATE hosts SET seq = ?, boot_id = ?, build_id = ?, release = ?, status = ?, reboot = ?, expires = ?,
-           last_seen = ?, interval_s = ?, report = ?, plan = ?, stuck = ?,
+           last_seen = ?, interval_s = ?, report = ?, plan = NULL, plan_key = ?, stuck = ?, fingerprint = ?,
            previous_boot_id = CASE WHEN boot_id IS NOT NULL AND boot_id <> ? THEN boot_id ELSE previous_boot_id END
            WHERE id = ?`,
     ).run(
@@ -363,8 +378,9 @@ class SqliteStore extends RolloutSql implements FleetStore {
       receivedAt,
       report.interval,
       text,
-      JSON.stringify(plan),
+      this.sharePlan(planTextOf(plan)),
       isStuck(report.status) ? 1 : 0,
+      record.fingerprint ?? reportFingerprint(report),
       report.bootId,
       hostId,
     );
@@ -383,7 +399,7 @@ class SqliteStore extends RolloutSql implements FleetStore {
   }
 
   async hostPlan(hostId: string): Promise<FleetPlan | null | undefined> {
-    const row = this.sql('SELECT plan FROM hosts WHERE id = ?').get(hostId) as
+    const row = this.sql(`SELECT ${PLAN_COLUMN} FROM hosts WHERE id = ?`).get(hostId) as
       | { plan: string | null }
       | undefined;
     if (row === undefined) return undefined;
@@ -391,9 +407,9 @@ class SqliteStore extends RolloutSql implements FleetStore {
   }
 
   async host(hostId: string): Promise<HostDetail | undefined> {
-    const row = this.sql(`SELECT ${HOST_COLUMNS}, report, plan FROM hosts WHERE id = ?`).get(hostId) as
-      | (HostColumns & { report: string | null; plan: string | null })
-      | undefined;
+    const row = this.sql(`SELECT ${HOST_COLUMNS}, report, ${PLAN_COLUMN} FROM hosts WHERE id = ?`).get(
+      hostId,
+    ) as (HostColumns & { report: string | null; plan: string | null }) | undefined;
     if (row === undefined) return undefined;
     const events = this.sql(
       'SELECT at, kind, detail FROM host_events WHERE host_id = ? ORDER BY at DESC, rowid DESC LIMIT ?',
@@ -486,7 +502,8 @@ class SqliteStore extends RolloutSql implements FleetStore {
 
   async saveAssessments(assessments: ReadonlyArray<Assessment>): Promise<void> {
     const update = this.sql(
-      'UPDATE hosts SET status = ?, reboot = ?, expires = ?, plan = ? WHERE id = ? AND seq = ?',
+      `UPDATE hosts SET status = ?, reboot = ?, expires = ?, plan = NULL, plan_key = ?,
+         fingerprint = COALESCE(?, fingerprint) WHERE id = ? AND seq = ?`,
     );
     const uncount = this.sql(UNCOUNT);
     const count = this.sql(COUNT);
@@ -497,13 +514,111 @@ class SqliteStore extends RolloutSql implements FleetStore {
           a.evaluation.status,
           a.evaluation.reboot,
           a.evaluation.expires,
-          JSON.stringify(a.plan),
+          this.sharePlan(planTextOf(a.plan)),
+          a.fingerprint ?? null,
           a.hostId,
           a.seq,
         );
         count.run(a.hostId);
       }
     })();
+  }
+
+  async unfingerprintedPage(
+    after: string | null,
+    limit: number,
+  ): Promise<Array<{ hostId: string; report: Report }>> {
+    // over hosts_fingerprint: its NULL range, in id order
+    const rows = this.sql(
+      `SELECT id, report FROM hosts INDEXED BY hosts_fingerprint
+         WHERE fingerprint IS NULL AND id > ? AND report IS NOT NULL ORDER BY fingerprint, id LIMIT ?`,
+    ).all(after ?? '', limit) as Array<{ id: string; report: string }>;
+    return rows.map((r) => ({ hostId: r.id, report: JSON.parse(r.report) as Report }));
+  }
+
+  async hostReports(ids: ReadonlyArray<string>): Promise<Array<{ hostId: string; report: Report }>> {
+    const rows = this.sql(
+      'SELECT id, report FROM hosts WHERE id IN (SELECT value FROM json_each(?)) AND report IS NOT NULL ORDER BY id',
+    ).all(JSON.stringify(ids)) as Array<{ id: string; report: string }>;
+    return rows.map((r) => ({ hostId: r.id, report: JSON.parse(r.report) as Report }));
+  }
+
+  async fingerprintGroups(): Promise<FingerprintGroup[]> {
+    const fingerprints = this.sql(DISTINCT_FINGERPRINTS).all() as Array<{ fp: string }>;
+    const first = this.sql('SELECT id, report FROM hosts WHERE fingerprint = ? ORDER BY id LIMIT 1');
+    const groups: FingerprintGroup[] = [];
+    for (const { fp } of fingerprints) {
+      const row = first.get(fp) as { id: string; report: string } | undefined;
+      if (row !== undefined)
+        groups.push({ fingerprint: fp, hostId: row.id, report: JSON.parse(row.report) as Report });
+    }
+    return groups;
+  }
+
+  async saveGroupAssessments(
+    groups: ReadonlyArray<GroupAssessment>,
+    except: ReadonlyArray<string>,
+  ): Promise<{ hosts: number; rewritten: number }> {
+    const skip = JSON.stringify(except);
+    const count = this.sql(
+      'SELECT COUNT(*) AS n FROM hosts WHERE fingerprint = ? AND id NOT IN (SELECT value FROM json_each(?))',
+    );
+    // The answers go in a table of this connection; one UPDATE then writes them all in one pass over
+    // the hosts in their stored order (`+fingerprint` keeps it off the index: by index, each
+    // group's rows would be visited apart, every page of the table once per group). A row whose
+    // answer is its group's already is left alone, so a change that moves a few builds writes the
+    // hosts of those builds only.
+    this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS reevaluation_answers (
+      fingerprint TEXT PRIMARY KEY, status TEXT NOT NULL, reboot TEXT NOT NULL, expires TEXT, plan_key TEXT NOT NULL)`);
+    const answer = this.sql(
+      'INSERT INTO temp.reevaluation_answers (fingerprint, status, reboot, expires, plan_key) VALUES (?, ?, ?, ?, ?)',
+    );
+    const update = this.sql(
+      `UPDATE hosts SET (status, reboot, expires, plan, plan_key) = (SELECT a.status, a.reboot, a.expires, NULL, a.plan_key
+           FROM temp.reevaluation_answers a WHERE a.fingerprint = hosts.fingerprint)
+         WHERE +fingerprint IN (SELECT fingerprint FROM temp.reevaluation_answers)
+           AND id NOT IN (SELECT value FROM json_each(?))
+           AND NOT EXISTS (SELECT 1 FROM temp.reevaluation_answers a WHERE a.fingerprint = hosts.fingerprint
+             AND a.status = hosts.status AND a.reboot = hosts.reboot AND a.expires IS hosts.expires
+             AND a.plan_key IS hosts.plan_key AND hosts.plan IS NULL)`,
+    );
+    return this.db.transaction(() => {
+      this.db.exec('DELETE FROM temp.reevaluation_answers');
+      let hosts = 0;
+      for (const g of groups) {
+        answer.run(
+          g.fingerprint,
+          g.evaluation.status,
+          g.evaluation.reboot,
+          g.evaluation.expires,
+          this.sharePlan(planTextOf(g.plan)),
+        );
+        hosts += (count.get(g.fingerprint, skip) as { n: number }).n;
+      }
+      const rewritten = groups.length === 0 ? 0 : update.run(skip).changes;
+      this.db.exec('DELETE FROM temp.reevaluation_answers');
+      // the summary's counts, counted afresh over hosts_summary once rows moved between groups
+      if (rewritten > 0) this.db.exec(RECOUNT);
+      return { hosts, rewritten };
+    })();
+  }
+
+  async labelledHosts(label: string): Promise<string[]> {
+    return (
+      this.sql('SELECT host_id FROM host_labels WHERE label = ? ORDER BY host_id').all(label) as Array<{
+        host_id: string;
+      }>
+    ).map((r) => r.host_id);
+  }
+
+  /** the plan's key, its text stored in shared_plans first when it is not there */
+  private sharePlan(plan: PlanText): string {
+    if (!this.sharedPlans.has(plan.key)) {
+      this.sql('INSERT OR IGNORE INTO shared_plans (key, plan) VALUES (?, ?)').run(plan.key, plan.text);
+      if (this.sharedPlans.size >= 10_000) this.sharedPlans.clear();
+      this.sharedPlans.add(plan.key);
+    }
+    return plan.key;
   }
 
   async listTokens(): Promise<TokenInfo[]> {
