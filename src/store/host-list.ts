@@ -12,6 +12,7 @@ export function hostListQuery(
   columns: string,
   filter: HostFilter,
   now: number,
+  substring: SubstringPlan = 'scan',
 ): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -31,9 +32,24 @@ export function hostListQuery(
   if (filter.checkinAgeMs !== undefined)
     add(pg ? 'last_seen >= ?::bigint' : 'last_seen >= ?', now - filter.checkinAgeMs);
   if (filter.stuck === true) add('stuck = 1');
-  if (filter.search !== undefined && filter.search !== '') {
+  if (filter.search !== undefined && filter.search !== '' && filter.searchMode === 'substring') {
     const text = filter.search.toLowerCase();
-    const like = `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    if (substring === 'index') add('search_key IN (SELECT rowid FROM hosts_search WHERE hosts_search MATCH ?)', ftsPhrase(text));
+    else {
+      // PostgreSQL's pg_trgm GIN indexes (migration 7) serve these LIKEs; on SQLite the scan
+      // reads the order's index and stops at the page's end (see SubstringPlan)
+      const like = `%${escapeLike(text)}%`;
+      add(
+        pg
+          ? "(lower(hostname) LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')"
+          : "(hostname LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')",
+        like,
+        like,
+      );
+    }
+  } else if (filter.search !== undefined && filter.search !== '') {
+    const text = filter.search.toLowerCase();
+    const like = `${escapeLike(text)}%`;
     add(
       pg
         ? "(lower(hostname) LIKE ? ESCAPE '\\' OR (id >= ? AND id < ?))"
@@ -63,6 +79,27 @@ export function hostListQuery(
   const sql = `SELECT ${columns} FROM hosts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY ${orderBy} LIMIT ?`;
   return { sql, params };
 }
+
+/**
+ * How SQLite finds the hosts of a substring search: `index`, the hosts whose key the trigram index
+ * (hosts_search, migration 7) returns, when there are few of them; `scan`, the host list read in
+ * its order with a LIKE test on each row, when the substring is common (the page fills after a few
+ * rows) or shorter than a trigram (which the index cannot look up). PostgreSQL's planner chooses
+ * between its trigram index and a scan by itself.
+ */
+export type SubstringPlan = 'index' | 'scan';
+
+/** Up to this many trigram-index matches, a substring search reads them; above it, it scans. */
+export const SUBSTRING_INDEX_LIMIT = 5000;
+
+/** The shortest text the trigram index can look up. */
+export const TRIGRAM = 3;
+
+/** A LIKE pattern's own characters escaped (the statements say `ESCAPE '\'`). */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** An FTS5 query for `text` as one phrase: with the trigram tokenizer, `text` anywhere in a column. */
+export const ftsPhrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
 
 /** One page of rows from `limit + 1` read, and the API's cursor (the last id) when more follow. */
 export function pageOf<R extends { id: string }>(

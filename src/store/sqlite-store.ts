@@ -25,7 +25,14 @@ import type {
   SaveResult,
   TokenInfo,
 } from './fleet-store.js';
-import { hostListQuery, pageOf } from './host-list.js';
+import {
+  ftsPhrase,
+  hostListQuery,
+  pageOf,
+  SUBSTRING_INDEX_LIMIT,
+  type SubstringPlan,
+  TRIGRAM,
+} from './host-list.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
 import { RolloutSql, type SqlConn } from './rollout-sql.js';
 import {
@@ -45,6 +52,11 @@ export interface SqliteStoreOptions {
    * checks that no value ever becomes part of one; every value is a bound parameter)
    */
   readonly onSql?: (sql: string) => void;
+  /**
+   * up to how many trigram-index matches a substring search reads them rather than scanning
+   * (default SUBSTRING_INDEX_LIMIT; tests set it low to take the scan with a few hosts)
+   */
+  readonly substringIndexLimit?: number;
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): FleetStore {
@@ -67,7 +79,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return prepare(text);
     }) as typeof db.prepare;
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, options.substringIndexLimit ?? SUBSTRING_INDEX_LIMIT);
 }
 
 function migrate(db: Database.Database): void {
@@ -142,7 +154,10 @@ class SqliteStore extends RolloutSql implements FleetStore {
   /** the reports waiting for the next group commit */
   private queue: QueuedReport[] = [];
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly substringIndexLimit: number,
+  ) {
     super(...sqliteRunner(db));
   }
 
@@ -411,9 +426,22 @@ class SqliteStore extends RolloutSql implements FleetStore {
   }
 
   async listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }> {
-    const { sql, params } = hostListQuery('sqlite', HOST_COLUMNS, filter, now);
+    const { sql, params } = hostListQuery('sqlite', HOST_COLUMNS, filter, now, this.substringPlan(filter));
     const { page, nextAfter } = pageOf(this.sql(sql).all(...params) as HostColumns[], filter.limit);
     return { hosts: page.map(rowOf), nextAfter };
+  }
+
+  /**
+   * A substring search reads the trigram index when it matches few hosts (a count that stops past
+   * the limit), and scans the list in its order otherwise (src/store/host-list.ts SubstringPlan).
+   */
+  private substringPlan(filter: HostFilter): SubstringPlan {
+    const text = filter.search?.toLowerCase() ?? '';
+    if (filter.searchMode !== 'substring' || [...text].length < TRIGRAM) return 'scan';
+    const { n } = this.sql(
+      'SELECT COUNT(*) AS n FROM (SELECT 1 FROM hosts_search WHERE hosts_search MATCH ? LIMIT ?)',
+    ).get(ftsPhrase(text), this.substringIndexLimit + 1) as { n: number };
+    return n <= this.substringIndexLimit ? 'index' : 'scan';
   }
 
   async sessionKey(): Promise<Buffer> {

@@ -102,6 +102,21 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
     await page.close();
   });
 
+  it('searches by a substring of the hostname through the form', async () => {
+    const page = await viewer.newPage();
+    await page.goto(`${fleet.url}/hosts`);
+    await page.getByRole('searchbox', { name: 'Search hostname or id' }).fill('B-0001');
+    await page.getByRole('combobox', { name: 'Match' }).selectOption('substring');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/match=substring/);
+    const names = await page.locator('table tbody tr td:first-child').allTextContents();
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(n).toContain('b-0001');
+    // the sites differ: the text is in the middle of the names
+    expect(new Set(names.map((n) => n.split('-')[0])).size).toBeGreaterThan(1);
+    await page.close();
+  });
+
   it('shows a viewer no change buttons, and answers 403 when it posts anyway', async () => {
     const page = await viewer.newPage();
     for (const path of ['/', '/hosts', `/hosts/${fleet.stuck.id}`, '/builds', '/rollouts']) {
