@@ -34,7 +34,8 @@ export function hostListQuery(
   if (filter.stuck === true) add('stuck = 1');
   if (filter.search !== undefined && filter.search !== '' && filter.searchMode === 'substring') {
     const text = filter.search.toLowerCase();
-    if (substring === 'index') add('search_key IN (SELECT rowid FROM hosts_search WHERE hosts_search MATCH ?)', ftsPhrase(text));
+    if (substring === 'index')
+      add('search_key IN (SELECT rowid FROM hosts_search WHERE hosts_search MATCH ?)', ftsPhrase(text));
     else {
       // PostgreSQL's pg_trgm GIN indexes (migration 7) serve these LIKEs; on SQLite the scan
       // reads the order's index and stops at the page's end (see SubstringPlan)

@@ -248,12 +248,25 @@ ${dialect === 'sqlite' ? HOST_COUNTS : ''}`,
     // the extension is trusted (a role with CREATE on the database may create it) and is made in
     // public where the role may, so that no schema of the tables owns it (dropping one would
     // drop it for every other), else in the tables' schema; the indexes name its schema.
+    // And the hosts page filtered by status (the fleet page's links) in hostname or last check-in
+    // order, and by reboot need or build in hostname order: each reads its page from an index in
+    // order instead of sorting every match (367 ms at 1,000,000 hosts for the end-of-life ones).
+    // On SQLite the index of when a host falls silent holds every column the summary reads of a
+    // silent host, so counting the silent ones reads the index only (240 ms for 20,000 silent hosts
+    // of 1,000,000 with a lookup of each row, 30 ms without).
     version: 7,
     sql: (dialect) => (dialect === 'sqlite' ? SQLITE_SEARCH : POSTGRES_SEARCH),
   },
 ];
 
 const SQLITE_SEARCH = `
+DROP INDEX hosts_silent_at;
+CREATE INDEX hosts_silent_cover ON hosts ((last_seen + 2000 * interval_s), build_id, release, status, reboot,
+  expires, interval_s, last_seen);
+CREATE INDEX hosts_status_hostname ON hosts (status, hostname, id);
+CREATE INDEX hosts_status_last_seen ON hosts (status, COALESCE(last_seen, -1), id);
+CREATE INDEX hosts_reboot_hostname ON hosts (reboot, hostname, id);
+CREATE INDEX hosts_build_hostname ON hosts (build_id, hostname, id);
 ALTER TABLE hosts ADD COLUMN search_key INTEGER;
 UPDATE hosts SET search_key = rowid;
 CREATE UNIQUE INDEX hosts_search_key ON hosts (search_key);
@@ -273,6 +286,10 @@ END;
 `;
 
 const POSTGRES_SEARCH = `
+CREATE INDEX hosts_status_hostname ON hosts (status, (hostname COLLATE "C"), id);
+CREATE INDEX hosts_status_last_seen ON hosts (status, (COALESCE(last_seen, -1)), id);
+CREATE INDEX hosts_reboot_hostname ON hosts (reboot, (hostname COLLATE "C"), id);
+CREATE INDEX hosts_build_hostname ON hosts (build_id, (hostname COLLATE "C"), id);
 DO $$
 DECLARE
   trgm TEXT;
