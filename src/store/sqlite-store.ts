@@ -29,8 +29,8 @@ import {
   ftsPhrase,
   hostListQuery,
   pageOf,
-  SUBSTRING_INDEX_LIMIT,
-  type SubstringPlan,
+  SEARCH_INDEX_LIMIT,
+  type SearchPlan,
   TRIGRAM,
 } from './host-list.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
@@ -53,10 +53,10 @@ export interface SqliteStoreOptions {
    */
   readonly onSql?: (sql: string) => void;
   /**
-   * up to how many trigram-index matches a substring search reads them rather than scanning
-   * (default SUBSTRING_INDEX_LIMIT; tests set it low to take the scan with a few hosts)
+   * up to how many matches a search reads them from its index rather than scanning the list in
+   * order (default SEARCH_INDEX_LIMIT; tests set it low to take the scan with a few hosts)
    */
-  readonly substringIndexLimit?: number;
+  readonly searchIndexLimit?: number;
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): FleetStore {
@@ -79,7 +79,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return prepare(text);
     }) as typeof db.prepare;
   }
-  return new SqliteStore(db, options.substringIndexLimit ?? SUBSTRING_INDEX_LIMIT);
+  return new SqliteStore(db, options.searchIndexLimit ?? SEARCH_INDEX_LIMIT);
 }
 
 function migrate(db: Database.Database): void {
@@ -156,7 +156,7 @@ class SqliteStore extends RolloutSql implements FleetStore {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly substringIndexLimit: number,
+    private readonly searchIndexLimit: number,
   ) {
     super(...sqliteRunner(db));
   }
@@ -426,22 +426,33 @@ class SqliteStore extends RolloutSql implements FleetStore {
   }
 
   async listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }> {
-    const { sql, params } = hostListQuery('sqlite', HOST_COLUMNS, filter, now, this.substringPlan(filter));
+    const { sql, params } = hostListQuery('sqlite', HOST_COLUMNS, filter, now, this.searchPlan(filter));
     const { page, nextAfter } = pageOf(this.sql(sql).all(...params) as HostColumns[], filter.limit);
     return { hosts: page.map(rowOf), nextAfter };
   }
 
   /**
-   * A substring search reads the trigram index when it matches few hosts (a count that stops past
-   * the limit), and scans the list in its order otherwise (src/store/host-list.ts SubstringPlan).
+   * A search reads its index when that matches few hosts (a count that stops past the limit), and
+   * scans the list in its order otherwise (src/store/host-list.ts SearchPlan).
    */
-  private substringPlan(filter: HostFilter): SubstringPlan {
+  private searchPlan(filter: HostFilter): SearchPlan | undefined {
     const text = filter.search?.toLowerCase() ?? '';
-    if (filter.searchMode !== 'substring' || [...text].length < TRIGRAM) return 'scan';
-    const { n } = this.sql(
-      'SELECT COUNT(*) AS n FROM (SELECT 1 FROM hosts_search WHERE hosts_search MATCH ? LIMIT ?)',
-    ).get(ftsPhrase(text), this.substringIndexLimit + 1) as { n: number };
-    return n <= this.substringIndexLimit ? 'index' : 'scan';
+    if (text === '') return undefined;
+    const limit = this.searchIndexLimit + 1;
+    if (filter.searchMode === 'substring') {
+      if ([...text].length < TRIGRAM) return 'scan';
+      const { n } = this.sql(
+        'SELECT COUNT(*) AS n FROM (SELECT 1 FROM hosts_search WHERE hosts_search MATCH ? LIMIT ?)',
+      ).get(ftsPhrase(text), limit) as { n: number };
+      return n < limit ? 'index' : 'scan';
+    }
+    // the prefix search alone, unordered: the planner reads its two indexes and stops at the limit
+    const { sql, params } = hostListQuery('sqlite', '1', { labels: [], limit: 0, search: text }, 0, 'index');
+    const unordered = sql.replace(/ ORDER BY .*$/, ' LIMIT ?');
+    const { n } = this.sql(`SELECT COUNT(*) AS n FROM (${unordered})`).get(...params.slice(0, -1), limit) as {
+      n: number;
+    };
+    return n < limit ? 'index' : 'scan';
   }
 
   async sessionKey(): Promise<Buffer> {

@@ -36,10 +36,10 @@ describe('the substring search on SQLite', () => {
   it('reads the trigram index for a rare substring and scans for a common one; both find the same hosts', async () => {
     const file = dbFile();
     const seen: string[] = [];
-    const indexed = openSqliteStore(file, { onSql: (sql) => seen.push(sql), substringIndexLimit: 5 });
+    const indexed = openSqliteStore(file, { onSql: (sql) => seen.push(sql), searchIndexLimit: 5 });
     const names = Array.from({ length: 120 }, (_, i) => `${['ams', 'fra', 'nyc'][i % 3]}${i % 7}-web-${i}`);
     await enrollAll(indexed, names);
-    const scanning = openSqliteStore(file, { substringIndexLimit: 0 });
+    const scanning = openSqliteStore(file, { searchIndexLimit: 0 });
     const listQueries = () => seen.filter((s) => s.startsWith('SELECT') && s.includes('FROM hosts WHERE'));
     for (const text of ['web-1', 'ams3', 'WEB-11', '-web-10', 'nyc', 'zzz', 's3-', 'yc']) {
       const before = listQueries().length;
@@ -51,6 +51,19 @@ describe('the substring search on SQLite', () => {
       // the index for up to 5 matches of a trigram or longer, else the scan
       const rare = text.length >= 3 && a.length <= 5;
       expect(query.includes('hosts_search'), text).toBe(rare);
+    }
+    // the prefix search chooses the same way: its indexes for a few matches, the list's order otherwise
+    const prefix = async (store: FleetStore, text: string) =>
+      (await store.listHosts({ labels: [], limit: 1000, search: text }, 0)).hosts
+        .map((h) => h.hostname)
+        .sort();
+    for (const text of ['AMS', 'ams3-web-1', 'nyc6-', 'zzz']) {
+      const before = listQueries().length;
+      const a = await prefix(indexed, text);
+      expect(a, text).toEqual(await prefix(scanning, text));
+      expect(a, text).toEqual(names.filter((n) => n.startsWith(text.toLowerCase())).sort());
+      const query = listQueries().slice(before).at(-1) ?? '';
+      expect(query.includes('+hostname'), text).toBe(a.length > 5);
     }
     indexed.close();
     scanning.close();
