@@ -97,8 +97,9 @@ export function dashboardHandler(deps: DashboardDeps) {
   };
   const ttl = deps.summaryTtlMs ?? 10_000;
   // The counts last read, and a read under way. Counts older than the TTL are still shown while
-  // newer ones are read (the page says when they were counted): only the first page waits for a
-  // pass over every host.
+  // newer ones are read (the page says when they were counted). On SQLite a read is of the kept
+  // counts and the silent hosts; on PostgreSQL a pass over every host, which only the first page
+  // after a start waits for.
   let counted: { at: number; summary: FleetSummary } | undefined;
   let counting: Promise<{ at: number; summary: FleetSummary }> | undefined;
   const count = (now: number) => {
