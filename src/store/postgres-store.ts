@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import {
   cloneConflict,
-  encodeCursor,
   type FleetPlan,
   type HostFilter,
   isStuck,

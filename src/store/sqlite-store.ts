@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
   cloneConflict,
-  encodeCursor,
   type FleetPlan,
   type HostFilter,
   isStuck,
