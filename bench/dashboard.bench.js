@@ -36,8 +36,19 @@ const check = (label, ok) => {
   return ok ? 'met' : 'MISSED';
 };
 
-// The repository is made afresh each run (its dates from today); the stored statuses are the seed's.
-const seededAt = Date.now();
+// The repository is made afresh each run, its dates from the seeding's day, as the stored statuses
+// are; the server's clock runs from the seeding's time (the newest check-in stored), so that a
+// database seeded days ago has the silent hosts it had (1 in 50), not every host silent.
+const seededAt = existsSync(dbFile)
+  ? (() => {
+      const db = new Database(dbFile, { readonly: true });
+      const newest = /** @type {{ t: number }} */ (db.prepare('SELECT MAX(last_seen) AS t FROM hosts').get())
+        .t;
+      db.close();
+      return newest;
+    })()
+  : Date.now();
+const startedAt = Date.now();
 const templates = syntheticFleet({ hosts: TEMPLATES, builds: 30, eolBuilds: 4, now: seededAt });
 const repoPath = join(work, 'index.json');
 writeFileSync(repoPath, JSON.stringify(templates.repository));
@@ -93,7 +104,6 @@ if (!existsSync(dbFile)) {
     }
   });
   for (let i = 0; i < HOSTS; i += 50_000) batch(i, Math.min(HOSTS, i + 50_000));
-  db.exec('ANALYZE');
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   renameSync(partial, dbFile);
@@ -104,7 +114,22 @@ if (!existsSync(dbFile)) {
   );
 } else console.log(`the seeded database from an earlier run: ${dbFile}`);
 
+// klpm never runs ANALYZE, so its databases plan without statistics: so does the benchmark (a
+// database seeded by an earlier version of it was analyzed, and statistics that miss the indexes
+// of a later migration lead the planner astray).
+{
+  const db = new Database(dbFile);
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").get() !== undefined) {
+    db.exec('DELETE FROM sqlite_stat1');
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'").get() !== undefined)
+      db.exec('DELETE FROM sqlite_stat4');
+    db.exec('ANALYZE sqlite_schema');
+  }
+  db.close();
+}
+const migrating = performance.now();
 const store = openSqliteStore(dbFile);
+console.log(`opened (and migrated) in ${((performance.now() - migrating) / 1000).toFixed(1)} s`);
 const lines = [];
 const server = await startFleetServer({
   store,
@@ -112,16 +137,21 @@ const server = await startFleetServer({
   host: '127.0.0.1',
   port: 0,
   repoPollMs: 0,
+  now: () => seededAt + (Date.now() - startedAt),
   log: (line) => lines.push(JSON.parse(line)),
 });
 const token = await store.createToken('admin');
+// sign in through the form: its login cookie and CSRF token first
+const form = await fetch(`${server.url}/login`);
+const loginCookie = form.headers.get('set-cookie')?.split(';')[0] ?? '';
+const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
 const login = await fetch(`${server.url}/login`, {
   method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({ token, next: '/' }),
+  headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
+  body: new URLSearchParams({ token, next: '/', csrf }),
   redirect: 'manual',
 });
-const cookie = login.headers.get('set-cookie')?.split(';')[0];
+const cookie = login.headers.getSetCookie()[0]?.split(';')[0];
 if (login.status !== 303 || cookie === undefined) throw new Error(`sign-in answered ${login.status}`);
 
 /** One page: the server's own time for it (its log line) and the bytes of the answer. */
@@ -148,8 +178,8 @@ const median = async (path, n = 5) => {
   runs.sort((a, b) => a.ms - b.ms);
   return runs[Math.floor(n / 2)];
 };
-// The first fleet page counts every host (the summary's GROUP BY); the next ones within 10 s reuse
-// the counts (the page says when they were counted).
+// The first fleet page reads the counts the store keeps (host_counts) and the silent hosts; the
+// next ones within 10 s reuse them (the page says when they were counted).
 row('fleet page, counts read afresh (first request)', await get('/'));
 row('fleet page, counts reused (within 10 s)', await median('/'));
 const filtered = '/hosts?status=kernel-end-of-life&label=site:ams1';
@@ -164,17 +194,32 @@ row(
   'hosts page ?status=kernel-end-of-life&sort=hostname',
   await median('/hosts?status=kernel-end-of-life&sort=hostname'),
 );
+row(
+  'hosts page ?status=kernel-end-of-life&sort=lastSeen&dir=desc',
+  await median('/hosts?status=kernel-end-of-life&sort=lastSeen&dir=desc'),
+);
+// substring searches (the trigram index for a few thousand matches or fewer, else a scan in order)
+row('hosts page, substring ?q=eb-00012 (about 25 match)', await median('/hosts?q=eb-00012&match=substring'));
+row('hosts page, substring ?q=web-001 (about 2,500 match)', await median('/hosts?q=web-001&match=substring'));
+row('hosts page, substring ?q=web-01 (about 25,000 match)', await median('/hosts?q=web-01&match=substring'));
+row('hosts page, substring ?q=cache (a quarter matches)', await median('/hosts?q=cache&match=substring'));
+row(
+  'hosts page, substring ?q=db-00&status=kernel-end-of-life',
+  await median('/hosts?q=db-00&match=substring&status=kernel-end-of-life'),
+);
+row('hosts page, substring ?q=zzz (none matches)', await median('/hosts?q=zzz&match=substring'));
 row('hosts page, sorted by last check-in, newest first', await median('/hosts?sort=lastSeen&dir=desc'));
 row('hosts page, silent only', await median('/hosts?silent=true'));
 const first = await get('/hosts?sort=hostname');
 const next = /href="([^"]*after=[^"]*)" rel="next"/.exec(first.body)?.[1]?.replaceAll('&amp;', '&');
 if (next !== undefined) row('hosts page 2 in hostname order (keyset)', await median(next));
 const hostLink = /href="(\/hosts\/[0-9a-f-]{36})"/.exec(first.body)?.[1];
-if (hostLink !== undefined) row('host page', await median(hostLink));
-const builds = await get('/builds');
-console.log(
-  `${'builds page (GET /v1/builds: a pass over every host)'.padEnd(58)} ${builds.ms.toFixed(1).padStart(8)} ms (no limit set)       ${(builds.bytes / 1024).toFixed(1).padStart(6)} KB (limit 200 KB: ${check('builds weight', builds.bytes <= PAGE_BYTES)})`,
-);
+if (hostLink !== undefined) {
+  row('host page', await median(hostLink));
+  const middle = hostLink.slice('/hosts/'.length + 4, '/hosts/'.length + 18);
+  row(`hosts page, substring of an id ?q=${middle}`, await median(`/hosts?q=${middle}&match=substring`));
+}
+row('builds page (GET /v1/builds, from the kept counts)', await get('/builds'));
 
 await server.close();
 await store.close();

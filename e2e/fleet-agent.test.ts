@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driveRollout, type Json, offeredSet, type RolloutRecord } from './harness/fleet-rollout.js';
 import { comparedKernelLog, isComparedLine } from './harness/kernel-log.js';
 import { E2E_DIR, type E2eKernel } from './harness/kernels.js';
 import {
@@ -36,7 +37,16 @@ import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness
  * check-in upgrades to v2; a third reports the state after it and gets nothing to do. The sync points are files in the guest's work directory: the guest
  * waits for `go` to hold 1, then 2; the test waits for the guest's files.
  *
- * Checked: both applies succeeded with the planned steps; the server shows the host `supported`
+ * v2 comes through a rollout (docs/fleet.md, "Rollouts"): between the two check-ins, simulated
+ * agents (harness/fleet-rollout.ts: hosts of the same server posting reports and events through
+ * the API, on the guest's build and status) enroll as two canaries and an early wave, and a rollout
+ * of v2 starts with the waves canary, early and the guest's. One canary applies; the other posts a
+ * reversed transition, which halts the rollout naming it; the admin resumes; the early host
+ * applies; only then is the guest's wave open, and its second check-in applies v2 for real.
+ *
+ * Checked: the waves opened in order, the guest was held below v2 until its wave opened, the halt
+ * named the failing canary and the resume opened the next wave, and the rollout was done after the
+ * guest's third check-in; both applies succeeded with the planned steps; the server shows the host `supported`
  * (covered), on the guest's build ID, with v2 applied and nothing more to do; each apply event's
  * real kernel log is the predicted one and is the guest's own kernel log of that check-in; the whole
  * kernel log and sysfs equal `klpm simulate` of e2e/klpm-scenarios/upgrade-v2.yaml (the steps an
@@ -44,6 +54,7 @@ import { normalizeListing, SERIES_ATTRIBUTES, simulatedListing } from './harness
  */
 
 const NO_SIGNALING = { signaling: false };
+const GUEST_LABEL = 'site:qemu';
 const SERVER = 'http://10.0.2.100:7470';
 const AGENT = `agent once --server ${SERVER} --enroll-secret ${GUEST_WORK}/enroll-secret --apply auto --interval 10m --json`;
 
@@ -69,6 +80,9 @@ interface FleetRun {
   readonly detail: Record<string, any>;
   // biome-ignore lint/suspicious/noExplicitAny: as above
   readonly agent: (label: string) => Record<string, any>;
+  readonly rollout: RolloutRecord;
+  /** the rollout after the guest's third check-in */
+  readonly rolloutAfter: Json;
 }
 
 interface Server {
@@ -77,6 +91,8 @@ interface Server {
   readonly port: number;
   readonly admin: string;
   readonly secret: string;
+  /** the enrollment secrets of the simulated agents: labels ring:canary and ring:early */
+  readonly simulated: { canary: string; early: string };
   readonly repo: string;
   readonly stderr: () => string;
 }
@@ -92,7 +108,11 @@ async function startServer(): Promise<Server> {
   mkdirSync(repo);
   writeIndex(repo, { format: 'klpm-repository-index', version: 1, updates: [] });
   const admin = klpmCli(['serve', 'token', 'create', '--db', db, '--role', 'admin']);
-  const secret = klpmCli(['serve', 'enroll', 'create', '--db', db, '--label', 'site:qemu']);
+  const secret = klpmCli(['serve', 'enroll', 'create', '--db', db, '--label', GUEST_LABEL]);
+  const simulated = {
+    canary: klpmCli(['serve', 'enroll', 'create', '--db', db, '--label', 'ring:canary']),
+    early: klpmCli(['serve', 'enroll', 'create', '--db', db, '--label', 'ring:early']),
+  };
   const child = spawn(
     process.execPath,
     [KLPM_BIN, 'serve', '--db', db, '--repo', repo, '--listen', '127.0.0.1:0', '--json'],
@@ -112,7 +132,16 @@ async function startServer(): Promise<Server> {
     });
     child.once('exit', (code) => reject(new Error(`klpm serve exited ${code}: ${err}`)));
   });
-  return { child, url, port: Number(new URL(url).port), admin, secret, repo, stderr: () => err };
+  return {
+    child,
+    url,
+    port: Number(new URL(url).port),
+    admin,
+    secret,
+    simulated,
+    repo,
+    stderr: () => err,
+  };
 }
 
 function writeIndex(repo: string, index: unknown): void {
@@ -154,19 +183,22 @@ async function offer(server: Server, workDir: string, from: string): Promise<voi
   expect(refreshed.livepatches).toBe(index.updates.length);
 }
 
-/** One boot: the guest checks in twice while this side changes the repository between. */
+/** One boot: the guest checks in twice while this side changes the repository and rolls v2 out between. */
 async function fleetRun(kernel: E2eKernel, server: Server): Promise<FleetRun> {
   let current = '';
   let ended = false;
-  let driving: Promise<void> = Promise.resolve();
-  const drive = async (workDir: string) => {
+  let driving: Promise<RolloutRecord | undefined> = Promise.resolve(undefined);
+  const drive = async (workDir: string): Promise<RolloutRecord | undefined> => {
     const superseded = () => ended || current !== workDir;
     await waitFor(join(workDir, 'ready'), superseded);
     await offer(server, workDir, 'repo-v1');
     writeFileSync(join(workDir, 'go'), '1\n');
     await waitFor(join(workDir, 'out', 'agent1.rc'), superseded);
-    await offer(server, workDir, 'repo-v2');
+    const rollout = await driveRollout(server, server.simulated, GUEST_LABEL, workDir, () =>
+      offer(server, workDir, 'repo-v2'),
+    );
     writeFileSync(join(workDir, 'go'), '2\n');
+    return rollout;
   };
   const prepare = (workDir: string) => {
     prepareRepositories(workDir);
@@ -180,7 +212,8 @@ async function fleetRun(kernel: E2eKernel, server: Server): Promise<FleetRun> {
     forwards: [{ guest: '10.0.2.100:7470', hostPort: server.port }],
   });
   ended = true;
-  await driving;
+  const rollout = await driving;
+  if (rollout === undefined) throw new Error(`the ${kernel.release} guest's run did not reach the rollout`);
   const agent = (label: string) => {
     const { out, err, rc } = commandOutput(run.workDir, label);
     try {
@@ -191,15 +224,20 @@ async function fleetRun(kernel: E2eKernel, server: Server): Promise<FleetRun> {
       );
     }
   };
-  const hosts = (await api(server, 'GET', '/v1/hosts')) as { hosts: Array<{ id: string }> };
+  const hosts = (await api(server, 'GET', `/v1/hosts?label=${GUEST_LABEL}`)) as {
+    hosts: Array<{ id: string }>;
+  };
   expect(hosts.hosts).toHaveLength(1);
   const id = hosts.hosts[0]?.id ?? '';
+  expect(id).toBe(rollout.guestId);
   return {
     run,
     buildId: readFileSync(join(run.workDir, 'out', 'build-id'), 'utf8').trim(),
     // biome-ignore lint/suspicious/noExplicitAny: see FleetRun
     detail: (await api(server, 'GET', `/v1/hosts/${id}`)) as Record<string, any>,
     agent,
+    rollout,
+    rolloutAfter: (await api(server, 'GET', `/v1/rollouts/${rollout.id}`)) as Json,
   };
 }
 
@@ -240,7 +278,69 @@ describe.skipIf(skipReason !== undefined)('klpm agent and klpm serve with a real
       );
     });
 
-    it(`${kernel.release}: the agent applies v1, then v2 after the repository changed`, () => {
+    it(`${kernel.release}: the rollout opens its waves in order and holds the guest below v2 until its wave opens`, () => {
+      const { rollout } = get();
+      const v2 = VERSIONS.klpm_e2e_v2;
+      expect(rollout.started).toMatchObject({ state: 'running', to: v2, outOfScope: [], inNoWave: 0 });
+      expect(rollout.started.waves).toMatchObject([
+        { name: 'canary', state: 'open', hosts: 2, pending: 2 },
+        { name: 'early', state: 'pending', hosts: 1 },
+        { name: 'qemu', state: 'pending', hosts: 1 },
+      ]);
+      // the canaries are offered v2, the guest the newest before it (v1) while its wave waits
+      for (const plan of rollout.canaryPlans) expect(offeredSet(plan)?.to).toBe(v2);
+      expect(offeredSet(rollout.guestPlanAtStart)?.to).toBe(VERSIONS.klpm_e2e_v1);
+      const waves = rollout.guestWaveOpen.waves as Json[];
+      expect(waves.map((w) => w.state)).toEqual(['done', 'done', 'open']);
+      expect(waves).toMatchObject([
+        { applied: 1, failed: 1 },
+        { applied: 1, failed: 0 },
+        { applied: 0, pending: 1 },
+      ]);
+      // each wave opened once the one before it completed
+      for (let i = 1; i < waves.length; i++)
+        expect(Date.parse(waves[i]?.openedAt)).toBeGreaterThanOrEqual(Date.parse(waves[i - 1]?.completedAt));
+      expect(offeredSet(rollout.guestPlanOpen)?.to).toBe(v2);
+    });
+
+    it(`${kernel.release}: the canary's reversed transition halts the rollout naming it; the resume opens the next wave`, () => {
+      const { rollout } = get();
+      const stuck = rollout.canaries[1].id;
+      expect(rollout.halted).toMatchObject({ state: 'halted', haltedHosts: [stuck] });
+      expect(rollout.halted.reason).toContain(stuck);
+      expect(rollout.halted.reason).toContain('reversed');
+      expect(rollout.halted.waves).toMatchObject([
+        { state: 'open', applied: 1, failed: 1, failures: [{ host: stuck, acknowledged: false }] },
+        { state: 'pending' },
+        { state: 'pending' },
+      ]);
+      // halted, nothing moves: the early host and the guest stay below v2
+      expect(offeredSet(rollout.earlyPlanHalted)?.to).toBe(VERSIONS.klpm_e2e_v1);
+      expect(offeredSet(rollout.guestPlanHalted)?.to).toBe(VERSIONS.klpm_e2e_v1);
+      expect(rollout.resumed.state).toBe('running');
+      expect(rollout.resumed.waves[0]).toMatchObject({
+        state: 'done',
+        failures: [{ host: stuck, acknowledged: true }],
+      });
+      expect(rollout.resumed.waves[1].state).toBe('open');
+    });
+
+    it(`${kernel.release}: the guest's real apply of v2 completes its wave and the rollout`, () => {
+      const o = get();
+      expect(o.rolloutAfter.state).toBe('done');
+      expect(o.rolloutAfter.waves[2]).toMatchObject({
+        name: 'qemu',
+        state: 'done',
+        hosts: 1,
+        applied: 1,
+        failed: 0,
+        failures: [],
+      });
+      // the v2 the guest applied is the one its wave's plan offered
+      expect(o.agent('agent2').plan.sets[0].to).toBe(VERSIONS.klpm_e2e_v2);
+    });
+
+    it(`${kernel.release}: the agent applies v1, then v2 once the rollout's wave opened`, () => {
       const o = get();
       const first = o.agent('agent1');
       expect(commandOutput(o.run.workDir, 'agent1')).toMatchObject({ rc: 0, err: '' });

@@ -47,6 +47,8 @@ export {
   labelSchema,
   MAX_PAGE,
   parseHostQuery,
+  SEARCH_MODES,
+  type SearchMode,
 } from './query.js';
 export {
   type EnrollRequest,

@@ -25,10 +25,12 @@ export interface HostFilter {
   /** the last id of the previous page */
   readonly after?: string;
   /**
-   * hostname (case-insensitive) or id beginning with this text: the dashboard's search; the API
-   * does not take it
+   * the search (`q`): a hostname (case-insensitive) or id beginning with this text, or, in
+   * `substring` mode, holding it anywhere
    */
   readonly search?: string;
+  /** how `search` matches; default `prefix` */
+  readonly searchMode?: SearchMode;
   /** only hosts whose latest report shows a transition not completing or tasks blocking one (dashboard only) */
   readonly stuck?: boolean;
   /** the order of the page; default id, ascending (the API's only order) */
@@ -36,6 +38,10 @@ export interface HostFilter {
   /** in an order other than id: the previous page's last sort value and id */
   readonly afterKey?: { readonly value: string | number; readonly id: string };
 }
+
+/** How the search matches: a prefix (a range of an index) or a substring (a trigram index, migration 7). */
+export const SEARCH_MODES = ['prefix', 'substring'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
 
 /** Orders the host list can be read in, each with an index behind it (migration 4). */
 export const HOST_ORDERS = ['id', 'hostname', 'lastSeen'] as const;
@@ -76,6 +82,9 @@ export const hostQuerySchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,200}$/)
     .optional(),
+  /** a hostname (case-insensitive) or id: its beginning, or with `match=substring` any part */
+  q: z.string().min(1).max(253).optional(),
+  match: z.enum(SEARCH_MODES).optional(),
 });
 
 /** A cursor is the last id of a page, base64url: opaque to clients. */
@@ -114,6 +123,8 @@ export function parseHostQuery(
       ...(q.checkinAge === undefined ? {} : { checkinAgeMs: q.checkinAge }),
       limit: q.limit ?? DEFAULT_PAGE,
       ...(q.cursor === undefined ? {} : { after: decodeCursor(q.cursor) }),
+      ...(q.q === undefined ? {} : { search: q.q }),
+      ...(q.match === undefined ? {} : { searchMode: q.match }),
     },
   };
 }

@@ -27,7 +27,14 @@ import type {
   SaveResult,
   TokenInfo,
 } from './fleet-store.js';
-import { hostListQuery, pageOf } from './host-list.js';
+import {
+  ftsPhrase,
+  hostListQuery,
+  pageOf,
+  SEARCH_INDEX_LIMIT,
+  type SearchPlan,
+  TRIGRAM,
+} from './host-list.js';
 import { EVENTS_SHOWN, HISTORY_PER_HOST, migrations } from './migrations.js';
 import { PLAN_COLUMN, type PlanText, planTextOf } from './plan-text.js';
 import { DISTINCT_FINGERPRINTS } from './reevaluation-sql.js';
@@ -49,6 +56,11 @@ export interface SqliteStoreOptions {
    * checks that no value ever becomes part of one; every value is a bound parameter)
    */
   readonly onSql?: (sql: string) => void;
+  /**
+   * up to how many matches a search reads them from its index rather than scanning the list in
+   * order (default SEARCH_INDEX_LIMIT; tests set it low to take the scan with a few hosts)
+   */
+  readonly searchIndexLimit?: number;
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): FleetStore {
@@ -71,7 +83,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       return prepare(text);
     }) as typeof db.prepare;
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, options.searchIndexLimit ?? SEARCH_INDEX_LIMIT);
 }
 
 function migrate(db: Database.Database): void {
@@ -157,7 +169,10 @@ class SqliteStore extends RolloutSql implements FleetStore {
   /** the plan keys known to be in shared_plans (nothing deletes from it) */
   private readonly sharedPlans = new Set<string>();
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly searchIndexLimit: number,
+  ) {
     super(...sqliteRunner(db));
   }
 
@@ -427,9 +442,33 @@ class SqliteStore extends RolloutSql implements FleetStore {
   }
 
   async listHosts(filter: HostFilter, now: number): Promise<{ hosts: HostRow[]; nextAfter: string | null }> {
-    const { sql, params } = hostListQuery('sqlite', HOST_COLUMNS, filter, now);
+    const { sql, params } = hostListQuery('sqlite', HOST_COLUMNS, filter, now, this.searchPlan(filter));
     const { page, nextAfter } = pageOf(this.sql(sql).all(...params) as HostColumns[], filter.limit);
     return { hosts: page.map(rowOf), nextAfter };
+  }
+
+  /**
+   * A search reads its index when that matches few hosts (a count that stops past the limit), and
+   * scans the list in its order otherwise (src/store/host-list.ts SearchPlan).
+   */
+  private searchPlan(filter: HostFilter): SearchPlan | undefined {
+    const text = filter.search?.toLowerCase() ?? '';
+    if (text === '') return undefined;
+    const limit = this.searchIndexLimit + 1;
+    if (filter.searchMode === 'substring') {
+      if ([...text].length < TRIGRAM) return 'scan';
+      const { n } = this.sql(
+        'SELECT COUNT(*) AS n FROM (SELECT 1 FROM hosts_search WHERE hosts_search MATCH ? LIMIT ?)',
+      ).get(ftsPhrase(text), limit) as { n: number };
+      return n < limit ? 'index' : 'scan';
+    }
+    // the prefix search alone, unordered: the planner reads its two indexes and stops at the limit
+    const { sql, params } = hostListQuery('sqlite', '1', { labels: [], limit: 0, search: text }, 0, 'index');
+    const unordered = sql.replace(/ ORDER BY .*$/, ' LIMIT ?');
+    const { n } = this.sql(`SELECT COUNT(*) AS n FROM (${unordered})`).get(...params.slice(0, -1), limit) as {
+      n: number;
+    };
+    return n < limit ? 'index' : 'scan';
   }
 
   async sessionKey(): Promise<Buffer> {

@@ -187,6 +187,11 @@ describe('klpm agent once and klpm fleet', () => {
       'supported',
     ]);
     expect(text.stdout).toBe('no hosts match\n');
+    const search = (...more: string[]) =>
+      runCli(['fleet', 'hosts', '--server', server.url, '--token', token, ...more]);
+    expect((await search('--search', 'EB-7')).stdout).toBe('no hosts match\n');
+    expect((await search('--search', 'EB-7', '--substring')).stdout).toContain(`${checkIn.hostId}  web-7  `);
+    expect((await search('--search', 'WEB-')).stdout).toContain(`${checkIn.hostId}  web-7  `);
     const host = await runCli(['fleet', 'host', checkIn.hostId, '--server', server.url, '--token', token]);
     expect(host.stdout).toContain('status: kernel-end-of-life  reboot: yes');
     expect(host.stdout).toContain('event ');

@@ -44,7 +44,10 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
     await page.getByLabel('API token').fill('nobody.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('not a viewer or admin token');
-    expect(await context.cookies()).toEqual([]);
+    // no session: only the sign-in form's own CSRF cookie
+    expect(await context.cookies()).toMatchObject([
+      { name: 'klpm_login', path: '/login', httpOnly: true, sameSite: 'Strict', secure: false },
+    ]);
     // a host's token is a real token but not a reader's
     await page.getByLabel('API token').fill(fleet.eol.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -53,8 +56,15 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
     await page.getByRole('button', { name: 'Sign in' }).click();
     // back where it was going
     await page.waitForURL(`${fleet.url}/hosts`);
-    const [cookie] = await context.cookies();
-    expect(cookie).toMatchObject({ name: 'klpm_session', httpOnly: true, sameSite: 'Strict', secure: false });
+    // the session, and the sign-in form's cookie gone
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({
+      name: 'klpm_session',
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: false,
+    });
     expect(await page.evaluate('document.cookie')).toBe('');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login$/);
@@ -99,6 +109,21 @@ describe.skipIf(problem !== undefined)('the dashboard in a real browser', () => 
     await page.getByRole('link', { name: 'Next page' }).click();
     const more = await page.locator('table tbody tr td:first-child').allTextContents();
     expect(more[0]! > names[names.length - 1]!).toBe(true);
+    await page.close();
+  });
+
+  it('searches by a substring of the hostname through the form', async () => {
+    const page = await viewer.newPage();
+    await page.goto(`${fleet.url}/hosts`);
+    await page.getByRole('searchbox', { name: 'Search hostname or id' }).fill('B-0001');
+    await page.getByRole('combobox', { name: 'Match' }).selectOption('substring');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/match=substring/);
+    const names = await page.locator('table tbody tr td:first-child').allTextContents();
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(n).toContain('b-0001');
+    // the sites differ: the text is in the middle of the names
+    expect(new Set(names.map((n) => n.split('-')[0])).size).toBeGreaterThan(1);
     await page.close();
   });
 

@@ -36,15 +36,37 @@ const form = (fields: Record<string, string>) => ({
   redirect: 'manual' as const,
 });
 
+/** The sign-in form as a browser gets it: its login cookie and the form's CSRF token. */
+async function loginForm(url: string): Promise<{ cookie: string; csrf: string }> {
+  const answer = await fetch(`${url}/login`);
+  expect(answer.status).toBe(200);
+  const cookie = answer.headers.get('set-cookie')!;
+  expect(cookie).toMatch(
+    /^klpm_login=[A-Za-z0-9_-]{22}; Path=\/login; HttpOnly; SameSite=Strict; Max-Age=3600$/,
+  );
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await answer.text())![1]!;
+  return { cookie: cookie.split(';')[0]!, csrf };
+}
+
+/** POST /login with the fields, and a Cookie header when given. */
+const postLogin = (url: string, fields: Record<string, string>, cookie?: string) =>
+  fetch(`${url}/login`, {
+    ...form(fields),
+    headers: { ...form(fields).headers, ...(cookie === undefined ? {} : { cookie }) },
+  });
+
 async function signIn(url: string, token: string): Promise<string> {
-  const answer = await fetch(`${url}/login`, form({ token, next: '/hosts' }));
+  const { cookie: login, csrf } = await loginForm(url);
+  const answer = await postLogin(url, { token, next: '/hosts', csrf }, login);
   expect(answer.status).toBe(303);
   expect(answer.headers.get('location')).toBe('/hosts');
-  const cookie = answer.headers.get('set-cookie')!;
+  const [cookie, ended] = answer.headers.getSetCookie();
   expect(cookie).toMatch(
     /^klpm_session=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
   );
-  return cookie.split(';')[0]!;
+  // the sign-in form's cookie is done with
+  expect(ended).toMatch(/^klpm_login=; Path=\/login; .*Max-Age=0/);
+  return cookie!.split(';')[0]!;
 }
 
 const page = (url: string, path: string, cookie?: string) =>
@@ -60,10 +82,12 @@ describe('the dashboard over HTTP', () => {
       303,
       '/login?next=%2Fhosts%3Fstatus%3Dunknown',
     ]);
+    const { cookie: login, csrf } = await loginForm(fleet.url);
     for (const token of ['', 'x', `${fleet.adminToken}x`, fleet.eol.token]) {
-      const answer = await fetch(`${fleet.url}/login`, form({ token }));
+      const answer = await postLogin(fleet.url, { token, csrf }, login);
       expect(answer.status).toBe(401);
-      expect(answer.headers.get('set-cookie')).toBeNull();
+      // no session: only the sign-in form's own cookie again
+      expect(answer.headers.getSetCookie().map((c) => c.split('=')[0])).toEqual(['klpm_login']);
     }
     // a forged cookie is no session
     const forged = await page(fleet.url, '/', 'klpm_session=e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
@@ -72,9 +96,47 @@ describe('the dashboard over HTTP', () => {
 
   it('never sends a signed-in user to another site after sign-in', async () => {
     for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil', 'javascript:alert(1)']) {
-      const answer = await fetch(`${fleet.url}/login`, form({ token: fleet.viewerToken, next }));
+      const { cookie, csrf } = await loginForm(fleet.url);
+      const answer = await postLogin(fleet.url, { token: fleet.viewerToken, next, csrf }, cookie);
       expect(answer.headers.get('location')).toBe('/');
     }
+  });
+
+  it('refuses a sign-in whose form this server did not give that browser (login CSRF)', async () => {
+    const mine = await loginForm(fleet.url);
+    const other = await loginForm(fleet.url);
+    const refused: Array<[Record<string, string>, string | undefined]> = [
+      // a form another site posts: no login cookie (SameSite=Strict), no token
+      [{ token: fleet.adminToken }, undefined],
+      [{ token: fleet.adminToken, csrf: mine.csrf }, undefined],
+      [{ token: fleet.adminToken }, mine.cookie],
+      [{ token: fleet.adminToken, csrf: 'x' }, mine.cookie],
+      // another browser's pair, crossed
+      [{ token: fleet.adminToken, csrf: other.csrf }, mine.cookie],
+      // a planted cookie with a token made up for it
+      [{ token: fleet.adminToken, csrf: mine.csrf }, `klpm_login=${'A'.repeat(22)}`],
+      // a session's CSRF token is not a sign-in's
+      [
+        {
+          token: fleet.adminToken,
+          csrf: await csrfOf(fleet.url, await signIn(fleet.url, fleet.viewerToken)),
+        },
+        mine.cookie,
+      ],
+    ];
+    for (const [fields, cookie] of refused) {
+      const answer = await postLogin(fleet.url, fields, cookie);
+      expect(answer.status, JSON.stringify([Object.keys(fields), cookie])).toBe(403);
+      expect(answer.headers.getSetCookie().some((c) => c.startsWith('klpm_session='))).toBe(false);
+      expect(await answer.text()).toContain('sign in again');
+    }
+    // the right pair still works after the refusals, and so does the other browser's
+    expect(
+      (await postLogin(fleet.url, { token: fleet.adminToken, csrf: mine.csrf }, mine.cookie)).status,
+    ).toBe(303);
+    expect(
+      (await postLogin(fleet.url, { token: fleet.adminToken, csrf: other.csrf }, other.cookie)).status,
+    ).toBe(303);
   });
 
   it('a session signed by one server is accepted by another on the same database, until its token is revoked', async () => {

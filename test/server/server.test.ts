@@ -335,6 +335,31 @@ describe('reports, hosts and the summary', () => {
     });
   });
 
+  it('GET /v1/hosts?q= searches hostnames and ids: a prefix, or with match=substring any part', async () => {
+    const names = async (query: string) =>
+      (
+        (await call('GET', `/v1/hosts?${query}`, { token: tokens.viewer })).body.hosts as Array<{
+          hostname: string;
+        }>
+      )
+        .map((h) => h.hostname)
+        .sort();
+    expect(await names('q=HOST-B')).toEqual(['host-b']);
+    expect(await names('q=st-b')).toEqual([]);
+    expect(await names('q=st-b&match=prefix')).toEqual([]);
+    expect(await names('q=ST-B&match=substring')).toEqual(['host-b']);
+    expect(await names(`q=${hostB.slice(4, 13)}&match=substring`)).toEqual(['host-b']);
+    expect(await names(`q=${hostB.slice(0, 8)}`)).toEqual(['host-b']);
+    expect(await call('GET', '/v1/hosts?q=x&match=regex', { token: tokens.viewer })).toMatchObject({
+      status: 400,
+      body: { path: 'match' },
+    });
+    expect(await call('GET', '/v1/hosts?q=', { token: tokens.viewer })).toMatchObject({
+      status: 400,
+      body: { path: 'q' },
+    });
+  });
+
   it('GET /v1/summary has exactly the fields of the issue', async () => {
     const summary = (await call('GET', '/v1/summary', { token: tokens.admin })).body;
     expect(Object.keys(summary).sort()).toEqual(['builds', 'hosts', 'reboot', 'silent', 'status']);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FleetPlan, type HostEvaluation, reportSchema, summarize } from '../../src/fleet/index.js';
+import {
+  type FleetPlan,
+  type HostEvaluation,
+  type HostFilter,
+  reportSchema,
+  summarize,
+} from '../../src/fleet/index.js';
 import {
   type FleetStore,
   HISTORY_PER_HOST,
@@ -484,6 +490,75 @@ for (const engine of [sqlite, postgres]) {
       expect(await walk('lastSeen', true)).toEqual(['web%x', 'db-1', 'web_3', 'web-2', 'Web-10', 'cache-1']);
       const byId = [...byName].sort(([, a], [, b]) => (a < b ? -1 : 1)).map(([n]) => n);
       expect(await walk('id', true)).toEqual([...byId].reverse());
+    });
+
+    it('searches hostnames and ids by substring, kept as hosts come, are renamed and go', async () => {
+      const store = await open();
+      const secret = await store.createEnrollSecret({ labels: [] });
+      const names = ['ams1-web-001', 'AMS1-db-002', 'fra1-web-003', 'web_x%y', 'cache-1', 'old-name'];
+      const ids = new Map<string, string>();
+      for (const [n, hostname] of names.entries()) {
+        const host = await store.enroll({ secret, machineId: machine(n), hostname, now: 0 });
+        if (host.kind !== 'enrolled') throw new Error('not enrolled');
+        ids.set(hostname, host.id);
+      }
+      const search = async (text: string, more: Partial<HostFilter> = {}) =>
+        (
+          await store.listHosts({ labels: [], limit: 100, search: text, searchMode: 'substring', ...more }, 0)
+        ).hosts.map((h) => h.hostname);
+      const sorted = async (text: string) => (await search(text)).sort();
+      expect(await sorted('web')).toEqual(['ams1-web-001', 'fra1-web-003', 'web_x%y']);
+      // case-insensitive, anywhere in the name (every text here has a letter no id, hex, holds)
+      expect(await sorted('WEB-0')).toEqual(['ams1-web-001', 'fra1-web-003']);
+      expect(await sorted('ms1-')).toEqual(['AMS1-db-002', 'ams1-web-001']);
+      // LIKE's and FTS5's own characters are the user's letters
+      expect(await sorted('_x%')).toEqual(['web_x%y']);
+      expect(await sorted('"web')).toEqual([]);
+      // shorter than a trigram: still a substring
+      expect(await sorted('We')).toEqual(['ams1-web-001', 'fra1-web-003', 'web_x%y']);
+      expect(await sorted('%')).toEqual(['web_x%y']);
+      // the middle of an id, across its first hyphen
+      const cacheId = ids.get('cache-1')!;
+      expect(await search(cacheId.slice(5, 14))).toEqual(['cache-1']);
+      expect(await search(cacheId.slice(5, 14).toUpperCase())).toEqual(['cache-1']);
+      // the prefix search is as it was: 'web' begins only one name
+      expect(
+        (await store.listHosts({ labels: [], limit: 100, search: 'web' }, 0)).hosts.map((h) => h.hostname),
+      ).toEqual(['web_x%y']);
+      // with an order, in pages
+      const first = await store.listHosts(
+        {
+          labels: [],
+          limit: 2,
+          search: 'web',
+          searchMode: 'substring',
+          order: { by: 'hostname', desc: true },
+        },
+        0,
+      );
+      expect(first.hosts.map((h) => h.hostname)).toEqual(['web_x%y', 'fra1-web-003']);
+      const last = first.hosts[1]!;
+      expect(
+        await search('web', {
+          order: { by: 'hostname', desc: true },
+          afterKey: { value: last.hostname, id: last.id },
+        }),
+      ).toEqual(['ams1-web-001']);
+      // a rename (the machine enrolls again with another hostname) and a delete
+      await store.enroll({
+        secret,
+        machineId: machine(names.indexOf('old-name')),
+        hostname: 'new-web-9',
+        now: 1,
+      });
+      expect(await search('old-n')).toEqual([]);
+      expect(await sorted('web-')).toEqual(['ams1-web-001', 'fra1-web-003', 'new-web-9']);
+      expect(await store.deleteHost(ids.get('fra1-web-003')!)).toBe(true);
+      expect(await sorted('web-')).toEqual(['ams1-web-001', 'new-web-9']);
+      // a host enrolled after the delete is found (a new key, none reused)
+      await store.enroll({ secret, machineId: machine(50), hostname: 'late-web-7', now: 2 });
+      expect(await sorted('web-')).toEqual(['ams1-web-001', 'late-web-7', 'new-web-9']);
+      expect(await sorted('web-0')).toEqual(['ams1-web-001']);
     });
 
     it('keeps one session key, the same on every open of the database', async () => {

@@ -13,6 +13,8 @@ interface HostsFlags {
   label: string[];
   silent?: boolean;
   checkinAge?: string;
+  search?: string;
+  substring?: boolean;
   limit?: string;
   cursor?: string;
   json?: boolean;
@@ -53,6 +55,8 @@ export const fleetHostsCommand: CommandFactory = (ctx, setExit) =>
     )
     .option('--silent', 'only hosts with no report for twice their interval')
     .option('--checkin-age <duration>', 'only hosts seen within this long (30s, 10m, 2h, 1d)')
+    .option('--search <text>', 'hosts whose hostname (any case) or id begins with this text')
+    .option('--substring', 'with --search: the text anywhere in the hostname or id')
     .option('--limit <n>', 'hosts per page (default 100, at most 1000)')
     .option('--cursor <cursor>', 'the page after the one that printed this cursor')
     .option('--json', 'print the answer of GET /v1/hosts')
@@ -68,6 +72,8 @@ export const fleetHostsCommand: CommandFactory = (ctx, setExit) =>
         for (const label of opts.label) query.append('label', label);
         if (opts.silent) query.set('silent', 'true');
         set('checkinAge', opts.checkinAge);
+        set('q', opts.search);
+        if (opts.substring) query.set('match', 'substring');
         set('limit', opts.limit);
         set('cursor', opts.cursor);
         const answer = (await fleetGet(opts.server, opts.token, `v1/hosts?${query}`)) as HostsAnswer;

@@ -26,7 +26,14 @@ import {
   cookieValue,
   csrfMatches,
   csrfToken,
+  LOGIN_COOKIE,
+  LOGIN_MS,
+  loginCookie,
+  loginCsrfMatches,
+  loginCsrfToken,
+  newLoginNonce,
   newSession,
+  readLoginNonce,
   readSession,
   SESSION_COOKIE,
   SESSION_MS,
@@ -90,8 +97,9 @@ export function dashboardHandler(deps: DashboardDeps) {
   };
   const ttl = deps.summaryTtlMs ?? 10_000;
   // The counts last read, and a read under way. Counts older than the TTL are still shown while
-  // newer ones are read (the page says when they were counted): only the first page waits for a
-  // pass over every host.
+  // newer ones are read (the page says when they were counted). On SQLite a read is of the kept
+  // counts and the silent hosts; on PostgreSQL a pass over every host, which only the first page
+  // after a start waits for.
   let counted: { at: number; summary: FleetSummary } | undefined;
   let counting: Promise<{ at: number; summary: FleetSummary }> | undefined;
   const count = (now: number) => {
@@ -112,7 +120,12 @@ export function dashboardHandler(deps: DashboardDeps) {
     return counted;
   };
 
-  const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string | string[]> = {},
+  ) => {
     res.writeHead(status, {
       'content-type': 'text/html; charset=utf-8',
       'content-length': Buffer.byteLength(body),
@@ -122,7 +135,7 @@ export function dashboardHandler(deps: DashboardDeps) {
     res.end(body);
     return status;
   };
-  const redirect = (res: ServerResponse, to: string, headers: Record<string, string> = {}) => {
+  const redirect = (res: ServerResponse, to: string, headers: Record<string, string | string[]> = {}) => {
     res.writeHead(303, { location: to, 'content-length': 0, ...SECURITY_HEADERS, ...headers });
     res.end();
     return 303;
@@ -159,26 +172,42 @@ export function dashboardHandler(deps: DashboardDeps) {
     const method = req.method ?? 'GET';
     const secure = (req.socket as TLSSocket).encrypted === true;
     if (path === '/login') {
-      if (method === 'GET')
-        return { status: send(res, 200, loginPage(safeNext(url.searchParams.get('next')))), who: 'none' };
-      if (method !== 'POST')
+      if (method !== 'GET' && method !== 'POST')
         return { status: send(res, 405, errorPage('Not allowed', 'GET or POST only.')), who: 'none' };
-      const form = await readForm(req);
-      const token = form.get('token')?.trim() ?? '';
+      const k = await sessionKey();
+      // The sign-in form's own CSRF check (session.ts newLoginNonce): the browser's login cookie,
+      // kept while it is good, so that two open sign-in tabs both work
+      const had = readLoginNonce(cookieValue(req.headers.cookie, LOGIN_COOKIE));
+      const nonce = had ?? newLoginNonce();
+      const form = (next: string, status: number, problem?: string) =>
+        send(res, status, loginPage(next, loginCsrfToken(k, nonce), problem), {
+          'set-cookie': loginCookie(nonce, LOGIN_MS / 1000, secure),
+        });
+      if (method === 'GET') return { status: form(safeNext(url.searchParams.get('next')), 200), who: 'none' };
+      const fields = await readForm(req);
+      const next = safeNext(fields.get('next'));
+      // before the token is looked at: a forged sign-in is refused whatever token it carries
+      if (!loginCsrfMatches(k, had, fields.get('csrf') ?? undefined))
+        return {
+          status: form(
+            next,
+            403,
+            'This sign-in form was not the one this server gave your browser (or it is over an hour old): sign in again.',
+          ),
+          who: 'none',
+        };
+      const token = fields.get('token')?.trim() ?? '';
       const principal = token === '' ? undefined : await deps.store.authenticate(token);
-      const next = safeNext(form.get('next'));
       if (principal === undefined || principal.kind !== 'role')
         return {
-          status: send(
-            res,
-            401,
-            loginPage(next, 'That token is not a viewer or admin token this server knows.'),
-          ),
+          status: form(next, 401, 'That token is not a viewer or admin token this server knows.'),
           who: 'invalid',
         };
-      const { value } = newSession(await sessionKey(), principal.role, token.split('.')[0]!, now);
+      const { value } = newSession(k, principal.role, token.split('.')[0]!, now);
       return {
-        status: redirect(res, next, { 'set-cookie': sessionCookie(value, SESSION_MS / 1000, secure) }),
+        status: redirect(res, next, {
+          'set-cookie': [sessionCookie(value, SESSION_MS / 1000, secure), loginCookie('', 0, secure)],
+        }),
         who: principal.role,
       };
     }

@@ -4,6 +4,7 @@ import {
   type HostOrder,
   parseHostQuery,
   REBOOT_ORDER,
+  SEARCH_MODES,
   STATUS_ORDER,
 } from '../../fleet/index.js';
 import type { HostRow } from '../../store/index.js';
@@ -45,7 +46,7 @@ export function readHostsQuery(
       for (const part of key === 'label' ? v.split(/\s+/) : [v.trim()])
         if (part !== '') api.append(key, part);
     }
-  for (const key of [...API_KEYS, 'q', 'sort', 'dir', 'stuck', 'after'])
+  for (const key of [...API_KEYS, 'q', 'match', 'sort', 'dir', 'stuck', 'after'])
     if (params.has(key)) given[key] = key === 'label' ? api.getAll('label') : params.get(key)!.trim();
   if (!api.has('limit')) api.set('limit', '50');
   const parsed = parseHostQuery(api);
@@ -60,13 +61,14 @@ export function readHostsQuery(
   if (given.after !== undefined && given.after !== '' && after === undefined)
     return { ok: false, message: 'after: not a page cursor' };
   const q = typeof given.q === 'string' ? given.q.slice(0, 253) : '';
+  const substring = given.match === 'substring';
   return {
     ok: true,
     query: {
       given,
       filter: {
         ...parsed.filter,
-        ...(q === '' ? {} : { search: q }),
+        ...(q === '' ? {} : { search: q, searchMode: substring ? 'substring' : 'prefix' }),
         ...(given.stuck === 'true' ? { stuck: true } : {}),
         order: { by, desc },
         ...(after === undefined ? {} : by === 'id' ? { after: after.id } : { afterKey: after }),
@@ -117,7 +119,8 @@ export function hostsPage(
     return html`<th scope="col" aria-sort="${current ? (desc ? 'descending' : 'ascending') : 'none'}"><a href="${links({ sort: key, dir: current && !desc ? 'desc' : 'asc' })}">${label}${current ? (desc ? ' ▼' : ' ▲') : ''}</a></th>`;
   };
   const form = html`<form class="filters" method="get" action="/hosts" role="search" aria-label="Filter hosts">
-<label>Search hostname or id<input type="search" name="q" value="${one(g, 'q')}" placeholder="prefix"></label>
+<label>Search hostname or id<input type="search" name="q" value="${one(g, 'q')}"></label>
+${select('match', 'Match', SEARCH_MODES.slice(1), one(g, 'match'), 'prefix')}
 ${select('status', 'Status', STATUS_ORDER, one(g, 'status'), 'any status')}
 ${select('reboot', 'Reboot need', REBOOT_ORDER, one(g, 'reboot'), 'any')}
 <label>Build ID<input name="buildId" value="${one(g, 'buildId')}" size="14" class="mono"></label>

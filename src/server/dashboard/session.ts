@@ -3,6 +3,10 @@ import type { Role } from '../../store/index.js';
 
 /** The cookie that holds a dashboard session. */
 export const SESSION_COOKIE = 'klpm_session';
+/** The cookie that ties a sign-in form to the browser that was shown it (before there is a session). */
+export const LOGIN_COOKIE = 'klpm_login';
+/** How long a sign-in form may be filled in. */
+export const LOGIN_MS = 3_600_000;
 /** How long a session lasts after sign-in. */
 export const SESSION_MS = 12 * 3_600_000;
 
@@ -77,6 +81,40 @@ export function csrfMatches(key: Buffer, session: Session, given: string | undef
   const wanted = Buffer.from(csrfToken(key, session));
   const got = Buffer.from(given);
   return got.length === wanted.length && timingSafeEqual(got, wanted);
+}
+
+/**
+ * The sign-in form's CSRF check, before any session exists: a random value in a cookie of the
+ * sign-in path (HttpOnly, SameSite=Strict) and, in the form, its HMAC under the database's session
+ * key. A form another site posts carries neither (the cookie stays home under SameSite=Strict and
+ * the site cannot read the page), and a cookie planted from elsewhere has no HMAC to go with it, so
+ * nobody can be signed in to someone else's token (login CSRF).
+ */
+export function newLoginNonce(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** A login cookie's value when it is one (22 base64url characters), else undefined. */
+export function readLoginNonce(value: string | undefined): string | undefined {
+  return value !== undefined && /^[A-Za-z0-9_-]{22}$/.test(value) ? value : undefined;
+}
+
+/** The sign-in form's CSRF token for the login cookie's value. */
+export function loginCsrfToken(key: Buffer, nonce: string): string {
+  return mac(key, 'login', nonce).toString('base64url');
+}
+
+/** Whether a sign-in form's CSRF field goes with the login cookie (compared in constant time). */
+export function loginCsrfMatches(key: Buffer, nonce: string | undefined, given: string | undefined): boolean {
+  if (nonce === undefined || given === undefined) return false;
+  const wanted = Buffer.from(loginCsrfToken(key, nonce));
+  const got = Buffer.from(given);
+  return got.length === wanted.length && timingSafeEqual(got, wanted);
+}
+
+/** The Set-Cookie header of the login cookie (or of its end, with an empty value). */
+export function loginCookie(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${LOGIN_COOKIE}=${value}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
 }
 
 /** The Set-Cookie header of a session (or of its end, with an empty value): HttpOnly, SameSite=Strict, Secure under TLS. */
