@@ -8,8 +8,8 @@
 #
 # Everything lives under $KLPM_CACHE/klp-build and is reused:
 # - debs/: the linux-source deb; buildroot/: the build root (rebuilt when its package list changes);
-# - tree-<source version>-<config hash>/: the unpacked and built tree (klp-build's "original kernel"
-#   step is a no-op on it once built, so a changed patch costs only the patched objects);
+# - tree-<source version>-<config hash>/: the unpacked tree, built by klp-build (which cleans it
+#   first: each run of this script builds the kernel once, then the patched objects);
 # - out-<tree key>-<patches hash>/: klpm-klp-v1.ko, klpm-klp-v2.ko, bzImage, System.map, config.
 # Prints the out directory. Cost: .ci/COSTS.md ("klp-build").
 set -euo pipefail
@@ -97,30 +97,29 @@ fi
 rm -rf "$tree/klpm-patches" "$tree/klpm-out" && mkdir -p "$tree/klpm-patches" "$tree/klpm-out"
 cp "$src"/*.patch "$src"/*.h "$tree/klpm-patches/"
 
-# klp-build's init.c declares no MODULE_VERSION, and `klpm lint` orders builds by it: the module is
+# klp-build runs `make clean` before its "original kernel" build (step 1), so every full run builds the
+# whole kernel: v1 runs all steps and keeps its tmp dir (-T); v2 starts at step 2 (-S 2, "Build
+# patched kernel"), reusing v1's original objects, as klp-build's own short-circuit allows.
+# klp-build's init.c declares no MODULE_VERSION, and `klpm lint` orders builds by it: each module is
 # built again at klp-build's last step (-S 5, "Build patch module") with a header that declares it,
 # through KCPPFLAGS, which kbuild adds to every compile and klp-build leaves alone. The kernel
-# builds (steps 1 and 2) run without it, so the built tree stays as klp-build left it.
-build_one() { # name, version header, patches...
-  local name=$1 header=$2
-  shift 2
-  local patches=("$@")
-  log "klp-build $name (${patches[*]})"
-  in_tree "$tree" bash -c 'cd /build && nice -n 19 scripts/livepatch/klp-build -T -j2 -o "klpm-out/$0.ko" "$@"' \
-    "$name" "${patches[@]/#/klpm-patches/}" >"$tree/klpm-out/$name.log" 2>&1 ||
-    {
-      cat "$tree/klpm-out/$name.log" >&2
-      return 1
-    }
-  in_tree "$tree" bash -c 'cd /build && KCPPFLAGS="-include /build/klpm-patches/$1" nice -n 19 scripts/livepatch/klp-build -S 5 -j2 -o "klpm-out/$0.ko"' \
-    "$name" "$header" >>"$tree/klpm-out/$name.log" 2>&1 ||
-    {
-      cat "$tree/klpm-out/$name.log" >&2
-      return 1
-    }
+# builds (steps 1 and 2) run without it.
+klp_build() { # log name, klp-build arguments... (KCPPFLAGS passed through when set)
+  local name=$1
+  shift
+  in_tree "$tree" env ${KCPPFLAGS:+KCPPFLAGS="$KCPPFLAGS"} bash -c 'cd /build && nice -n 19 scripts/livepatch/klp-build -j2 "$@"' \
+    klp-build "$@" >>"$tree/klpm-out/$name.log" 2>&1 || {
+    cat "$tree/klpm-out/$name.log" >&2
+    return 1
+  }
 }
-build_one klpm-klp-v1 version-v1.h 0001-proc-version-fix.patch
-build_one klpm-klp-v2 version-v2.h 0001-proc-version-fix.patch 0002-proc-cmdline-fix.patch
+log "klp-build klpm-klp-v1 (0001)"
+klp_build klpm-klp-v1 -T -o klpm-out/klpm-klp-v1.ko klpm-patches/0001-proc-version-fix.patch
+KCPPFLAGS="-include /build/klpm-patches/version-v1.h" klp_build klpm-klp-v1 -S 5 -o klpm-out/klpm-klp-v1.ko
+log "klp-build klpm-klp-v2 (0001 0002, from step 2)"
+klp_build klpm-klp-v2 -S 2 -o klpm-out/klpm-klp-v2.ko \
+  klpm-patches/0001-proc-version-fix.patch klpm-patches/0002-proc-cmdline-fix.patch
+KCPPFLAGS="-include /build/klpm-patches/version-v2.h" klp_build klpm-klp-v2 -S 5 -o klpm-out/klpm-klp-v2.ko
 
 # The kernel the modules load on: the tree with every patch reverted, built as klp-build builds it
 # (same KCFLAGS and KLP_SYMIDS, so only the reverted files are compiled again).
