@@ -94,7 +94,10 @@ if [ ! -f "$tree/.klpm-configured" ]; then
 fi
 
 # klp-build needs its patches inside the tree (it runs from the kernel root) and writes klp-tmp/.
-rm -rf "$tree/klpm-patches" "$tree/klpm-out" && mkdir -p "$tree/klpm-patches" "$tree/klpm-out"
+# The modules are written at the tree's top: klp-build's find_objects skips only top-level .ko files
+# when it looks for the objects a build changed, so a module kept deeper in the tree would be taken
+# for one (and "missing klpm-klp-v1.o" stops v2's build).
+rm -rf "$tree/klpm-patches" "$tree/klpm-out" "$tree"/klpm-klp-v*.ko && mkdir -p "$tree/klpm-patches" "$tree/klpm-out"
 cp "$src"/*.patch "$src"/*.h "$tree/klpm-patches/"
 
 # klp-build runs `make clean` before its "original kernel" build (step 1), so every full run builds the
@@ -114,12 +117,12 @@ klp_build() { # log name, klp-build arguments... (KCPPFLAGS passed through when 
   }
 }
 log "klp-build klpm-klp-v1 (0001)"
-klp_build klpm-klp-v1 -T -o klpm-out/klpm-klp-v1.ko klpm-patches/0001-proc-version-fix.patch
-KCPPFLAGS="-include /build/klpm-patches/version-v1.h" klp_build klpm-klp-v1 -S 5 -o klpm-out/klpm-klp-v1.ko
+klp_build klpm-klp-v1 -T -o klpm-klp-v1.ko klpm-patches/0001-proc-version-fix.patch
+KCPPFLAGS="-include /build/klpm-patches/version-v1.h" klp_build klpm-klp-v1 -S 5 -o klpm-klp-v1.ko
 log "klp-build klpm-klp-v2 (0001 0002, from step 2)"
-klp_build klpm-klp-v2 -S 2 -o klpm-out/klpm-klp-v2.ko \
+klp_build klpm-klp-v2 -S 2 -o klpm-klp-v2.ko \
   klpm-patches/0001-proc-version-fix.patch klpm-patches/0002-proc-cmdline-fix.patch
-KCPPFLAGS="-include /build/klpm-patches/version-v2.h" klp_build klpm-klp-v2 -S 5 -o klpm-out/klpm-klp-v2.ko
+KCPPFLAGS="-include /build/klpm-patches/version-v2.h" klp_build klpm-klp-v2 -S 5 -o klpm-klp-v2.ko
 
 # The kernel the modules load on: the tree with every patch reverted, built as klp-build builds it
 # (same KCFLAGS and KLP_SYMIDS, so only the reverted files are compiled again).
@@ -130,8 +133,9 @@ in_tree "$tree" sh -c 'cd /build && nice -n 19 make -s -j2 KLP_SYMIDS=1 KCFLAGS=
   exit 1
 }
 
-rm -rf "$out" "$out.tmp" && mkdir -p "$out.tmp"
-cp "$tree/klpm-out/klpm-klp-v1.ko" "$tree/klpm-out/klpm-klp-v2.ko" "$tree/klpm-out/"*.log "$out.tmp/"
+# one output kept: the one for the current inputs
+rm -rf "$base"/out-* && mkdir -p "$out.tmp"
+cp "$tree/klpm-klp-v1.ko" "$tree/klpm-klp-v2.ko" "$tree/klpm-out/"*.log "$out.tmp/"
 cp "$tree/arch/x86/boot/bzImage" "$tree/System.map" "$out.tmp/"
 cp "$tree/.config" "$out.tmp/config"
 # The guest's initramfs: busybox and the e2e /init; its module list is empty, the config builds the
@@ -146,6 +150,5 @@ rm -rf "$init_tree"
 in_tree "$tree" sh -c 'cd /build && make -s kernelrelease' >"$out.tmp/release"
 echo "$version" >"$out.tmp/source-version"
 touch "$out.tmp/ready"
-rm -rf "$base"/out-*
 mv "$out.tmp" "$out"
 echo "$out"
