@@ -6,12 +6,14 @@ import { at } from './walk.js';
 
 /**
  * The kernel's own klp-build (scripts/livepatch/): objtool writes struct klp_object_ext entries
- * into the `klp_objects` section (include/linux/livepatch_external.h: name, funcs, callbacks,
+ * into the `.init.klp_objects` section (KLP_OBJECTS_SEC in tools/objtool/include/objtool/klp.h,
+ * filled by create_klp_sections in tools/objtool/klp-diff.c; init.c finds it with
+ * klp_find_section_by_name; include/linux/livepatch_external.h: name, funcs, callbacks,
  * nr_funcs; 64 bytes on LP64), each pointing at nr_funcs struct klp_func_ext (old_name, new_func,
  * sympos; 24 bytes). scripts/livepatch/init.c livepatch_mod_init copies them into a klp_patch at
  * load, with no states, and `replace = true` unless compiled with KLP_NO_REPLACE.
  */
-export const KLP_OBJECTS = 'klp_objects';
+export const KLP_OBJECTS = '.init.klp_objects';
 const OBJECT_SIZE = 64;
 const FUNC_SIZE = 24;
 

@@ -110,7 +110,7 @@ describe('livepatch modules compiled per architecture', () => {
       expect(module.manifest.replace).toBe(true);
       expect(module.notes.join(' ')).toMatch(/--no-replace/);
     });
-    it(`${arch}: klp-build's klp_objects read as init.c would copy them`, () => {
+    it(`${arch}: klp-build's .init.klp_objects read as init.c would copy them`, () => {
       const module = read(objects[arch]!.klp_build_style!);
       expect(module.builder).toBe('klp-build');
       expect(module.manifest.objects).toEqual([

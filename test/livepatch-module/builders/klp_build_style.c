@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What the kernel's klp-build leaves for scripts/livepatch/init.c: struct klp_object_ext entries in
- * the klp_objects section, each pointing at nr_funcs struct klp_func_ext
+ * the .init.klp_objects section, each pointing at nr_funcs struct klp_func_ext
  * (include/linux/livepatch_external.h), written here by hand.
  */
 #define KBUILD_MODNAME "klp_build_style"
@@ -20,7 +20,7 @@ static struct klp_func_ext vmlinux_funcs[] = {
 	{ "version_proc_show", new_b, 3 },
 };
 static struct klp_func_ext target_funcs[] = { { "klpm_e2e_value_show", new_a, 0 } };
-static struct klp_object_ext objects[] __attribute__((section("klp_objects"), used)) = {
+static struct klp_object_ext objects[] __attribute__((section(".init.klp_objects"), used)) = {
 	{ NULL, vmlinux_funcs, { .pre_patch = pre, .post_unpatch = post }, 2 },
 	{ "klpm_e2e_target", target_funcs, { }, 1 },
 };
